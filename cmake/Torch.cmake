@@ -1,0 +1,38 @@
+# Provides the target bertforge::torch and BERTFORGE_CUDA (ON when the CUDA code paths are built).
+#
+# The PyPI wheel is a CUDA build: its TorchConfig.cmake stops with a fatal error when no CUDA toolkit is
+# installed. With a toolkit we use find_package(Torch) so the CUDA paths compile and link; without one (a
+# CPU-only user) we link torch_cpu and c10 from the same prefix directly. LibTorch is found through
+# CMAKE_PREFIX_PATH either way: the venv's torch.utils.cmake_prefix_path or a user's own LibTorch.
+option(BERTFORGE_CPU_ONLY "Link LibTorch's CPU libraries even when a CUDA toolkit is present" OFF)
+find_package(CUDAToolkit QUIET)
+
+add_library(bertforge::torch INTERFACE IMPORTED)
+if(CUDAToolkit_FOUND AND NOT BERTFORGE_CPU_ONLY)
+  # Torch's CUDA config wants an architecture list; Hopper and Ampere cover the machines we run on.
+  if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+    set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
+  endif()
+  find_package(Torch REQUIRED CONFIG)
+  target_link_libraries(bertforge::torch INTERFACE ${TORCH_LIBRARIES})
+  separate_arguments(_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+  target_compile_options(bertforge::torch INTERFACE ${_torch_flags})
+  set(BERTFORGE_CUDA ON)
+else()
+  find_path(BERTFORGE_TORCH_CONFIG_DIR TorchConfig.cmake PATH_SUFFIXES Torch share/cmake/Torch REQUIRED)
+  get_filename_component(_torch_root "${BERTFORGE_TORCH_CONFIG_DIR}/../../.." ABSOLUTE)
+  foreach(_lib torch torch_cpu c10)
+    find_library(BERTFORGE_LIB_${_lib} ${_lib} PATHS "${_torch_root}/lib" NO_DEFAULT_PATH REQUIRED)
+    target_link_libraries(bertforge::torch INTERFACE "${BERTFORGE_LIB_${_lib}}")
+  endforeach()
+  target_include_directories(bertforge::torch SYSTEM INTERFACE "${_torch_root}/include"
+                             "${_torch_root}/include/torch/csrc/api/include")
+  # The C++ ABI flag LibTorch was built with is written into its config; mismatching it fails at link time.
+  file(STRINGS "${BERTFORGE_TORCH_CONFIG_DIR}/TorchConfig.cmake" _abi REGEX "_GLIBCXX_USE_CXX11_ABI=[01]")
+  string(REGEX MATCH "_GLIBCXX_USE_CXX11_ABI=[01]" _abi "${_abi}")
+  if(_abi)
+    target_compile_definitions(bertforge::torch INTERFACE ${_abi})
+  endif()
+  set(BERTFORGE_CUDA OFF)
+endif()
+message(STATUS "bertforge: LibTorch CUDA paths ${BERTFORGE_CUDA}")

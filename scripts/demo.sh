@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The end-to-end demo on the embedded default corpus (the King James Bible from Debian's bible-kjv).
+# Expects BERTFORGE_BIN (set by setup.sh); writes into BERTFORGE_DEMO_DIR (default ./out/demo).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bf="${BERTFORGE_BIN:-$root/build/bertforge}"
+out="${BERTFORGE_DEMO_DIR:-$root/out/demo}"
+mkdir -p "$out"
+"$bf" version

@@ -1,0 +1,18 @@
+// The subcommands of the `bertforge` executable. Each cli/<name>.cpp defines one add_<name>() that declares
+// its options on a new subcommand of `parent` and returns what to run once parsing is done. main() applies
+// the options every subcommand shares (--threads) before running it. Subcommands stay thin: parse options,
+// call the library.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace bertforge::cli {
+
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;  // the exit status
+};
+
+Command add_version(CLI::App& parent);
+
+}  // namespace bertforge::cli

@@ -1,0 +1,30 @@
+// bertforge: pre-train BERT natively. Dispatches to one subcommand; errors become one line and exit 1.
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include "bertforge/cli/commands.h"
+#include "bertforge/util/threads.h"
+
+int main(int argc, char** argv) {
+  using namespace bertforge::cli;
+  CLI::App app{"bertforge: pre-train BERT models natively (MLM + NSP), file-compatible with Hugging Face"};
+  app.require_subcommand(1);
+  app.fallthrough();  // shared options may follow the subcommand name
+  int threads = 0;
+  app.add_option("--threads", threads, "intra-op threads (0 = every hardware thread)")
+      ->check(CLI::NonNegativeNumber);
+
+  std::vector<Command> commands{add_version(app)};
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    bertforge::set_threads(threads);
+    for (auto& c : commands)
+      if (c.app->parsed()) return c.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bertforge: error: %s\n", e.what());
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,71 @@
+#include "bertforge/util/atomic_file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "bertforge/util/error.h"
+#include "bertforge/util/progress.h"
+
+namespace fs = std::filesystem;
+using bertforge::AtomicFile;
+
+namespace {
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::path fresh_dir() {
+  auto dir = fs::temp_directory_path() / ("bf_atomic_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+}  // namespace
+
+TEST(AtomicFile, CommitReplacesDestination) {
+  auto dir = fresh_dir();
+  auto path = (dir / "out.txt").string();
+  { std::ofstream(path) << "old"; }
+  {
+    AtomicFile f(path);
+    f.stream() << "new";
+    EXPECT_EQ(slurp(path), "old");  // not visible before commit
+    f.commit();
+  }
+  EXPECT_EQ(slurp(path), "new");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
+}
+
+TEST(AtomicFile, AbandonedWriteLeavesDestinationAndNoTemp) {
+  auto dir = fresh_dir();
+  auto path = (dir / "out.txt").string();
+  { std::ofstream(path) << "old"; }
+  {
+    AtomicFile f(path);
+    f.stream() << "partial";
+  }
+  EXPECT_EQ(slurp(path), "old");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
+}
+
+TEST(AtomicFile, UnwritableFolderIsAClearError) {
+  try {
+    AtomicFile f("/nonexistent-dir/x.txt");
+    FAIL() << "expected an error";
+  } catch (const bertforge::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.txt"), std::string::npos);
+  }
+}
+
+TEST(Progress, FormatsDurations) {
+  EXPECT_EQ(bertforge::format_duration(5), "5s");
+  EXPECT_EQ(bertforge::format_duration(185), "3m05s");
+  EXPECT_EQ(bertforge::format_duration(3720), "1h02m");
+}
