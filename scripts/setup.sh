@@ -49,6 +49,8 @@ if [[ "${BERTFORGE_NO_VENV:-0}" != 1 ]]; then
   export BERTFORGE_PYTHON="$venv/bin/python"
 fi
 
+# Clones in other folders (CI) hit the same ccache entries: paths are hashed relative to the source root.
+export CCACHE_BASEDIR="$root"
 # nvcc lives outside PATH on a stock CUDA install; CMake decides CUDA or CPU-only from what it finds.
 [[ -x /usr/local/cuda/bin/nvcc ]] && export PATH="/usr/local/cuda/bin:$PATH"
 if [[ ! -f "$build/build.ninja" ]]; then
