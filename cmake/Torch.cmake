@@ -8,6 +8,10 @@ option(BERTFORGE_CPU_ONLY "Link LibTorch's CPU libraries even when a CUDA toolki
 find_package(CUDAToolkit QUIET)
 
 add_library(bertforge::torch INTERFACE IMPORTED)
+# libtorch.so exports its own copy of std::filesystem (remove_all, permissions, ...), and the copy's
+# remove_all jumps to address 0. Naming libstdc++ before LibTorch makes the dynamic linker bind those symbols
+# to the system's libstdc++ instead.
+target_link_libraries(bertforge::torch INTERFACE "-Wl,--push-state,--no-as-needed" stdc++ "-Wl,--pop-state")
 if(CUDAToolkit_FOUND AND NOT BERTFORGE_CPU_ONLY)
   # Torch's CUDA config wants an architecture list; Hopper and Ampere cover the machines we run on.
   if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})

@@ -1,0 +1,205 @@
+#include "bertforge/train/training_args.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <variant>
+
+#include "bertforge/util/error.h"
+
+namespace bertforge::train {
+
+namespace {
+
+using TA = TrainingArguments;
+using Member = std::variant<std::string TA::*, bool TA::*, std::int64_t TA::*, double TA::*>;
+
+struct Field {
+  TrainingArgSpec spec;
+  Member member;
+  std::vector<std::string> choices;  // empty: any value
+};
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> table{
+      {{"output_dir", "folder for checkpoints, logs and plots"}, &TA::output_dir, {}},
+      {{"overwrite_output_dir", "ignore checkpoints already in output_dir"}, &TA::overwrite_output_dir, {}},
+      {{"per_device_train_batch_size", "sequences per step and device"}, &TA::per_device_train_batch_size, {}},
+      {{"per_device_eval_batch_size", "sequences per evaluation batch"}, &TA::per_device_eval_batch_size, {}},
+      {{"gradient_accumulation_steps", "micro-batches per optimizer step"}, &TA::gradient_accumulation_steps, {}},
+      {{"learning_rate", "peak learning rate"}, &TA::learning_rate, {}},
+      {{"weight_decay", "decoupled (adamw, lamb) or L2 (adam, sgd) decay"}, &TA::weight_decay, {}},
+      {{"adam_beta1", "first-moment decay"}, &TA::adam_beta1, {}},
+      {{"adam_beta2", "second-moment decay"}, &TA::adam_beta2, {}},
+      {{"adam_epsilon", "denominator epsilon"}, &TA::adam_epsilon, {}},
+      {{"max_grad_norm", "clip the global gradient norm (0: off)"}, &TA::max_grad_norm, {}},
+      {{"num_train_epochs", "epochs (fractional allowed)"}, &TA::num_train_epochs, {}},
+      {{"max_steps", "optimizer steps; > 0 overrides num_train_epochs"}, &TA::max_steps, {}},
+      {{"lr_scheduler_type", "learning-rate schedule"}, &TA::lr_scheduler_type,
+       {"linear", "cosine", "constant", "constant_with_warmup", "polynomial"}},
+      {{"warmup_steps", "linear warm-up steps (< 1: fraction of total)"}, &TA::warmup_steps, {}},
+      {{"warmup_ratio", "warm-up as a fraction of total steps"}, &TA::warmup_ratio, {}},
+      {{"logging_strategy", "when to log"}, &TA::logging_strategy, {"no", "steps", "epoch"}},
+      {{"logging_steps", "log every N steps (< 1: fraction of total)"}, &TA::logging_steps, {}},
+      {{"logging_first_step", "also log the first step"}, &TA::logging_first_step, {}},
+      {{"eval_strategy", "when to evaluate"}, &TA::eval_strategy, {"no", "steps", "epoch"}},
+      {{"eval_steps", "evaluate every N steps (0: logging_steps)"}, &TA::eval_steps, {}},
+      {{"save_strategy", "when to save a checkpoint"}, &TA::save_strategy, {"no", "steps", "epoch"}},
+      {{"save_steps", "save every N steps (< 1: fraction of total)"}, &TA::save_steps, {}},
+      {{"save_total_limit", "keep at most N checkpoints (0: all)"}, &TA::save_total_limit, {}},
+      {{"load_best_model_at_end", "keep the best checkpoint and load it at the end"}, &TA::load_best_model_at_end, {}},
+      {{"metric_for_best_model", "metric naming the best checkpoint (default loss)"}, &TA::metric_for_best_model, {}},
+      {{"greater_is_better", "a larger metric is better"}, &TA::greater_is_better, {}},
+      {{"seed", "seed for initialisation, shuffling and masking"}, &TA::seed, {}},
+      {{"bf16", "bfloat16 autocast"}, &TA::bf16, {}},
+      {{"resume_from_checkpoint", "checkpoint folder, or 'latest' for output_dir's newest"},
+       &TA::resume_from_checkpoint, {}},
+      {{"dataloader_drop_last", "drop the last incomplete batch"}, &TA::dataloader_drop_last, {}},
+      {{"optim", "optimizer"}, &TA::optim, {"adam", "adamw_torch", "adamw_torch_fused", "lamb", "sgd"}},
+  };
+  return table;
+}
+
+const Field& find_field(const std::string& key, const std::string& where) {
+  std::string name = canonical_arg_name(key);
+  for (const auto& f : fields())
+    if (f.spec.name == name) return f;
+  fail_at(where, 0, "unknown option '" + key + "' (see `bertforge pretrain --help` for the known ones)");
+}
+
+bool parse_bool(const std::string& key, std::string v) {
+  std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+  if (v == "true" || v == "1" || v == "yes" || v.empty()) return true;
+  if (v == "false" || v == "0" || v == "no") return false;
+  throw Error("option " + key + ": expected true or false, got '" + v + "'");
+}
+
+template <typename T>
+T parse_number(const std::string& key, const std::string& v) {
+  std::size_t used = 0;
+  try {
+    T out = std::is_same_v<T, double> ? static_cast<T>(std::stod(v, &used)) : static_cast<T>(std::stoll(v, &used));
+    if (used == v.size()) return out;
+  } catch (const std::exception&) {
+  }
+  throw Error("option " + key + ": expected a number, got '" + v + "'");
+}
+
+}  // namespace
+
+std::string canonical_arg_name(const std::string& key) {
+  std::string name = key;
+  std::replace(name.begin(), name.end(), '-', '_');
+  if (name == "evaluation_strategy") return "eval_strategy";
+  return name;
+}
+
+const std::vector<TrainingArgSpec>& training_arg_specs() {
+  static const std::vector<TrainingArgSpec> specs = [] {
+    std::vector<TrainingArgSpec> out;
+    for (const auto& f : fields()) out.push_back(f.spec);
+    return out;
+  }();
+  return specs;
+}
+
+void TrainingArguments::set(const std::string& key, const std::string& value) {
+  const Field& f = find_field(key, "command line");
+  std::visit(
+      [&](auto member) {
+        using T = std::decay_t<decltype(this->*member)>;
+        if constexpr (std::is_same_v<T, std::string>) this->*member = value;
+        else if constexpr (std::is_same_v<T, bool>) this->*member = parse_bool(f.spec.name, value);
+        else this->*member = parse_number<T>(f.spec.name, value);
+      },
+      f.member);
+}
+
+void TrainingArguments::update(const nlohmann::json& object, const std::string& where) {
+  if (!object.is_object()) fail_at(where, 0, "expected a JSON object of training arguments");
+  for (const auto& [key, value] : object.items()) {
+    const Field& f = find_field(key, where);
+    std::visit(
+        [&](auto member) {
+          using T = std::decay_t<decltype(this->*member)>;
+          bool ok = std::is_same_v<T, std::string> ? (value.is_string() || value.is_null())
+                    : std::is_same_v<T, bool>      ? value.is_boolean()
+                    : std::is_same_v<T, double>    ? value.is_number()
+                                                   : value.is_number_integer();
+          // HF writes None for unset optional numbers and strings: keep our default then.
+          if (value.is_null()) return;
+          if (!ok) fail_at(where, 0, "option " + f.spec.name + ": wrong type " + std::string(value.type_name()));
+          this->*member = value.get<T>();
+        },
+        f.member);
+  }
+}
+
+void TrainingArguments::validate() const {
+  for (const auto& f : fields()) {
+    if (f.choices.empty()) continue;
+    const std::string& v = this->*std::get<std::string TA::*>(f.member);
+    if (std::find(f.choices.begin(), f.choices.end(), v) == f.choices.end()) {
+      std::string all;
+      for (const auto& c : f.choices) all += (all.empty() ? "" : ", ") + c;
+      throw Error("option " + f.spec.name + ": '" + v + "' is not one of " + all);
+    }
+  }
+  auto positive = [](const char* name, double v) {
+    if (!(v > 0)) throw Error(std::string("option ") + name + ": must be > 0");
+  };
+  positive("per_device_train_batch_size", per_device_train_batch_size);
+  positive("per_device_eval_batch_size", per_device_eval_batch_size);
+  positive("gradient_accumulation_steps", gradient_accumulation_steps);
+  positive("learning_rate", learning_rate);
+  if (max_steps <= 0) positive("num_train_epochs", num_train_epochs);
+  if (save_total_limit < 0) throw Error("option save_total_limit: must be >= 0");
+  if (output_dir.empty()) throw Error("option output_dir: required");
+  if (load_best_model_at_end && eval_strategy != save_strategy)
+    throw Error("option load_best_model_at_end: needs eval_strategy equal to save_strategy (HF's rule)");
+}
+
+nlohmann::json TrainingArguments::to_json() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& f : fields())
+    std::visit([&](auto member) { out[f.spec.name] = this->*member; }, f.member);
+  return out;
+}
+
+TrainingArguments TrainingArguments::from_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail_at(path, 0, "cannot read training arguments");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail_at(path, 0, std::string("not valid JSON: ") + e.what());
+  }
+  TrainingArguments args;
+  args.update(j, path);
+  return args;
+}
+
+std::string TrainingArguments::best_metric_key() const {
+  std::string m = metric_for_best_model.empty() ? "loss" : metric_for_best_model;
+  return m.rfind("eval_", 0) == 0 ? m : "eval_" + m;
+}
+
+bool TrainingArguments::best_is_greater() const {
+  if (!metric_for_best_model.empty() && greater_is_better) return true;
+  std::string m = best_metric_key();
+  return !metric_for_best_model.empty() && m.size() >= 4 && m.compare(m.size() - 4, 4, "loss") != 0;
+}
+
+std::int64_t TrainingArguments::warmup_for(std::int64_t total_steps) const {
+  double w = warmup_ratio > 0 ? warmup_ratio : warmup_steps;
+  return w >= 1 ? static_cast<std::int64_t>(w) : static_cast<std::int64_t>(std::ceil(total_steps * w));
+}
+
+std::int64_t interval_steps(double steps, std::int64_t total_steps) {
+  return steps >= 1 ? static_cast<std::int64_t>(steps)
+                    : std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(total_steps * steps)));
+}
+
+}  // namespace bertforge::train

@@ -1,0 +1,83 @@
+// TrainingArguments: the Hugging Face TrainingArguments that `bertforge pretrain` understands, with HF's
+// names and HF's defaults (transformers 4.x/5.x; where the two differ, the 4.x spelling is also accepted:
+// overwrite_output_dir, warmup_ratio, evaluation_strategy).
+//
+// One table (training_arg_specs) drives the command line, JSON files and the JSON written into checkpoints,
+// so a key means the same thing everywhere. Keys may use dashes or underscores ("learning-rate" ==
+// "learning_rate"). An unknown key, a value of the wrong type or an unsupported choice throws Error naming
+// the key (and the file, for JSON files).
+//
+// Step-like settings follow HF: logging/eval/save_steps below 1 are a fraction of the total steps;
+// warmup_steps below 1 is a fraction too (HF 5.x), and warmup_ratio > 0 wins when given (HF 4.x).
+#pragma once
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bertforge::train {
+
+struct TrainingArguments {
+  std::string output_dir;                       // where checkpoints, logs and the plot go
+  bool overwrite_output_dir = false;            // start afresh even if output_dir holds checkpoints
+  std::int64_t per_device_train_batch_size = 8;
+  std::int64_t per_device_eval_batch_size = 8;
+  std::int64_t gradient_accumulation_steps = 1;
+  double learning_rate = 5e-5;
+  double weight_decay = 0.0;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_epsilon = 1e-8;
+  double max_grad_norm = 1.0;                   // 0 disables clipping
+  double num_train_epochs = 3.0;
+  std::int64_t max_steps = -1;                  // > 0 overrides num_train_epochs
+  std::string lr_scheduler_type = "linear";     // linear cosine constant constant_with_warmup polynomial
+  double warmup_steps = 0;                      // < 1: fraction of the total steps
+  double warmup_ratio = 0;
+  std::string logging_strategy = "steps";       // no steps epoch
+  double logging_steps = 500;
+  bool logging_first_step = false;
+  std::string eval_strategy = "no";             // no steps epoch
+  double eval_steps = 0;                        // 0 (HF: None): same as logging_steps
+  std::string save_strategy = "steps";          // no steps epoch
+  double save_steps = 500;
+  std::int64_t save_total_limit = 0;            // 0 (HF: None): keep every checkpoint
+  bool load_best_model_at_end = false;
+  std::string metric_for_best_model;            // empty: "loss" when load_best_model_at_end
+  bool greater_is_better = false;               // HF: True iff the metric does not end in "loss"
+  std::int64_t seed = 42;
+  bool bf16 = false;                            // autocast matmuls to bfloat16
+  std::string resume_from_checkpoint;           // a checkpoint folder, or "latest"/"true" for output_dir's
+  bool dataloader_drop_last = false;
+  std::string optim = "adamw_torch";            // adam (torch.optim.Adam) adamw_torch lamb sgd
+
+  // Sets one option from its textual form (command line). Throws Error for unknown keys or bad values.
+  void set(const std::string& key, const std::string& value);
+  // Sets every key of a JSON object; `where` names the source in errors (a file path).
+  void update(const nlohmann::json& object, const std::string& where);
+  // Checks cross-field constraints (choices, positivity); throws Error naming the field.
+  void validate() const;
+  nlohmann::json to_json() const;
+  static TrainingArguments from_json_file(const std::string& path);
+
+  // HF's derived values.
+  std::string best_metric_key() const;          // "eval_" + metric, as HF compares it
+  bool best_is_greater() const;
+  std::int64_t warmup_for(std::int64_t total_steps) const;
+};
+
+struct TrainingArgSpec {
+  std::string name;  // with underscores
+  std::string help;
+};
+// Every key, for the command line to declare options from.
+const std::vector<TrainingArgSpec>& training_arg_specs();
+
+// "learning-rate" -> "learning_rate"; also maps HF's older aliases (evaluation_strategy) to current names.
+std::string canonical_arg_name(const std::string& key);
+
+// HF's interval: steps < 1 are a fraction of total (rounded up), else the count itself.
+std::int64_t interval_steps(double steps, std::int64_t total_steps);
+
+}  // namespace bertforge::train
