@@ -1,0 +1,140 @@
+#include "bertforge/train/checkpoint.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <fcntl.h>
+#include <torch/serialize/archive.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <regex>
+
+#include "bertforge/util/atomic_file.h"
+#include "bertforge/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace bertforge::train {
+
+namespace {
+const std::regex kCheckpoint(R"(^checkpoint-(\d+)$)");
+const char* kTempPrefix = "tmp-checkpoint-";
+
+void fsync_one(const fs::path& p, int flags) {
+  int fd = ::open(p.c_str(), flags);
+  if (fd < 0) fail_at(p.string(), 0, std::string("cannot open for sync: ") + std::strerror(errno));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) fail_at(p.string(), 0, "fsync failed (disk full?)");
+}
+}  // namespace
+
+std::string checkpoint_name(std::int64_t step) { return "checkpoint-" + std::to_string(step); }
+
+void fsync_tree(const std::string& folder) {
+  for (const auto& entry : fs::recursive_directory_iterator(folder))
+    fsync_one(entry.path(), entry.is_directory() ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  fsync_one(folder, O_RDONLY | O_DIRECTORY);
+}
+
+std::string write_checkpoint(const std::string& output_dir, std::int64_t step,
+                             const std::function<void(const std::string&)>& fill) {
+  fs::path temp = fs::path(output_dir) / (kTempPrefix + std::to_string(step));
+  fs::path final = fs::path(output_dir) / checkpoint_name(step);
+  std::error_code ec;
+  fs::remove_all(temp, ec);
+  if (!fs::create_directories(temp, ec) && ec)
+    fail_at(temp.string(), 0, "cannot create checkpoint folder: " + ec.message());
+  try {
+    fill(temp.string());
+    fsync_tree(temp.string());
+    // A checkpoint of the same step (a run resumed from it and saved again) is replaced, not merged.
+    if (fs::exists(final)) fs::remove_all(final);
+    durable_rename(temp.string(), final.string());
+  } catch (...) {
+    fs::remove_all(temp, ec);
+    throw;
+  }
+  return final.string();
+}
+
+std::vector<std::string> list_checkpoints(const std::string& output_dir) {
+  std::vector<std::pair<std::int64_t, std::string>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(output_dir, ec)) {
+    std::smatch m;
+    std::string name = entry.path().filename().string();
+    if (entry.is_directory() && std::regex_match(name, m, kCheckpoint))
+      found.emplace_back(std::stoll(m[1].str()), entry.path().string());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(f.second);
+  return out;
+}
+
+std::optional<std::string> last_checkpoint(const std::string& output_dir) {
+  auto all = list_checkpoints(output_dir);
+  if (all.empty()) return std::nullopt;
+  return all.back();
+}
+
+void rotate_checkpoints(const std::string& output_dir, std::int64_t limit, const std::string& best) {
+  auto all = list_checkpoints(output_dir);
+  if (limit <= 0 || static_cast<std::int64_t>(all.size()) <= limit) return;
+  std::vector<std::string> protect{all.back()};
+  if (!best.empty()) protect.push_back(fs::path(best).lexically_normal().string());
+  std::int64_t keep = std::max<std::int64_t>(limit, protect.size());
+  std::int64_t remaining = all.size();
+  for (const auto& c : all) {
+    if (remaining <= keep) break;
+    if (std::find(protect.begin(), protect.end(), fs::path(c).lexically_normal().string()) != protect.end())
+      continue;
+    std::error_code ec;
+    fs::remove_all(c, ec);
+    --remaining;
+  }
+}
+
+void remove_partial_checkpoints(const std::string& output_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(output_dir, ec))
+    if (entry.path().filename().string().rfind(kTempPrefix, 0) == 0) fs::remove_all(entry.path(), ec);
+}
+
+void save_rng_state(const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  archive.write("cpu", at::detail::getDefaultCPUGenerator().get_state());
+  for (int d = 0; d < static_cast<int>(at::getNumGPUs()); ++d)
+    archive.write("cuda/" + std::to_string(d),
+                  at::globalContext().defaultGenerator(at::Device(at::kCUDA, d)).get_state());
+  try {
+    archive.save_to(path);
+  } catch (const c10::Error&) {
+    fail_at(path, 0, "cannot write RNG state (disk full?)");
+  }
+}
+
+void load_rng_state(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error&) {
+    fail_at(path, 0, "cannot read RNG state");
+  }
+  at::Tensor state;
+  if (!archive.try_read("cpu", state)) fail_at(path, 0, "no CPU generator state");
+  at::Generator cpu = at::detail::getDefaultCPUGenerator();  // a handle: copies share the generator
+  std::lock_guard<std::mutex> lock(cpu.mutex());
+  cpu.set_state(state);
+  for (int d = 0; d < static_cast<int>(at::getNumGPUs()); ++d) {
+    at::Tensor s;
+    at::Generator gpu = at::globalContext().defaultGenerator(at::Device(at::kCUDA, d));
+    if (archive.try_read("cuda/" + std::to_string(d), s)) gpu.set_state(s);
+  }
+}
+
+}  // namespace bertforge::train

@@ -1,0 +1,40 @@
+// Checkpoint folders in output_dir, laid out and named as HF Trainer does it: output_dir/checkpoint-<step>/.
+//
+// Crash safety: a checkpoint is filled in output_dir/tmp-checkpoint-<step>/, every file and the folder are
+// fsynced, then the folder is renamed to checkpoint-<step> and output_dir fsynced. A kill -9 at any instant
+// therefore leaves either no checkpoint-<step> (the previous ones untouched) or a whole one. Leftover tmp-*
+// folders are removed by remove_partial_checkpoints() at start; they never match HF's ^checkpoint-(\d+)$.
+//
+// The RNG file holds the default CPU generator's state (and each CUDA device's), so dropout continues as in
+// an uninterrupted run.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bertforge::train {
+
+std::string checkpoint_name(std::int64_t step);  // "checkpoint-<step>"
+
+// Creates the temporary folder, calls fill(folder) to write the files, then publishes it durably. If fill
+// or any write throws, the temporary folder is removed and the error propagates. Returns the final path.
+std::string write_checkpoint(const std::string& output_dir, std::int64_t step,
+                             const std::function<void(const std::string& folder)>& fill);
+
+// Checkpoint folders ordered by step, oldest first (HF sort_checkpoints by step number).
+std::vector<std::string> list_checkpoints(const std::string& output_dir);
+// The checkpoint with the highest step, as HF get_last_checkpoint; nullopt when there is none.
+std::optional<std::string> last_checkpoint(const std::string& output_dir);
+// HF rotate_checkpoints: keep at most `limit` (0: all), never deleting the newest or `best`.
+void rotate_checkpoints(const std::string& output_dir, std::int64_t limit, const std::string& best = "");
+void remove_partial_checkpoints(const std::string& output_dir);
+
+// Every file in `folder` and the folder itself reach the disk.
+void fsync_tree(const std::string& folder);
+
+void save_rng_state(const std::string& path);
+void load_rng_state(const std::string& path);  // throws Error naming the file
+
+}  // namespace bertforge::train
