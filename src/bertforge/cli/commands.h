@@ -14,5 +14,6 @@ struct Command {
 };
 
 Command add_version(CLI::App& parent);
+Command add_plot(CLI::App& parent);
 
 }  // namespace bertforge::cli
