@@ -1,0 +1,142 @@
+// Tokenizer::from_pretrained: reads vocab.txt, HF tokenizer.json and tokenizer_config.json.
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "bertforge/text/tokenizer.h"
+#include "bertforge/util/error.h"
+
+namespace bertforge::text {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) fail_at(path.string(), 0, "cannot open");
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    fail_at(path.string(), 0, std::string("not valid JSON: ") + e.what());
+  }
+}
+
+// j[key] as T when present and not null; a wrong type is an Error naming the file and field.
+template <typename T>
+std::optional<T> field(const json& j, const char* key, const fs::path& path, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    fail_at(path.string(), 0, "field " + where + key + " has the wrong type: " + it->dump());
+  }
+}
+
+// A special token in tokenizer_config.json: "[CLS]" or {"content": "[CLS]", ...}.
+void read_token_name(const json& j, const char* key, std::string& name, const fs::path& path) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  if (it->is_object()) {
+    if (auto content = field<std::string>(*it, "content", path, std::string(key) + ".")) name = *content;
+  } else if (auto s = field<std::string>(j, key, path, "")) {
+    name = *s;
+  }
+}
+
+void read_normalizer(const json& n, NormalizerOptions& out, const fs::path& path) {
+  if (n.is_null()) {  // no normalizer at all: nothing cleaned, split or folded
+    out = {false, false, false, false};
+    return;
+  }
+  auto type = field<std::string>(n, "type", path, "normalizer.");
+  if (type != "BertNormalizer")
+    fail_at(path.string(), 0, "normalizer type " + type.value_or("(none)") + " is not supported (BertNormalizer is)");
+  out.clean_text = field<bool>(n, "clean_text", path, "normalizer.").value_or(true);
+  out.handle_chinese_chars = field<bool>(n, "handle_chinese_chars", path, "normalizer.").value_or(true);
+  out.strip_accents = field<bool>(n, "strip_accents", path, "normalizer.");
+  out.lowercase = field<bool>(n, "lowercase", path, "normalizer.").value_or(true);
+}
+
+Vocab read_tokenizer_json(const fs::path& path, TokenizerConfig& config) {
+  json j = read_json(path);
+  const json& model = j.value("model", json::object());
+  if (model.value("type", "") != "WordPiece")
+    fail_at(path.string(), 0, "model.type must be WordPiece, found " + model.value("type", std::string("(none)")));
+  WordPieceOptions& wp = config.wordpiece;
+  wp.unk_token = field<std::string>(model, "unk_token", path, "model.").value_or(wp.unk_token);
+  wp.continuing_subword_prefix =
+      field<std::string>(model, "continuing_subword_prefix", path, "model.").value_or(wp.continuing_subword_prefix);
+  wp.max_input_chars_per_word =
+      field<int>(model, "max_input_chars_per_word", path, "model.").value_or(wp.max_input_chars_per_word);
+  auto entries = field<std::map<std::string, std::int64_t>>(model, "vocab", path, "model.");
+  if (!entries) fail_at(path.string(), 0, "model.vocab is missing");
+  std::vector<std::string> tokens(entries->size());
+  for (const auto& [token, id] : *entries) {
+    if (id < 0 || id >= static_cast<std::int64_t>(tokens.size()) || !tokens[id].empty())
+      fail_at(path.string(), 0, "model.vocab: id " + std::to_string(id) + " of \"" + token +
+                                    "\" is out of range or given twice (ids must be 0..size-1)");
+    tokens[id] = token;
+  }
+  read_normalizer(j.contains("normalizer") ? j["normalizer"] : json(), config.normalizer, path);
+  auto pre = j.value("pre_tokenizer", json());
+  if (pre.is_null() || pre.value("type", "") != "BertPreTokenizer")
+    fail_at(path.string(), 0, "pre_tokenizer " + pre.dump() + " is not supported (BertPreTokenizer is)");
+  for (const json& added : j.value("added_tokens", json::array())) {
+    auto content = field<std::string>(added, "content", path, "added_tokens[].");
+    if (content) config.added_tokens.emplace_back(*content, added.value("special", false));
+  }
+  const json& decoder = j.value("decoder", json::object());
+  if (!decoder.is_null()) config.decoder_cleanup = decoder.value("cleanup", true);
+  return Vocab::from_tokens(std::move(tokens), path.string() + ": model.vocab");
+}
+
+void read_tokenizer_config(const fs::path& path, TokenizerConfig& config) {
+  json j = read_json(path);
+  NormalizerOptions& n = config.normalizer;
+  n.lowercase = field<bool>(j, "do_lower_case", path, "").value_or(n.lowercase);
+  if (j.contains("strip_accents")) n.strip_accents = field<bool>(j, "strip_accents", path, "");
+  n.handle_chinese_chars = field<bool>(j, "tokenize_chinese_chars", path, "").value_or(n.handle_chinese_chars);
+  if (auto max = field<double>(j, "model_max_length", path, ""))  // HF writes 1e30 for "no limit"
+    config.model_max_length = static_cast<int>(std::min(*max, double(std::numeric_limits<int>::max())));
+  read_token_name(j, "unk_token", config.wordpiece.unk_token, path);
+  read_token_name(j, "cls_token", config.cls_token, path);
+  read_token_name(j, "sep_token", config.sep_token, path);
+  read_token_name(j, "pad_token", config.pad_token, path);
+  read_token_name(j, "mask_token", config.mask_token, path);
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_pretrained(const std::string& path_or_vocab, const TokenizerOptions& options) {
+  fs::path path(path_or_vocab);
+  if (!fs::exists(path)) fail_at(path_or_vocab, 0, "no such vocabulary file or tokenizer folder");
+  TokenizerConfig config;
+  Vocab vocab;
+  fs::path source = path;
+  if (fs::is_directory(path)) {
+    if (fs::exists(path / "tokenizer.json")) {
+      source = path / "tokenizer.json";
+      vocab = read_tokenizer_json(source, config);
+    } else if (fs::exists(path / "vocab.txt")) {
+      source = path / "vocab.txt";
+      vocab = Vocab::load_txt(source.string());
+    } else {
+      fail_at(path_or_vocab, 0, "the folder has neither tokenizer.json nor vocab.txt");
+    }
+    if (fs::exists(path / "tokenizer_config.json")) read_tokenizer_config(path / "tokenizer_config.json", config);
+  } else {
+    vocab = Vocab::load_txt(path_or_vocab);
+  }
+  NormalizerOptions& n = config.normalizer;
+  n.lowercase = options.lower_case.value_or(n.lowercase);
+  if (options.strip_accents) n.strip_accents = options.strip_accents;
+  n.handle_chinese_chars = options.tokenize_chinese_chars.value_or(n.handle_chinese_chars);
+  n.clean_text = options.clean_text.value_or(n.clean_text);
+  return Tokenizer(std::move(vocab), std::move(config), source.string());
+}
+
+}  // namespace bertforge::text
