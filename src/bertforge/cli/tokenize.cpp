@@ -33,6 +33,8 @@ int run_tokenize(const TokenizeArgs& args) {
   std::ifstream file;
   std::istream* in = &std::cin;
   std::string input_name = "<stdin>";
+  std::error_code ec;  // standard input redirected from a file: its size makes an ETA
+  if (auto size = std::filesystem::file_size("/dev/stdin", ec); !ec) stream.total_bytes = size;
   if (args.input != "-") {
     file.open(args.input, std::ios::binary);
     if (!file) fail_at(args.input, 0, "cannot open the input");

@@ -156,7 +156,7 @@ std::uint64_t tokenize_stream(const Tokenizer& tok, std::istream& in, const std:
   }
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
-  progress.finish();
+  if (options.total_bytes) progress.finish();  // with no total, finish() would report 0 bytes
   return lines;
 }
 
