@@ -1,0 +1,47 @@
+#include "bertforge/train/eval_metrics.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <cmath>
+
+namespace bertforge::train {
+
+void EvalMetrics::add(const at::Tensor& loss, const at::Tensor& prediction_logits, const at::Tensor& labels,
+                      const at::Tensor& seq_relationship_logits, const at::Tensor& next_sentence_label) {
+  at::NoGradGuard no_grad;
+  std::int64_t batch = labels.size(0);
+  loss_sum_ += loss.item<double>() * static_cast<double>(batch);
+  sequences_ += batch;
+  at::Tensor flat_labels = labels.reshape(-1);
+  at::Tensor labelled = flat_labels.ne(-100);
+  at::Tensor targets = flat_labels.masked_select(labelled);
+  at::Tensor logits = prediction_logits.dim() == 3
+                          ? prediction_logits.reshape({-1, prediction_logits.size(-1)}).index({labelled})
+                          : prediction_logits;
+  logits = logits.to(at::kFloat);
+  if (targets.numel() > 0) {
+    mlm_ce_sum_ += at::cross_entropy_loss(logits, targets, {}, at::Reduction::Sum).item<double>();
+    mlm_correct_ += logits.argmax(-1).eq(targets).sum().item<std::int64_t>();
+    mlm_tokens_ += targets.numel();
+  }
+  if (seq_relationship_logits.defined() && next_sentence_label.defined()) {
+    nsp_correct_ += seq_relationship_logits.argmax(-1).eq(next_sentence_label).sum().item<std::int64_t>();
+    nsp_total_ += next_sentence_label.numel();
+  }
+}
+
+nlohmann::json EvalMetrics::result() const {
+  nlohmann::json out;
+  out["eval_loss"] = sequences_ ? loss_sum_ / static_cast<double>(sequences_) : NAN;
+  if (mlm_tokens_) {
+    double mlm = mlm_ce_sum_ / static_cast<double>(mlm_tokens_);
+    out["eval_mlm_loss"] = mlm;
+    out["eval_perplexity"] = std::exp(mlm);
+    out["eval_mlm_accuracy"] = static_cast<double>(mlm_correct_) / static_cast<double>(mlm_tokens_);
+  }
+  if (nsp_total_) out["eval_nsp_accuracy"] = static_cast<double>(nsp_correct_) / static_cast<double>(nsp_total_);
+  return out;
+}
+
+}  // namespace bertforge::train

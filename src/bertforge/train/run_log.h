@@ -1,0 +1,47 @@
+// What a training run reports, and where:
+//  - log(entry): a metrics dict as HF logs it ({"loss", "grad_norm", "learning_rate", "epoch"} or
+//    {"eval_loss", ...}); "step" is added, the dict is appended to TrainerState.log_history and written as one
+//    line of output_dir/metrics.jsonl (flushed, so a killed run keeps what it logged), and printed.
+//  - tick(...): per-step throughput for the progress line: step/total, loss, lr, seq/s, tokens/s, the time
+//    the step waited for input (ms/step and share of wall time) and ETA. On a terminal the line is redrawn
+//    every step; otherwise (CI, logs) a plain line is printed at each logging step only.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <string>
+
+#include "bertforge/train/trainer_state.h"
+
+namespace bertforge::train {
+
+struct StepStats {
+  std::int64_t step = 0, total = 0;   // optimizer steps done / planned
+  double loss = 0, lr = 0;
+  std::int64_t sequences = 0, tokens = 0;  // in this step (all micro-batches)
+  double wait_s = 0;                  // time this step spent waiting for input
+};
+
+class RunLog {
+ public:
+  RunLog(const std::string& output_dir, TrainerState& state, bool quiet = false);
+
+  void log(nlohmann::json entry);
+  // Counts a finished step; prints the progress line when `print` (a logging step) or on a terminal.
+  void tick(const StepStats& s, bool print);
+  void message(const std::string& line);  // a line of its own (ends a redrawn progress line first)
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  TrainerState& state_;
+  std::ofstream jsonl_;
+  std::string jsonl_path_;
+  bool tty_, quiet_, line_open_ = false;
+  Clock::time_point start_ = Clock::now(), window_start_ = Clock::now();
+  std::int64_t first_step_ = -1, window_seqs_ = 0, window_tokens_ = 0, window_steps_ = 0;
+  double window_wait_ = 0;
+};
+
+}  // namespace bertforge::train
