@@ -7,3 +7,7 @@ bf="${BERTFORGE_BIN:-$root/build/bertforge}"
 out="${BERTFORGE_DEMO_DIR:-$root/out/demo}"
 mkdir -p "$out"
 "$bf" version
+
+# The embedded corpus: the King James Bible, one verse per line, without its "Ge1:1 " reference.
+bible -f gen1:1-rev22:21 | sed 's/^[^ ]* //' > "$out/kjv.txt"
+"$bf" train-tokenizer --vocab-size 8000 -o "$out" "$out/kjv.txt"

@@ -16,5 +16,6 @@ struct Command {
 Command add_version(CLI::App& parent);
 Command add_plot(CLI::App& parent);
 Command add_tokenize(CLI::App& parent);
+Command add_train_tokenizer(CLI::App& parent);
 
 }  // namespace bertforge::cli
