@@ -6,7 +6,9 @@ corpus in the same run; wall seconds and peak RSS of each, and ours/HF ratios.
 The corpus is WikiText-103's wiki.valid.raw (BERTFORGE_DATA) repeated to about --mb megabytes, written to a
 temporary folder. Both sides use BERT's normalizer and pre-tokenizer (cased), min_frequency 2,
 limit_alphabet 1000, the five BERT special tokens, and the same number of threads (RAYON_NUM_THREADS for HF).
-Peak RSS is the child's ru_maxrss. Prints the load average too: the machine may be shared.
+Peak RSS is the child's ru_maxrss. The bertforge binary maps LibTorch (with CUDA) at start-up, which alone
+costs hundreds of MB of RSS before any work; the row "bertforge start-up" (`train-tokenizer --help`) shows
+that floor so the trainer's own memory can be read off. Prints the load average: the machine may be shared.
 """
 import argparse
 import os
@@ -68,6 +70,7 @@ def main():
         mb = corpus.stat().st_size / 1e6
         print(f"corpus: wiki.valid.raw x{copies} = {mb:.1f} MB; vocab {args.vocab_size}; threads {args.threads}; "
               f"load {os.getloadavg()[0]:.2f}", flush=True)
+        start_s, start_mb = measure([bf, "train-tokenizer", "--help"])
         ours_s, ours_mb = measure([bf, "--threads", args.threads, "train-tokenizer", "--vocab-size", args.vocab_size,
                                    "-o", tmp / "ours", corpus], env={**os.environ, "TERM": "dumb"})
         env = {**os.environ, "RAYON_NUM_THREADS": str(args.threads), "TOKENIZERS_PARALLELISM": "true"}
@@ -76,8 +79,10 @@ def main():
         hf = (tmp / "hf.txt").read_text(encoding="utf-8").splitlines()
     print(f"{'':12}{'seconds':>10}{'MB/s':>10}{'peak RSS MB':>14}")
     print(f"{'bertforge':12}{ours_s:10.2f}{mb / ours_s:10.1f}{ours_mb:14.0f}")
+    print(f"{'  start-up':12}{start_s:10.2f}{'':10}{start_mb:14.0f}")
     print(f"{'HF':12}{hf_s:10.2f}{mb / hf_s:10.1f}{hf_mb:14.0f}")
     print(f"{'ours/HF':12}{ours_s / hf_s:10.2f}{hf_s / ours_s:10.2f}{ours_mb / hf_mb:14.2f}")
+    print(f"bertforge above its start-up: {ours_s - start_s:.2f} s, {ours_mb - start_mb:.0f} MB")
     print(f"vocabulary overlap: {len(set(ours) & set(hf)) / len(hf):.4f} ({len(ours)} vs {len(hf)} tokens); "
           f"load after {os.getloadavg()[0]:.2f}")
 
