@@ -6,12 +6,12 @@
 // a few blocks in flight, never by the corpus size. Counts are 64-bit.
 // Each line is checked for UTF-8: ill-formed -> Error "file:line: invalid UTF-8 ..." (Utf8Errors::strict), or
 // (Utf8Errors::replace) read as Python's errors='replace' would, each bad sequence a U+FFFD, which BERT's
-// text cleaning then drops. When several lines are bad, the error names
-// the first one in corpus order.
+// text cleaning then drops. When several lines are bad, the error names the first one in corpus order.
 // Sampling keeps each line with probability `sample`; whether a line is kept depends only on the seed, the
 // file's position in the list and the line number, so the counts do not depend on the thread count.
 // Progress (util/progress.h) over the bytes of all files, with rate and ETA.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -32,8 +32,8 @@ struct CountOptions {
   int threads = 0;            // 0: num_threads()
 };
 
-// `words` (thread-safe, as BasicTokenizer::split is) cuts each line into words.
-WordCounts count_words(const std::vector<std::string>& files, const BasicTokenizer& words,
+// `splitter` (BERT's normalizer and pre-tokenizer; its split() is thread-safe) cuts each line into words.
+WordCounts count_words(const std::vector<std::string>& files, const BasicTokenizer& splitter,
                        const CountOptions& options = {});
 
 // Whether sampling at probability `sample` with `seed` keeps line `line` (1-based) of the file at `file`
