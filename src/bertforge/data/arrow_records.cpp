@@ -1,0 +1,88 @@
+// Parquet and HF folders as text records; the Arrow helpers of arrow_util.h.
+#include <arrow/io/file.h>
+#include <arrow/ipc/reader.h>
+#include <nlohmann/json.hpp>
+#include <parquet/arrow/reader.h>
+
+#include <fstream>
+
+#include "bertforge/data/arrow_util.h"
+#include "bertforge/data/records.h"
+
+namespace bertforge::data {
+
+std::vector<std::string> hf_data_files(const std::string& dir) {
+  const std::string state = dir + "/state.json";
+  std::ifstream in(state);
+  if (!in) fail_at(state, 0, "cannot open (not a datasets.save_to_disk folder?)");
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("_data_files")) fail_at(state, 0, "no \"_data_files\" list");
+  std::vector<std::string> files;
+  for (const auto& f : j["_data_files"]) files.push_back(dir + "/" + f.value("filename", ""));
+  return files;
+}
+
+void for_each_hf_batch(const std::string& dir, const BatchFn& fn) {
+  std::uint64_t row = 1;
+  for (const auto& path : hf_data_files(dir)) {
+    auto file = check(arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ), path, 0);
+    auto reader = check(arrow::ipc::RecordBatchStreamReader::Open(file), path, 0);
+    while (true) {
+      auto batch = check(reader->Next(), path, row);
+      if (!batch) break;
+      check(batch->ValidateFull(), path, row);
+      fn(*batch, path, row);
+      row += batch->num_rows();
+    }
+  }
+}
+
+// Calls fn on every non-null string of `column` (string or large_string), numbering rows from first_row;
+// returns the bytes of text passed.
+static std::uint64_t each_string(const arrow::RecordBatch& batch, const std::string& column, const std::string& path,
+                        std::uint64_t first_row, const RecordFn& fn) {
+  auto array = batch.GetColumnByName(column);
+  if (!array) fail_at(path, first_row, "no column \"" + column + "\"");
+  auto emit = [&](const auto& strings) {
+    std::uint64_t total = 0;
+    for (std::int64_t i = 0; i < strings.length(); ++i) {
+      if (strings.IsNull(i)) continue;
+      auto view = strings.GetView(i);
+      fn(view, first_row + i);
+      total += view.size();
+    }
+    return total;
+  };
+  if (array->type_id() == arrow::Type::STRING) return emit(static_cast<const arrow::StringArray&>(*array));
+  if (array->type_id() == arrow::Type::LARGE_STRING)
+    return emit(static_cast<const arrow::LargeStringArray&>(*array));
+  fail_at(path, first_row, "column \"" + column + "\" is " + array->type()->ToString() + ", not a string");
+}
+
+void for_each_hf_text(const std::string& dir, const std::string& column, const RecordFn& fn, const BytesFn& bytes) {
+  std::uint64_t done = 0;
+  for_each_hf_batch(dir, [&](const arrow::RecordBatch& batch, const std::string& path, std::uint64_t row) {
+    done += each_string(batch, column, path, row, fn);
+    if (bytes) bytes(done);
+  });
+}
+
+void for_each_parquet_text(const std::string& path, const std::string& column, const RecordFn& fn,
+                           const BytesFn& bytes) {
+  auto file = check(arrow::io::ReadableFile::Open(path), path, 0);
+  auto size = check(file->GetSize(), path, 0);
+  auto reader = check(parquet::arrow::OpenFile(file, arrow::default_memory_pool()), path, 0);
+  std::uint64_t row = 1;
+  const int groups = reader->num_row_groups();
+  for (int g = 0; g < groups; ++g) {  // one row group in memory at a time
+    auto table = check(reader->ReadRowGroup(g), path, row);
+    auto batches = check(arrow::TableBatchReader(*table).ToRecordBatches(), path, row);
+    for (const auto& batch : batches) {
+      each_string(*batch, column, path, row, fn);
+      row += batch->num_rows();
+    }
+    if (bytes) bytes(static_cast<std::uint64_t>(size) * (g + 1) / groups);
+  }
+}
+
+}  // namespace bertforge::data
