@@ -1,0 +1,97 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bertforge/data/shard.h"
+#include "bertforge/util/error.h"
+
+using namespace bertforge::data;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fresh_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("bf_shard_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+Examples sample(int n, std::int32_t vocab) {
+  Examples ex;
+  SpecialIds sp;
+  for (int i = 0; i < n; ++i) {
+    std::vector<std::int32_t> a(1 + i % 7), b(2 + i % 5);
+    for (std::size_t k = 0; k < a.size(); ++k) a[k] = (i * 31 + k) % vocab;
+    for (std::size_t k = 0; k < b.size(); ++k) b[k] = (i * 17 + k * 3) % vocab;
+    ex.add(a.data(), a.size(), b.data(), b.size(), true, i % 2, sp);
+  }
+  return ex;
+}
+
+void expect_error(const std::function<void()>& fn, const std::string& part) {
+  try {
+    fn();
+    FAIL() << "no error, expected one containing " << part;
+  } catch (const bertforge::Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr(part));
+  }
+}
+
+}  // namespace
+
+TEST(Shard, RoundTripAcrossShardsAndWidths) {
+  for (std::uint32_t vocab : {200u, 30000u, 70000u}) {
+    auto dir = fresh_dir("rt" + std::to_string(vocab));
+    ShardMeta meta{0xabcdef, vocab, SentenceTask::nsp, {}};
+    meta.special = {1, 2, 0, 3};
+    Examples ex = sample(1000, vocab);
+    for (auto& id : ex.ids) id %= vocab;
+    ShardWriter w(dir, meta, 2000);  // several shards
+    w.add(ex);
+    auto shards = w.finish();
+    EXPECT_GT(shards.size(), 2u);
+    write_manifest(dir, meta, shards, {{"statistics", {{"sequences", ex.size()}}}});
+    ShardSet set(dir, 0xabcdef);
+    ASSERT_EQ(set.size(), ex.size());
+    EXPECT_EQ(set.token_bytes(), vocab <= 256 ? 1 : vocab <= 65536 ? 2 : 4);
+    std::vector<std::int64_t> ids(512);
+    for (std::size_t i = 0; i < ex.size(); ++i) {
+      auto v = set.get(i);
+      ASSERT_EQ(v.length, ex.ends[i] - ex.begin_of(i));
+      EXPECT_EQ(v.type0, ex.type0[i]);
+      EXPECT_EQ(v.label, ex.labels[i]);
+      set.ids(i, ids.data());
+      for (std::uint32_t k = 0; k < v.length; ++k) ASSERT_EQ(ids[k], ex.ids[ex.begin_of(i) + k]);
+    }
+  }
+}
+
+TEST(Shard, InterruptedWriteLeavesNothingAReaderAccepts) {
+  auto dir = fresh_dir("interrupted");
+  {
+    ShardWriter w(dir, {1, 100, SentenceTask::nsp, {}});
+    w.add(sample(10, 100));  // destroyed without finish(): the temporary shard is removed
+  }
+  EXPECT_TRUE(fs::is_empty(dir));
+  expect_error([&] { ShardSet s(dir); }, dir + "/manifest.json:0: no manifest");
+}
+
+TEST(Shard, TruncatedShardVocabMismatchAndIdsOutOfRange) {
+  auto dir = fresh_dir("bad");
+  ShardMeta meta{42, 100, SentenceTask::nsp, {}};
+  ShardWriter w(dir, meta);
+  w.add(sample(50, 100));
+  write_manifest(dir, meta, w.finish(), nlohmann::json::object());
+  expect_error([&] { ShardSet s(dir, 43); }, "prepared with another vocabulary");
+  const auto shard = dir + "/shard-00000.bin";
+  fs::resize_file(shard, fs::file_size(shard) - 10);
+  expect_error([&] { ShardSet s(dir); }, shard + ":0: truncated shard");
+  Examples big;
+  std::int32_t a = 150;
+  big.add(&a, 1, &a, 1, true, 0, {});
+  ShardWriter w2(fresh_dir("range"), meta);
+  expect_error([&] { w2.add(big); }, "token id 150 outside the vocabulary");
+}
