@@ -16,8 +16,10 @@ SentenceTask parse_task(const std::string& name);  // "nsp", "none", "sop"
 const char* task_name(SentenceTask t);
 const char* label_column(SentenceTask t);  // "next_sentence_label", "sentence_order_label", "" for none
 
+// The ids the pipeline inserts or must never mask (HF's all_special_ids of a BERT vocabulary).
 struct SpecialIds {
-  std::int32_t cls = 101, sep = 102, pad = 0, mask = 103;
+  std::int32_t cls = 101, sep = 102, pad = 0, mask = 103, unk = 100;
+  bool contains(std::int32_t id) const { return id == cls || id == sep || id == pad || id == mask || id == unk; }
 };
 
 struct Examples {

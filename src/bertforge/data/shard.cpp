@@ -128,7 +128,8 @@ void write_manifest(const std::string& dir, const ShardMeta& meta, const nlohman
                       {"vocab_hash", meta.vocab_hash}, {"vocab_size", meta.vocab_size},
                       {"task", task_name(meta.task)}, {"label_column", label_column(meta.task)},
                       {"special_ids", {{"cls", meta.special.cls}, {"sep", meta.special.sep},
-                                       {"pad", meta.special.pad}, {"mask", meta.special.mask}}},
+                                       {"pad", meta.special.pad}, {"mask", meta.special.mask},
+                                       {"unk", meta.special.unk}}},
                       {"shards", shards}};
   m.update(extra);
   AtomicFile out(dir + "/manifest.json", std::ios::out);
@@ -198,7 +199,7 @@ ShardSet::ShardSet(const std::string& dir, std::uint64_t expected_vocab_hash) {
   meta_.vocab_size = manifest_.at("vocab_size").get<std::uint32_t>();
   meta_.task = parse_task(manifest_.at("task").get<std::string>());
   const auto& sp = manifest_.at("special_ids");
-  meta_.special = {sp.at("cls"), sp.at("sep"), sp.at("pad"), sp.at("mask")};
+  meta_.special = {sp.at("cls"), sp.at("sep"), sp.at("pad"), sp.at("mask"), sp.at("unk")};
   if (expected_vocab_hash && expected_vocab_hash != meta_.vocab_hash)
     fail_at(path, 0, "prepared with another vocabulary (vocab hash differs from the tokenizer's)");
   token_bytes_ = bytes_for(meta_.vocab_size);
@@ -219,12 +220,15 @@ SequenceView ShardSet::get(std::uint64_t i) const {
           m.h.task ? m.labels[k] : -1};
 }
 
-void ShardSet::ids(std::uint64_t i, std::int64_t* out) const {
+void ShardSet::append(std::uint64_t i, Examples& out) const {
   const SequenceView v = get(i);
-  auto widen = [&](const auto* p) { std::copy(p, p + v.length, out); };
+  auto widen = [&](const auto* p) { out.ids.insert(out.ids.end(), p, p + v.length); };
   if (token_bytes_ == 1) widen(static_cast<const std::uint8_t*>(v.ids));
   else if (token_bytes_ == 2) widen(static_cast<const std::uint16_t*>(v.ids));
   else widen(static_cast<const std::uint32_t*>(v.ids));
+  out.ends.push_back(out.ids.size());
+  out.type0.push_back(v.type0);
+  if (v.label >= 0) out.labels.push_back(static_cast<std::int8_t>(v.label));
 }
 
 }  // namespace bertforge::data

@@ -79,8 +79,8 @@ class ShardSet {
   const nlohmann::json& manifest() const { return manifest_; }
   int token_bytes() const { return token_bytes_; }
   SequenceView get(std::uint64_t i) const;
-  // Reads sequence i into `out` as int64 ids (the dtype HF batches use).
-  void ids(std::uint64_t i, std::int64_t* out) const;
+  // Appends sequence i to `out` (ids, type0, label).
+  void append(std::uint64_t i, Examples& out) const;
   std::uint32_t length(std::uint64_t i) const { return get(i).length; }
 
  private:

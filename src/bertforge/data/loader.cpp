@@ -1,0 +1,128 @@
+#include "bertforge/data/loader.h"
+
+#include "bertforge/util/error.h"
+
+namespace bertforge::data {
+
+namespace {
+
+// A keyed bijection on [0, n): a 4-round Feistel network on the smallest even bit width covering n, with
+// cycle walking (values >= n are permuted again; fewer than 4 steps on average).
+std::uint64_t permute(std::uint64_t x, std::uint64_t n, std::uint64_t key) {
+  int half = 1;
+  while ((std::uint64_t(1) << (2 * half)) < n) ++half;
+  const std::uint64_t mask = (std::uint64_t(1) << half) - 1;
+  do {
+    std::uint64_t l = x >> half, r = x & mask;
+    for (std::uint64_t round = 0; round < 4; ++round) {
+      const std::uint64_t f = mix64(key ^ (round << 56) ^ r) & mask;
+      std::swap(l, r);
+      r ^= f;
+    }
+    x = (l << half) | r;
+  } while (x >= n);
+  return x;
+}
+
+}  // namespace
+
+Loader::Loader(std::shared_ptr<const ShardSet> shards, LoaderOptions options, std::vector<bool> continuation)
+    : shards_(std::move(shards)), o_(options), continuation_(std::move(continuation)) {
+  const std::uint64_t n = shards_->size(), w = o_.world_size;
+  if (o_.batch_size < 1 || w < 1 || o_.rank < 0 || o_.rank >= o_.world_size)
+    throw Error("loader: need batch_size >= 1 and 0 <= rank < world_size");
+  if (n == 0) throw Error("loader: the prepared folder has no sequences");
+  num_samples_ = o_.drop_last ? n / w : (n + w - 1) / w;  // DistributedSampler's ceil((n - w) / w) or ceil(n / w)
+  if (num_samples_ == 0) throw Error("loader: fewer sequences than ranks with drop_last");
+  start_worker();
+}
+
+Loader::~Loader() { stop_worker(); }
+
+std::uint64_t Loader::batches_per_epoch() const {
+  return o_.drop_last_batch ? num_samples_ / o_.batch_size : (num_samples_ + o_.batch_size - 1) / o_.batch_size;
+}
+
+std::uint64_t Loader::index_at(std::uint64_t epoch, std::uint64_t k) const {
+  const std::uint64_t n = shards_->size();
+  const std::uint64_t p = (o_.rank + k * o_.world_size) % n;  // padding repeats the list's start
+  return o_.shuffle ? permute(p, n, mix64(o_.seed) ^ mix64(epoch + 0x51ed270b27ULL)) : p;
+}
+
+Batch Loader::make(LoaderPosition p) const {
+  Examples ex;
+  const std::uint64_t first = p.batch * o_.batch_size;
+  const std::uint64_t last = std::min<std::uint64_t>(first + o_.batch_size, num_samples_);
+  for (std::uint64_t k = first; k < last; ++k) shards_->append(index_at(p.epoch, k), ex);
+  MlmCollator collator(shards_->meta().special, shards_->meta().vocab_size, shards_->meta().task, o_.collator,
+                       mix64(o_.seed) ^ mix64((p.epoch << 40) ^ p.batch), continuation_);
+  return collator.collate(ex);
+}
+
+void Loader::start_worker() {
+  if (o_.prefetch <= 0) return;
+  stop_ = false;
+  worker_ = std::thread([this] {
+    LoaderPosition p = position_;
+    const std::uint64_t batches = batches_per_epoch();
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || static_cast<int>(ready_.size()) < o_.prefetch; });
+        if (stop_) return;
+      }
+      if (p.batch >= batches) p = {p.epoch + 1, 0};
+      try {
+        Batch b = make(p);
+        std::lock_guard lock(mu_);
+        ready_.push_back(std::move(b));
+      } catch (...) {
+        std::lock_guard lock(mu_);
+        error_ = std::current_exception();
+        cv_.notify_all();
+        return;
+      }
+      ++p.batch;
+      cv_.notify_all();
+    }
+  });
+}
+
+void Loader::stop_worker() {
+  if (!worker_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+  ready_.clear();
+}
+
+std::optional<Batch> Loader::next() {
+  if (position_.batch >= batches_per_epoch()) {
+    position_ = {position_.epoch + 1, 0};
+    return std::nullopt;
+  }
+  std::optional<Batch> out;
+  if (o_.prefetch <= 0) {
+    out = make(position_);
+  } else {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !ready_.empty() || error_; });
+    if (error_) std::rethrow_exception(error_);
+    out = std::move(ready_.front());
+    ready_.pop_front();
+    cv_.notify_all();
+  }
+  ++position_.batch;
+  return out;
+}
+
+void Loader::seek(LoaderPosition p) {
+  stop_worker();
+  position_ = p;
+  start_worker();
+}
+
+}  // namespace bertforge::data

@@ -1,0 +1,77 @@
+// The training loader: a prepared folder (ShardSet) -> MLM batches, with torch DistributedSampler semantics,
+// a background prefetch thread, and a position the trainer checkpoints for an exact resume.
+//
+// Order: each epoch visits a permutation of [0, N) keyed by (seed, epoch) — a Feistel-network bijection
+// evaluated per index, so memory stays constant whatever N (torch's randperm would hold 8 bytes per
+// sequence; the order therefore differs from torch's, the sharding does not). shuffle=false is [0, N).
+// Sharding as DistributedSampler: without drop_last the list is padded to a multiple of world_size by
+// repeating its start, with drop_last it is cut to floor(N / world_size) * world_size; rank r takes
+// positions r, r + W, r + 2W, ... Batches of batch_size from those; the last one is partial unless
+// drop_last_batch (DataLoader's drop_last).
+// Masking: batch b of epoch e is masked by a collator whose Rng is seeded from (seed, e, b), so a batch is
+// the same whether reached by iterating or by seek(); prefetching never changes what is delivered.
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "bertforge/data/collator.h"
+#include "bertforge/data/shard.h"
+
+namespace bertforge::data {
+
+struct LoaderOptions {
+  int batch_size = 32;
+  bool shuffle = true;
+  std::uint64_t seed = 42;
+  int world_size = 1, rank = 0;
+  bool drop_last = false;        // DistributedSampler's
+  bool drop_last_batch = false;  // DataLoader's
+  int prefetch = 4;              // batches made ahead by the background thread; 0 = none, in the caller
+  CollatorOptions collator;
+};
+
+// Where the loader is: the next batch to deliver. Saved in checkpoints.
+struct LoaderPosition {
+  std::uint64_t epoch = 0, batch = 0;
+  bool operator==(const LoaderPosition& o) const { return epoch == o.epoch && batch == o.batch; }
+};
+
+class Loader {
+ public:
+  Loader(std::shared_ptr<const ShardSet> shards, LoaderOptions options, std::vector<bool> continuation = {});
+  ~Loader();
+
+  // The next batch of the current epoch, or nullopt at its end (the position then moves to the next epoch).
+  std::optional<Batch> next();
+  LoaderPosition position() const { return position_; }
+  void seek(LoaderPosition p);
+
+  std::uint64_t samples_per_rank() const { return num_samples_; }
+  std::uint64_t batches_per_epoch() const;
+  // The dataset index at sample k of this rank in `epoch` (exposed for tests and tools).
+  std::uint64_t index_at(std::uint64_t epoch, std::uint64_t k) const;
+
+ private:
+  Batch make(LoaderPosition p) const;
+  void start_worker();
+  void stop_worker();
+
+  std::shared_ptr<const ShardSet> shards_;
+  LoaderOptions o_;
+  std::vector<bool> continuation_;
+  std::uint64_t num_samples_ = 0;
+  LoaderPosition position_;
+
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> ready_;   // batches position_, position_ + 1, ... of the current epoch
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace bertforge::data
