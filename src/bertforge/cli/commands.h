@@ -17,5 +17,6 @@ Command add_version(CLI::App& parent);
 Command add_plot(CLI::App& parent);
 Command add_tokenize(CLI::App& parent);
 Command add_train_tokenizer(CLI::App& parent);
+Command add_forward(CLI::App& parent);
 
 }  // namespace bertforge::cli

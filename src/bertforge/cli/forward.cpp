@@ -1,0 +1,96 @@
+// `bertforge forward`: run BertForPreTraining once on tensors from a safetensors file and write what it
+// computes (logits, hidden states, losses and, with --grads, every parameter gradient as "grad.<name>") to a
+// safetensors file. For checking a checkpoint against another implementation, and for creating a freshly
+// initialised model folder (--config NAME --save DIR).
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/utils.h>
+
+#include "bertforge/cli/commands.h"
+#include "bertforge/model/autocast.h"
+#include "bertforge/model/pretrained.h"
+#include "bertforge/model/safetensors.h"
+#include "bertforge/util/error.h"
+
+namespace bertforge::cli {
+namespace {
+
+struct ForwardOptions {
+  std::string model, config, inputs, output, save, device = "cpu", precision = "fp32";
+  std::uint64_t seed = 42;
+  bool grads = false, sparse_mlm = false, train = false;
+};
+
+at::Tensor input(const model::SafetensorsFile& f, const std::string& name, const c10::Device& device) {
+  return f.find(name) ? f.tensor(name).to(device, at::kLong) : at::Tensor();
+}
+
+int run_forward(const ForwardOptions& o) {
+  c10::Device device(o.device);
+  model::BertForPreTraining m{nullptr};
+  if (!o.model.empty()) {
+    m = model::from_pretrained(o.model, device).model;
+  } else {
+    torch::manual_seed(o.seed);
+    m = model::BertForPreTraining(model::BertConfig::preset_or_file(o.config));
+    m->to(device);
+  }
+  m->train(o.train);
+  m->sparse_mlm = o.sparse_mlm;
+  if (!o.inputs.empty()) {
+    model::SafetensorsFile in(o.inputs);
+    model::BertForPreTrainingOutput out;
+    {
+      model::Autocast mixed(device.type(), o.precision == "bf16" ? at::kBFloat16 : at::kFloat);
+      out = m(input(in, "input_ids", device), input(in, "token_type_ids", device),
+              input(in, "attention_mask", device), input(in, "labels", device),
+              input(in, "next_sentence_label", device));
+    }
+    std::vector<std::pair<std::string, at::Tensor>> tensors{
+        {"prediction_logits", out.prediction_logits},
+        {"seq_relationship_logits", out.seq_relationship_logits},
+        {"last_hidden_state", out.last_hidden_state}};
+    for (auto [name, t] : {std::pair{"loss", out.loss}, {"mlm_loss", out.mlm_loss}, {"nsp_loss", out.nsp_loss}})
+      if (t.defined()) tensors.emplace_back(name, t);
+    if (o.grads) {
+      if (!out.loss.defined()) throw Error(o.inputs + ": --grads needs labels or next_sentence_label");
+      out.loss.backward();
+      for (const auto& p : m->named_parameters())
+        if (p.value().grad().defined()) tensors.emplace_back("grad." + p.key(), p.value().grad());
+    }
+    for (auto& [name, t] : tensors) t = t.detach().to(at::kFloat);
+    model::save_safetensors(o.output, tensors);
+  }
+  if (!o.save.empty()) model::save_pretrained(*m, o.save);
+  return 0;
+}
+
+}  // namespace
+
+Command add_forward(CLI::App& parent) {
+  auto o = std::make_shared<ForwardOptions>();
+  auto* app = parent.add_subcommand("forward", "run BertForPreTraining on tensors from a safetensors file");
+  auto* src = app->add_option("--model", o->model, "HF model folder (config.json + model.safetensors)");
+  auto* cfg = app->add_option("--config", o->config, "instead of --model: a preset (tiny, mini, small, medium, "
+                                                     "base, large) or a config.json; HF initialisation");
+  src->excludes(cfg);
+  app->add_option("--seed", o->seed, "seed of the initialisation with --config")->capture_default_str();
+  auto* in = app->add_option("--inputs", o->inputs, "safetensors with input_ids [, token_type_ids, "
+                                                    "attention_mask, labels, next_sentence_label]");
+  auto* out = app->add_option("--output", o->output, "safetensors to write the outputs to");
+  in->needs(out);
+  out->needs(in);
+  app->add_flag("--grads", o->grads, "backpropagate the loss and write grad.<parameter> tensors too");
+  app->add_flag("--sparse-mlm", o->sparse_mlm, "project onto the vocabulary only at labelled positions");
+  app->add_flag("--train", o->train, "training mode (dropout on); default is eval mode");
+  app->add_option("--precision", o->precision, "fp32 or bf16 (autocast)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
+  app->add_option("--device", o->device, "cpu, cuda, cuda:N")->capture_default_str();
+  app->add_option("--save", o->save, "afterwards save the model as an HF folder here");
+  app->callback([src, cfg] {
+    if (src->empty() && cfg->empty()) throw CLI::RequiredError("--model or --config");
+  });
+  return {app, [o] { return run_forward(*o); }};
+}
+
+}  // namespace bertforge::cli

@@ -1,0 +1,91 @@
+#include "bertforge/model/bert.h"
+
+#include <ATen/ops/cross_entropy_loss.h>
+#include <ATen/ops/nonzero.h>
+#include <torch/nn/init.h>
+
+#include "bertforge/util/error.h"
+
+namespace bertforge::model {
+namespace {
+
+constexpr std::int64_t kIgnoreIndex = -100;  // HF's CrossEntropyLoss default
+
+at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& target) {
+  return at::cross_entropy_loss(logits, target, {}, at::Reduction::Mean, kIgnoreIndex);
+}
+
+}  // namespace
+
+BertModelImpl::BertModelImpl(const BertConfig& c) : max_positions(c.max_position_embeddings) {
+  embeddings = register_module("embeddings", BertEmbeddings(c));
+  encoder = register_module("encoder", BertEncoder(c));
+  pooler = register_module("pooler", BertPooler(c));
+}
+
+BertModelOutput BertModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+                                       const at::Tensor& attention_mask) {
+  if (input_ids.dim() != 2) throw Error("input_ids: expected [batch, seq], got " + std::to_string(input_ids.dim()) + " dimensions");
+  if (input_ids.size(1) > max_positions)
+    throw Error("input_ids: sequence length " + std::to_string(input_ids.size(1)) +
+                " exceeds max_position_embeddings " + std::to_string(max_positions));
+  at::Tensor mask;
+  if (attention_mask.defined()) mask = attention_mask.to(at::kBool).view({input_ids.size(0), 1, 1, input_ids.size(1)});
+  auto hidden = encoder(embeddings(input_ids, token_type_ids), mask);
+  return {hidden, pooler(hidden)};
+}
+
+BertForPreTrainingImpl::BertForPreTrainingImpl(const BertConfig& c) : config(c) {
+  config.validate("config");
+  bert = register_module("bert", BertModel(c));
+  cls = register_module("cls", BertPreTrainingHeads(c));
+  init_weights();
+}
+
+BertForPreTrainingOutput BertForPreTrainingImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+                                                         const at::Tensor& attention_mask, const at::Tensor& labels,
+                                                         const at::Tensor& next_sentence_label) {
+  auto encoded = bert(input_ids, token_type_ids, attention_mask);
+  BertForPreTrainingOutput out;
+  out.last_hidden_state = encoded.last_hidden_state;
+  out.seq_relationship_logits = cls->seq_relationship(encoded.pooler_output);
+  const at::Tensor& decoder = bert->embeddings->word_embeddings->weight;
+  if (sparse_mlm && labels.defined()) {
+    // Gather the labelled rows first: the [rows, vocab] projection is most of the head's cost.
+    auto flat = labels.reshape(-1);
+    auto rows = at::nonzero(flat.ne(kIgnoreIndex)).squeeze(1);
+    auto hidden = encoded.last_hidden_state.reshape({-1, config.hidden_size}).index_select(0, rows);
+    out.prediction_logits = cls->predictions(hidden, decoder);
+    out.mlm_loss = cross_entropy(out.prediction_logits, flat.index_select(0, rows));
+  } else {
+    out.prediction_logits = cls->predictions(encoded.last_hidden_state, decoder);
+    if (labels.defined())
+      out.mlm_loss = cross_entropy(out.prediction_logits.view({-1, config.vocab_size}), labels.reshape(-1));
+  }
+  if (next_sentence_label.defined())
+    out.nsp_loss = cross_entropy(out.seq_relationship_logits.view({-1, 2}), next_sentence_label.reshape(-1));
+  if (out.mlm_loss.defined() && out.nsp_loss.defined())
+    out.loss = out.mlm_loss + out.nsp_loss;
+  else
+    out.loss = out.mlm_loss.defined() ? out.mlm_loss : out.nsp_loss;
+  return out;
+}
+
+void BertForPreTrainingImpl::init_weights() {
+  torch::NoGradGuard no_grad;
+  for (auto& m : modules(/*include_self=*/false)) {
+    if (auto* linear = m->as<torch::nn::Linear>()) {
+      torch::nn::init::normal_(linear->weight, 0.0, config.initializer_range);
+      if (linear->bias.defined()) linear->bias.zero_();
+    } else if (auto* embedding = m->as<torch::nn::Embedding>()) {
+      torch::nn::init::normal_(embedding->weight, 0.0, config.initializer_range);
+      if (auto pad = embedding->options.padding_idx()) embedding->weight[*pad].zero_();
+    } else if (auto* norm = m->as<torch::nn::LayerNorm>()) {
+      norm->weight.fill_(1.0);
+      norm->bias.zero_();
+    }
+  }
+  cls->predictions->bias.zero_();
+}
+
+}  // namespace bertforge::model

@@ -1,0 +1,62 @@
+// BertModel and BertForPreTraining: HF's classes of the same names, on LibTorch. The model takes id tensors
+// (it never tokenizes) and returns named outputs.
+//
+//   BertForPreTraining m(BertConfig::preset("mini"));    // HF initialisation (init_weights), fp32, CPU
+//   m->to(device); m->train();  /  m->eval();
+//   auto out = m(input_ids, token_type_ids, attention_mask, labels, next_sentence_label);
+//   out.loss.backward();
+//
+// Inputs: [batch, seq] int64 on the model's device; token_type_ids and attention_mask (1 = token, 0 = padding)
+// may be undefined tensors (all zeros / all ones); labels ([batch, seq], -100 = not predicted) and
+// next_sentence_label ([batch], 0 = B follows A, 1 = random) are optional. The loss is HF's: mean
+// cross-entropy over labelled positions + mean NSP cross-entropy, each term present when its labels are.
+// With sparse_mlm set and labels given, the vocabulary projection runs only at labelled positions:
+// prediction_logits is then [labelled positions in row-major order, vocab], the loss and gradients are the
+// dense head's. named_parameters() yields HF's state-dict keys; the tied decoder appears once, as
+// bert.embeddings.word_embeddings.weight.
+#pragma once
+#include "bertforge/model/layers.h"
+
+namespace bertforge::model {
+
+struct BertModelOutput {
+  at::Tensor last_hidden_state;  // [batch, seq, hidden]
+  at::Tensor pooler_output;      // [batch, hidden]
+};
+
+struct BertModelImpl : torch::nn::Module {
+  explicit BertModelImpl(const BertConfig& c);
+  BertModelOutput forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
+                          const at::Tensor& attention_mask = {});
+  BertEmbeddings embeddings{nullptr};
+  BertEncoder encoder{nullptr};
+  BertPooler pooler{nullptr};
+  std::int64_t max_positions;
+};
+TORCH_MODULE(BertModel);
+
+struct BertForPreTrainingOutput {
+  at::Tensor loss;                     // scalar; undefined without labels and next_sentence_label
+  at::Tensor mlm_loss, nsp_loss;       // the two terms (each undefined without its labels)
+  at::Tensor prediction_logits;        // [batch, seq, vocab], or [labelled, vocab] with sparse_mlm
+  at::Tensor seq_relationship_logits;  // [batch, 2]
+  at::Tensor last_hidden_state;        // [batch, seq, hidden]
+};
+
+struct BertForPreTrainingImpl : torch::nn::Module {
+  explicit BertForPreTrainingImpl(const BertConfig& c);
+  BertForPreTrainingOutput forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
+                                   const at::Tensor& attention_mask = {}, const at::Tensor& labels = {},
+                                   const at::Tensor& next_sentence_label = {});
+  // HF's _init_weights: Linear and Embedding weights ~ normal(0, initializer_range), the padding row and every
+  // bias zero, LayerNorm weight 1 and bias 0. Draws from LibTorch's default generator (torch::manual_seed).
+  void init_weights();
+
+  BertConfig config;
+  BertModel bert{nullptr};
+  BertPreTrainingHeads cls{nullptr};
+  bool sparse_mlm = false;
+};
+TORCH_MODULE(BertForPreTraining);
+
+}  // namespace bertforge::model

@@ -1,0 +1,169 @@
+#include "bertforge/model/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>  // json: config.json parsing and writing
+#include <sstream>
+
+#include "bertforge/util/atomic_file.h"
+#include "bertforge/util/error.h"
+
+namespace bertforge::model {
+namespace {
+
+using nlohmann::json;
+
+struct Preset {
+  const char* name;
+  std::int64_t layers, hidden;
+};
+constexpr Preset kPresets[] = {{"tiny", 2, 128},  {"mini", 4, 256}, {"small", 4, 512},
+                               {"medium", 8, 512}, {"base", 12, 768}, {"large", 24, 1024}};
+
+[[noreturn]] void bad(const std::string& source, const std::string& field, const std::string& why) {
+  throw Error(source + ": " + field + ": " + why);
+}
+
+template <typename T>
+void take(json& j, const char* key, T& out, const std::string& source) {
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  bool ok = std::is_same_v<T, std::string> ? it->is_string()
+            : std::is_integral_v<T>        ? it->is_number_integer()
+                                           : it->is_number();
+  if (!ok) bad(source, key, "unexpected JSON type " + std::string(it->type_name()));
+  out = it->get<T>();
+  j.erase(it);
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_activations() {
+  static const std::vector<std::string> names{"gelu",       "gelu_python", "gelu_new", "gelu_pytorch_tanh",
+                                              "gelu_fast",  "quick_gelu",  "relu",     "silu",
+                                              "swish",      "tanh"};
+  return names;
+}
+
+BertConfig BertConfig::preset(const std::string& name) {
+  for (const auto& p : kPresets) {
+    if (name != p.name) continue;
+    BertConfig c;
+    c.num_hidden_layers = p.layers;
+    c.hidden_size = p.hidden;
+    c.num_attention_heads = p.hidden / 64;
+    c.intermediate_size = 4 * p.hidden;
+    c.extra["architectures"] = R"(["BertForPreTraining"])";
+    c.extra["model_type"] = R"("bert")";
+    return c;
+  }
+  std::string known;
+  for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
+  throw Error("unknown model preset '" + name + "' (known: " + known + ")");
+}
+
+std::vector<std::string> BertConfig::preset_names() {
+  std::vector<std::string> names;
+  for (const auto& p : kPresets) names.push_back(p.name);
+  return names;
+}
+
+BertConfig BertConfig::preset_or_file(const std::string& name_or_path) {
+  for (const auto& p : kPresets)
+    if (name_or_path == p.name) return preset(name_or_path);
+  return load(name_or_path);
+}
+
+BertConfig BertConfig::parse(const std::string& json_text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    throw Error(source + ": invalid JSON: " + e.what());
+  }
+  if (!j.is_object()) throw Error(source + ": expected a JSON object");
+  BertConfig c;
+  take(j, "vocab_size", c.vocab_size, source);
+  take(j, "hidden_size", c.hidden_size, source);
+  take(j, "num_hidden_layers", c.num_hidden_layers, source);
+  take(j, "num_attention_heads", c.num_attention_heads, source);
+  take(j, "intermediate_size", c.intermediate_size, source);
+  take(j, "hidden_act", c.hidden_act, source);
+  take(j, "hidden_dropout_prob", c.hidden_dropout_prob, source);
+  take(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, source);
+  take(j, "max_position_embeddings", c.max_position_embeddings, source);
+  take(j, "type_vocab_size", c.type_vocab_size, source);
+  take(j, "initializer_range", c.initializer_range, source);
+  take(j, "layer_norm_eps", c.layer_norm_eps, source);
+  if (j.contains("pad_token_id") && j["pad_token_id"].is_null()) {
+    c.pad_token_id = -1;  // HF: no padding row
+    j.erase("pad_token_id");
+  }
+  take(j, "pad_token_id", c.pad_token_id, source);
+  for (auto& [key, value] : j.items()) c.extra[key] = value.dump();
+  c.validate(source);
+  return c;
+}
+
+BertConfig BertConfig::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+void BertConfig::validate(const std::string& source) const {
+  const auto& acts = known_activations();
+  if (std::find(acts.begin(), acts.end(), hidden_act) == acts.end()) {
+    std::string known;
+    for (const auto& a : acts) known += (known.empty() ? "" : ", ") + a;
+    bad(source, "hidden_act", "unknown activation '" + hidden_act + "' (known: " + known + ")");
+  }
+  auto positive = [&](const char* field, std::int64_t v) {
+    if (v <= 0) bad(source, field, "must be positive, got " + std::to_string(v));
+  };
+  positive("vocab_size", vocab_size);
+  positive("hidden_size", hidden_size);
+  positive("num_hidden_layers", num_hidden_layers);
+  positive("num_attention_heads", num_attention_heads);
+  positive("intermediate_size", intermediate_size);
+  positive("max_position_embeddings", max_position_embeddings);
+  positive("type_vocab_size", type_vocab_size);
+  if (hidden_size % num_attention_heads != 0)
+    bad(source, "num_attention_heads", "does not divide hidden_size " + std::to_string(hidden_size));
+  if (pad_token_id >= vocab_size) bad(source, "pad_token_id", "not below vocab_size");
+  for (auto [field, p] : {std::pair{"hidden_dropout_prob", hidden_dropout_prob},
+                          std::pair{"attention_probs_dropout_prob", attention_probs_dropout_prob}})
+    if (!(p >= 0 && p < 1)) bad(source, field, "must be in [0, 1)");
+  auto pos = extra.find("position_embedding_type");
+  if (pos != extra.end() && pos->second != "\"absolute\"")
+    bad(source, "position_embedding_type", pos->second + " is not supported (only \"absolute\")");
+}
+
+std::string BertConfig::to_json() const {
+  json j;
+  for (const auto& [key, text] : extra) j[key] = json::parse(text);
+  j["vocab_size"] = vocab_size;
+  j["hidden_size"] = hidden_size;
+  j["num_hidden_layers"] = num_hidden_layers;
+  j["num_attention_heads"] = num_attention_heads;
+  j["intermediate_size"] = intermediate_size;
+  j["hidden_act"] = hidden_act;
+  j["hidden_dropout_prob"] = hidden_dropout_prob;
+  j["attention_probs_dropout_prob"] = attention_probs_dropout_prob;
+  j["max_position_embeddings"] = max_position_embeddings;
+  j["type_vocab_size"] = type_vocab_size;
+  j["initializer_range"] = initializer_range;
+  j["layer_norm_eps"] = layer_norm_eps;
+  j["pad_token_id"] = pad_token_id < 0 ? json(nullptr) : json(pad_token_id);
+  return j.dump(2) + "\n";
+}
+
+void BertConfig::save(const std::string& path) const {
+  AtomicFile out(path);
+  out.stream() << to_json();
+  out.commit();
+}
+
+}  // namespace bertforge::model

@@ -1,0 +1,153 @@
+#include "bertforge/model/layers.h"
+
+#include <ATen/ops/arange.h>
+#include <ATen/ops/gelu.h>
+#include <ATen/ops/linear.h>
+#include <ATen/ops/relu.h>
+#include <ATen/ops/scaled_dot_product_attention.h>
+#include <ATen/ops/sigmoid.h>
+#include <ATen/ops/silu.h>
+#include <ATen/ops/tanh.h>
+#include <ATen/ops/zeros.h>
+#include <ATen/ops/zeros_like.h>
+
+#include "bertforge/util/error.h"
+
+namespace bertforge::model {
+namespace {
+
+at::Tensor gelu_erf(const at::Tensor& x) { return at::gelu(x); }
+at::Tensor gelu_tanh(const at::Tensor& x) { return at::gelu(x, "tanh"); }
+at::Tensor quick_gelu(const at::Tensor& x) { return x * at::sigmoid(1.702 * x); }
+at::Tensor relu(const at::Tensor& x) { return at::relu(x); }
+at::Tensor silu(const at::Tensor& x) { return at::silu(x); }
+at::Tensor tanh(const at::Tensor& x) { return at::tanh(x); }
+
+torch::nn::LayerNorm layer_norm(const BertConfig& c) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
+}
+
+}  // namespace
+
+Activation activation(const std::string& name) {
+  // gelu_new, gelu_fast and gelu_pytorch_tanh are all the tanh approximation, written differently in HF.
+  if (name == "gelu" || name == "gelu_python") return gelu_erf;
+  if (name == "gelu_new" || name == "gelu_fast" || name == "gelu_pytorch_tanh") return gelu_tanh;
+  if (name == "quick_gelu") return quick_gelu;
+  if (name == "relu") return relu;
+  if (name == "silu" || name == "swish") return silu;
+  if (name == "tanh") return tanh;
+  throw Error("hidden_act: unknown activation '" + name + "'");
+}
+
+BertEmbeddingsImpl::BertEmbeddingsImpl(const BertConfig& c) {
+  auto word = torch::nn::EmbeddingOptions(c.vocab_size, c.hidden_size);
+  if (c.pad_token_id >= 0) word.padding_idx(c.pad_token_id);
+  word_embeddings = register_module("word_embeddings", torch::nn::Embedding(word));
+  position_embeddings =
+      register_module("position_embeddings", torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
+  token_type_embeddings =
+      register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
+  LayerNorm = register_module("LayerNorm", layer_norm(c));
+  dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout_prob));
+}
+
+at::Tensor BertEmbeddingsImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids) {
+  auto positions = at::arange(input_ids.size(1), input_ids.options().dtype(at::kLong));
+  auto types = token_type_ids.defined() ? token_type_ids : at::zeros_like(input_ids);
+  auto x = word_embeddings(input_ids) + token_type_embeddings(types) + position_embeddings(positions);
+  return dropout(LayerNorm(x));
+}
+
+BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
+    : heads(c.num_attention_heads), dropout_p(c.attention_probs_dropout_prob) {
+  query = register_module("query", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  key = register_module("key", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  value = register_module("value", torch::nn::Linear(c.hidden_size, c.hidden_size));
+}
+
+at::Tensor BertSelfAttentionImpl::forward(const at::Tensor& hidden, const at::Tensor& mask) {
+  auto b = hidden.size(0), s = hidden.size(1), h = hidden.size(2);
+  auto split = [&](const at::Tensor& x) { return x.view({b, s, heads, h / heads}).transpose(1, 2); };
+  auto context = at::scaled_dot_product_attention(split(query(hidden)), split(key(hidden)), split(value(hidden)),
+                                                  mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt,
+                                                  is_training() ? dropout_p : 0.0);
+  return context.transpose(1, 2).reshape({b, s, h});
+}
+
+BertResidualOutputImpl::BertResidualOutputImpl(const BertConfig& c, std::int64_t in_features) {
+  dense = register_module("dense", torch::nn::Linear(in_features, c.hidden_size));
+  LayerNorm = register_module("LayerNorm", layer_norm(c));
+  dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout_prob));
+}
+
+at::Tensor BertResidualOutputImpl::forward(const at::Tensor& x, const at::Tensor& residual) {
+  return LayerNorm(dropout(dense(x)) + residual);
+}
+
+BertAttentionImpl::BertAttentionImpl(const BertConfig& c) {
+  self = register_module("self", BertSelfAttention(c));
+  output = register_module("output", BertResidualOutput(c, c.hidden_size));
+}
+
+at::Tensor BertAttentionImpl::forward(const at::Tensor& hidden, const at::Tensor& mask) {
+  return output(self(hidden, mask), hidden);
+}
+
+BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act(activation(c.hidden_act)) {
+  dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.intermediate_size));
+}
+
+at::Tensor BertIntermediateImpl::forward(const at::Tensor& hidden) { return act(dense(hidden)); }
+
+BertLayerImpl::BertLayerImpl(const BertConfig& c) {
+  attention = register_module("attention", BertAttention(c));
+  intermediate = register_module("intermediate", BertIntermediate(c));
+  output = register_module("output", BertResidualOutput(c, c.intermediate_size));
+}
+
+at::Tensor BertLayerImpl::forward(const at::Tensor& hidden, const at::Tensor& mask) {
+  auto attended = attention(hidden, mask);
+  return output(intermediate(attended), attended);
+}
+
+BertEncoderImpl::BertEncoderImpl(const BertConfig& c) {
+  layer = register_module("layer", torch::nn::ModuleList());
+  for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) layer->push_back(BertLayer(c));
+}
+
+at::Tensor BertEncoderImpl::forward(at::Tensor hidden, const at::Tensor& mask) {
+  for (const auto& l : *layer) hidden = l->as<BertLayer>()->forward(hidden, mask);
+  return hidden;
+}
+
+BertPoolerImpl::BertPoolerImpl(const BertConfig& c) {
+  dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
+}
+
+at::Tensor BertPoolerImpl::forward(const at::Tensor& hidden) { return at::tanh(dense(hidden.select(1, 0))); }
+
+BertPredictionHeadTransformImpl::BertPredictionHeadTransformImpl(const BertConfig& c) : act(activation(c.hidden_act)) {
+  dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  LayerNorm = register_module("LayerNorm", layer_norm(c));
+}
+
+at::Tensor BertPredictionHeadTransformImpl::forward(const at::Tensor& hidden) {
+  return LayerNorm(act(dense(hidden)));
+}
+
+BertLMPredictionHeadImpl::BertLMPredictionHeadImpl(const BertConfig& c) {
+  transform = register_module("transform", BertPredictionHeadTransform(c));
+  bias = register_parameter("bias", at::zeros({c.vocab_size}));
+}
+
+at::Tensor BertLMPredictionHeadImpl::forward(const at::Tensor& hidden, const at::Tensor& decoder_weight) {
+  return at::linear(transform(hidden), decoder_weight, bias);
+}
+
+BertPreTrainingHeadsImpl::BertPreTrainingHeadsImpl(const BertConfig& c) {
+  predictions = register_module("predictions", BertLMPredictionHead(c));
+  seq_relationship = register_module("seq_relationship", torch::nn::Linear(c.hidden_size, 2));
+}
+
+}  // namespace bertforge::model

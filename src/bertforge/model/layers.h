@@ -1,0 +1,122 @@
+// The building blocks of BERT, one LibTorch module per HF class in transformers' modeling_bert.py, with the
+// same submodule and parameter names, so named_parameters() of the assembled model yields HF's state-dict keys
+// (e.g. encoder.layer.0.attention.self.query.weight) and checkpoints need no rename table.
+//
+// Every module works on whatever device and dtype its parameters live on; under autocast (bf16) the matmuls
+// run in the autocast dtype. Attention goes through at::scaled_dot_product_attention with a boolean padding
+// mask of shape [batch, 1, 1, seq] (true = attend); attention dropout is applied only in training mode.
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "bertforge/model/config.h"
+
+namespace bertforge::model {
+
+using Activation = at::Tensor (*)(const at::Tensor&);
+// The function behind an HF hidden_act name; Error for a name outside known_activations().
+Activation activation(const std::string& name);
+
+struct BertEmbeddingsImpl : torch::nn::Module {
+  explicit BertEmbeddingsImpl(const BertConfig& c);
+  // input_ids, token_type_ids: [batch, seq] int64 (token_type_ids may be undefined: all zeros).
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids);
+  torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
+  torch::nn::LayerNorm LayerNorm{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(BertEmbeddings);
+
+struct BertSelfAttentionImpl : torch::nn::Module {
+  explicit BertSelfAttentionImpl(const BertConfig& c);
+  // hidden: [batch, seq, hidden]; mask: bool [batch, 1, 1, seq] or undefined. Returns [batch, seq, hidden].
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+  std::int64_t heads;
+  double dropout_p;
+};
+TORCH_MODULE(BertSelfAttention);
+
+// dense -> dropout -> LayerNorm(x + residual): HF's BertSelfOutput and BertOutput.
+struct BertResidualOutputImpl : torch::nn::Module {
+  BertResidualOutputImpl(const BertConfig& c, std::int64_t in_features);
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& residual);
+  torch::nn::Linear dense{nullptr};
+  torch::nn::LayerNorm LayerNorm{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+};
+TORCH_MODULE(BertResidualOutput);
+
+struct BertAttentionImpl : torch::nn::Module {
+  explicit BertAttentionImpl(const BertConfig& c);
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+  BertSelfAttention self{nullptr};
+  BertResidualOutput output{nullptr};
+};
+TORCH_MODULE(BertAttention);
+
+struct BertIntermediateImpl : torch::nn::Module {
+  explicit BertIntermediateImpl(const BertConfig& c);
+  at::Tensor forward(const at::Tensor& hidden);
+  torch::nn::Linear dense{nullptr};
+  Activation act;
+};
+TORCH_MODULE(BertIntermediate);
+
+struct BertLayerImpl : torch::nn::Module {
+  explicit BertLayerImpl(const BertConfig& c);
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+  BertAttention attention{nullptr};
+  BertIntermediate intermediate{nullptr};
+  BertResidualOutput output{nullptr};
+};
+TORCH_MODULE(BertLayer);
+
+struct BertEncoderImpl : torch::nn::Module {
+  explicit BertEncoderImpl(const BertConfig& c);
+  at::Tensor forward(at::Tensor hidden, const at::Tensor& mask);
+  torch::nn::ModuleList layer{nullptr};
+};
+TORCH_MODULE(BertEncoder);
+
+// tanh(dense(hidden of the first token)).
+struct BertPoolerImpl : torch::nn::Module {
+  explicit BertPoolerImpl(const BertConfig& c);
+  at::Tensor forward(const at::Tensor& hidden);
+  torch::nn::Linear dense{nullptr};
+};
+TORCH_MODULE(BertPooler);
+
+struct BertPredictionHeadTransformImpl : torch::nn::Module {
+  explicit BertPredictionHeadTransformImpl(const BertConfig& c);
+  at::Tensor forward(const at::Tensor& hidden);
+  torch::nn::Linear dense{nullptr};
+  Activation act;
+  torch::nn::LayerNorm LayerNorm{nullptr};
+};
+TORCH_MODULE(BertPredictionHeadTransform);
+
+// HF's decoder is tied to the word embeddings: instead of holding a second name for that tensor (which would
+// make named_parameters() list it twice and an optimizer step it twice), forward() takes it as an argument.
+// The decoder's bias is `bias`, as in HF's files.
+struct BertLMPredictionHeadImpl : torch::nn::Module {
+  explicit BertLMPredictionHeadImpl(const BertConfig& c);
+  // hidden: [..., hidden]; decoder_weight: [vocab, hidden]. Returns [..., vocab].
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& decoder_weight);
+  BertPredictionHeadTransform transform{nullptr};
+  at::Tensor bias;
+};
+TORCH_MODULE(BertLMPredictionHead);
+
+struct BertPreTrainingHeadsImpl : torch::nn::Module {
+  explicit BertPreTrainingHeadsImpl(const BertConfig& c);
+  BertLMPredictionHead predictions{nullptr};
+  torch::nn::Linear seq_relationship{nullptr};
+};
+TORCH_MODULE(BertPreTrainingHeads);
+
+}  // namespace bertforge::model

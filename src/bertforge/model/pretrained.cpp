@@ -1,0 +1,127 @@
+#include "bertforge/model/pretrained.h"
+
+#include <ATen/core/Tensor.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>  // json: the shard index
+#include <set>
+#include <sstream>
+
+#include "bertforge/model/safetensors.h"
+#include "bertforge/util/error.h"
+
+namespace bertforge::model {
+namespace fs = std::filesystem;
+namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The model's name for a file key, or "" when the key is a known leftover to skip silently.
+std::string model_key(std::string key, const std::set<std::string>& file_keys,
+                      const torch::OrderedDict<std::string, at::Tensor>& params) {
+  if (key.find("LayerNorm.") != std::string::npos) {
+    if (ends_with(key, ".gamma")) key = key.substr(0, key.size() - 6) + ".weight";
+    if (ends_with(key, ".beta")) key = key.substr(0, key.size() - 5) + ".bias";
+  }
+  if (!params.contains(key) && params.contains("bert." + key)) key = "bert." + key;
+  if (key == "cls.predictions.decoder.weight") return "";  // tied to the word embeddings
+  if (key == "cls.predictions.decoder.bias")               // an older, untied save: the same values
+    return file_keys.count("cls.predictions.bias") ? "" : "cls.predictions.bias";
+  if (ends_with(key, "embeddings.position_ids")) return "";  // a buffer some old files carry
+  return key;
+}
+
+std::string shape_text(at::IntArrayRef shape) {
+  std::ostringstream s;
+  s << shape;
+  return s.str();
+}
+
+std::vector<std::string> weight_files(const std::string& dir) {
+  fs::path single = fs::path(dir) / "model.safetensors", index = fs::path(dir) / "model.safetensors.index.json";
+  if (fs::exists(single)) return {single.string()};
+  if (fs::exists(index)) {
+    std::ifstream in(index);
+    std::set<std::string> files;
+    try {
+      for (const auto& [key, file] : nlohmann::json::parse(in).at("weight_map").items())
+        files.insert((fs::path(dir) / file.get<std::string>()).string());
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(index.string() + ": weight_map: " + e.what());
+    }
+    return {files.begin(), files.end()};
+  }
+  if (fs::exists(fs::path(dir) / "pytorch_model.bin"))
+    throw Error(dir + ": only pytorch_model.bin found; bertforge reads safetensors only (loading a pickle runs "
+                      "code). Convert once with: python -c \"from transformers import BertForPreTraining as M; "
+                      "M.from_pretrained('" + dir + "').save_pretrained('" + dir + "')\"");
+  throw Error(dir + ": no model.safetensors");
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+void load_safetensors_weights(BertForPreTrainingImpl& model, const std::string& path, LoadReport& report) {
+  SafetensorsFile file(path);
+  auto params = model.named_parameters();
+  std::set<std::string> file_keys;
+  for (const auto& e : file.entries()) file_keys.insert(e.name);
+  torch::NoGradGuard no_grad;
+  for (const auto& e : file.entries()) {
+    std::string key = model_key(e.name, file_keys, params);
+    if (key.empty()) continue;
+    at::Tensor* param = params.find(key);
+    if (!param) {
+      report.unexpected.push_back(e.name);
+      continue;
+    }
+    const std::string where = path + ": tensor '" + e.name + "'";
+    if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16" && e.dtype != "F64")
+      throw Error(where + ": dtype " + e.dtype + " where a floating-point weight is expected");
+    if (at::IntArrayRef(e.shape) != param->sizes())
+      throw Error(where + ": shape " + shape_text(e.shape) + " does not match the model's " +
+                  shape_text(param->sizes()) + " (check config.json)");
+    param->copy_(file.tensor(e.name));
+    auto it = std::find(report.missing.begin(), report.missing.end(), key);
+    if (it != report.missing.end()) report.missing.erase(it);
+  }
+}
+
+Pretrained from_pretrained(const std::string& dir, c10::Device device) {
+  Pretrained p;
+  p.model = BertForPreTraining(BertConfig::load((fs::path(dir) / "config.json").string()));
+  for (const auto& item : p.model->named_parameters()) p.report.missing.push_back(item.key());
+  for (const auto& file : weight_files(dir)) load_safetensors_weights(*p.model, file, p.report);
+  if (!p.report.missing.empty())
+    std::cerr << "bertforge: warning: " << dir << ": not in the checkpoint, newly initialised: "
+              << joined(p.report.missing) << "\n";
+  if (!p.report.unexpected.empty())
+    std::cerr << "bertforge: warning: " << dir << ": checkpoint tensors the model does not use, ignored: "
+              << joined(p.report.unexpected) << "\n";
+  p.model->to(device);
+  return p;
+}
+
+void save_pretrained(BertForPreTrainingImpl& model, const std::string& dir) {
+  fs::create_directories(dir);
+  BertConfig config = model.config;
+  config.extra["architectures"] = R"(["BertForPreTraining"])";
+  config.extra["model_type"] = R"("bert")";
+  config.save((fs::path(dir) / "config.json").string());
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& item : model.named_parameters()) tensors.emplace_back(item.key(), item.value());
+  save_safetensors((fs::path(dir) / "model.safetensors").string(), tensors);
+}
+
+}  // namespace bertforge::model

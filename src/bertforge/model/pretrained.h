@@ -1,0 +1,42 @@
+// Hugging Face model folders: config.json + model.safetensors (or a sharded model.safetensors.index.json).
+//
+//   auto p = from_pretrained("runs/bert-mini", torch::kCUDA);  // p.model in train mode; call ->eval() to infer
+//   save_pretrained(*p.model, "out/");   // HF BertForPreTraining.from_pretrained("out/") loads it, no warnings
+//
+// Reading accepts what HF writes for BERT: BertForPreTraining keys (bert.*, cls.*), bare BertModel keys
+// (embeddings.*, encoder.*, pooler.*), legacy LayerNorm gamma/beta names, an untied cls.predictions.decoder.*
+// (the decoder is tied to the word embeddings, so those copies are skipped) and float weights of any width
+// (F16/BF16/F64 are converted to the model's fp32). Weights the folder lacks (heads of a BertModel
+// checkpoint) keep HF's initialisation and are listed in one warning on stderr; keys the model does not
+// have are listed too. A key of the wrong shape or a non-float dtype is an Error naming file and key.
+// pytorch_model.bin is refused with an Error that says how to convert it: reading pickles executes code.
+// Writing: config.json and model.safetensors as HF's save_pretrained makes them: tied tensors once (under
+// bert.embeddings.word_embeddings.weight and cls.predictions.bias), __metadata__ {"format": "pt"}.
+#pragma once
+#include <c10/core/Device.h>
+
+#include <string>
+#include <vector>
+
+#include "bertforge/model/bert.h"
+
+namespace bertforge::model {
+
+struct LoadReport {
+  std::vector<std::string> missing;     // model parameters the files did not provide (initialised)
+  std::vector<std::string> unexpected;  // file tensors the model has no place for (ignored)
+};
+
+struct Pretrained {
+  BertForPreTraining model{nullptr};
+  LoadReport report;
+};
+
+Pretrained from_pretrained(const std::string& dir, c10::Device device = c10::kCPU);
+
+// Loads the tensors of one safetensors file into `model` (CPU or device), adding to `report`.
+void load_safetensors_weights(BertForPreTrainingImpl& model, const std::string& path, LoadReport& report);
+
+void save_pretrained(BertForPreTrainingImpl& model, const std::string& dir);
+
+}  // namespace bertforge::model
