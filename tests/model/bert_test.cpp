@@ -1,0 +1,148 @@
+#include "bertforge/model/bert.h"
+
+#include <ATen/ops/allclose.h>
+#include <ATen/ops/randint.h>
+#include <ATen/ops/ones.h>
+#include <gtest/gtest.h>
+#include <torch/utils.h>
+
+#include <ATen/autocast_mode.h>
+
+#include "bertforge/model/autocast.h"
+#include "bertforge/util/error.h"
+
+using namespace bertforge::model;
+
+namespace {
+
+BertConfig small_config() {
+  BertConfig c = BertConfig::preset("tiny");
+  c.vocab_size = 300;
+  c.hidden_size = 64;
+  c.num_attention_heads = 4;
+  c.intermediate_size = 96;
+  c.max_position_embeddings = 32;
+  return c;
+}
+
+struct Batch {
+  at::Tensor ids, types, mask, labels, nsp;
+};
+
+Batch make_batch(std::int64_t vocab) {
+  Batch b;
+  b.ids = at::randint(1, vocab, {4, 16}, at::kLong);
+  b.types = (at::arange(16, at::kLong) >= 8).to(at::kLong).expand({4, 16}).contiguous();
+  b.mask = at::ones({4, 16}, at::kLong);
+  b.mask.index_put_({1, at::indexing::Slice(10)}, 0);
+  b.mask.index_put_({3, at::indexing::Slice(5)}, 0);
+  b.labels = at::where(at::rand({4, 16}) < 0.25, b.ids, at::full({}, -100, at::kLong)) * b.mask - 100 * (1 - b.mask);
+  b.labels.index_put_({at::indexing::Slice(), 0}, 7);  // at least one label per row
+  b.nsp = at::randint(0, 2, {4}, at::kLong);
+  return b;
+}
+
+}  // namespace
+
+TEST(BertForPreTraining, ParametersCarryHfNamesAndTheDecoderOnce) {
+  BertForPreTraining m(small_config());
+  auto params = m->named_parameters();
+  EXPECT_EQ(params.size(), 5u + 16u * 2 + 2 + 1 + 4 + 2);
+  for (const char* key : {"bert.embeddings.word_embeddings.weight", "bert.embeddings.LayerNorm.weight",
+                          "bert.encoder.layer.1.attention.self.query.weight",
+                          "bert.encoder.layer.0.attention.output.LayerNorm.bias",
+                          "bert.encoder.layer.0.intermediate.dense.weight", "bert.encoder.layer.1.output.dense.bias",
+                          "bert.pooler.dense.weight", "cls.predictions.bias",
+                          "cls.predictions.transform.LayerNorm.weight", "cls.seq_relationship.weight"})
+    EXPECT_TRUE(params.contains(key)) << key;
+  for (const auto& p : params) EXPECT_EQ(p.key().find("decoder"), std::string::npos) << p.key();
+}
+
+TEST(BertForPreTraining, HfInitialisation) {
+  torch::manual_seed(0);
+  BertConfig c = small_config();
+  c.pad_token_id = 5;
+  BertForPreTraining m(c);
+  auto word = m->bert->embeddings->word_embeddings->weight;
+  EXPECT_EQ(word[5].abs().max().item<float>(), 0.0f);
+  EXPECT_NEAR(word.std().item<double>(), c.initializer_range, 0.002);
+  auto query = m->bert->encoder->layer->at<BertLayerImpl>(0).attention->self->query;
+  EXPECT_NEAR(query->weight.std().item<double>(), c.initializer_range, 0.003);
+  EXPECT_EQ(query->bias.abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(m->cls->predictions->bias.abs().max().item<float>(), 0.0f);
+  EXPECT_TRUE(at::equal(m->bert->embeddings->LayerNorm->weight, at::ones({c.hidden_size})));
+}
+
+TEST(BertForPreTraining, SparseHeadMatchesDenseLossAndGradients) {
+  torch::manual_seed(1);
+  BertForPreTraining m(small_config());
+  m->eval();
+  Batch b = make_batch(300);
+  auto grads = [&](bool sparse) {
+    m->sparse_mlm = sparse;
+    m->zero_grad();
+    auto out = m(b.ids, b.types, b.mask, b.labels, b.nsp);
+    out.loss.backward();
+    std::vector<at::Tensor> g{out.loss.detach().clone(), out.mlm_loss.detach().clone()};
+    for (const auto& p : m->parameters()) g.push_back(p.grad().clone());
+    return std::make_pair(g, out.prediction_logits.detach());
+  };
+  auto [dense, dense_logits] = grads(false);
+  auto [sparse, sparse_logits] = grads(true);
+  auto labelled = b.labels.ne(-100);
+  EXPECT_EQ(sparse_logits.size(0), labelled.sum().item<std::int64_t>());
+  EXPECT_TRUE(at::allclose(sparse_logits, dense_logits.index({labelled}), 1e-5, 1e-6));
+  ASSERT_EQ(dense.size(), sparse.size());
+  for (std::size_t i = 0; i < dense.size(); ++i)
+    EXPECT_TRUE(at::allclose(sparse[i], dense[i], 1e-4, 1e-7)) << "tensor " << i;
+}
+
+TEST(BertForPreTraining, LossTermsFollowTheLabelsGiven) {
+  torch::manual_seed(2);
+  BertForPreTraining m(small_config());
+  m->eval();
+  Batch b = make_batch(300);
+  auto both = m(b.ids, b.types, b.mask, b.labels, b.nsp);
+  EXPECT_NEAR(both.loss.item<double>(), both.mlm_loss.item<double>() + both.nsp_loss.item<double>(), 1e-6);
+  auto none = m(b.ids, b.types, b.mask);
+  EXPECT_FALSE(none.loss.defined());
+  EXPECT_EQ(none.prediction_logits.sizes(), (std::vector<std::int64_t>{4, 16, 300}));
+  EXPECT_EQ(none.seq_relationship_logits.sizes(), (std::vector<std::int64_t>{4, 2}));
+  EXPECT_TRUE(at::allclose(none.prediction_logits, both.prediction_logits));
+}
+
+TEST(BertForPreTraining, TrainModeAppliesDropout) {
+  torch::manual_seed(3);
+  BertForPreTraining m(small_config());
+  Batch b = make_batch(300);
+  m->train();
+  auto a = m(b.ids, b.types, b.mask).prediction_logits;
+  auto c = m(b.ids, b.types, b.mask).prediction_logits;
+  EXPECT_FALSE(at::allclose(a, c));
+  m->eval();
+  EXPECT_TRUE(at::equal(m(b.ids, b.types, b.mask).prediction_logits, m(b.ids, b.types, b.mask).prediction_logits));
+}
+
+TEST(BertForPreTraining, Bf16AutocastStaysCloseToFp32) {
+  torch::manual_seed(4);
+  BertForPreTraining m(small_config());
+  m->eval();
+  Batch b = make_batch(300);
+  auto fp32 = m(b.ids, b.types, b.mask, b.labels, b.nsp);
+  BertForPreTrainingOutput bf16;
+  {
+    Autocast mixed(c10::kCPU, at::kBFloat16);
+    bf16 = m(b.ids, b.types, b.mask, b.labels, b.nsp);
+  }
+  EXPECT_EQ(bf16.prediction_logits.scalar_type(), at::kBFloat16);
+  EXPECT_EQ(bf16.loss.scalar_type(), at::kFloat);
+  EXPECT_NEAR(bf16.loss.item<double>(), fp32.loss.item<double>(), 2e-2 * fp32.loss.item<double>());
+  bf16.loss.backward();
+  for (const auto& p : m->parameters()) EXPECT_EQ(p.grad().scalar_type(), at::kFloat);
+  EXPECT_FALSE(at::autocast::is_autocast_enabled(c10::kCPU));
+}
+
+TEST(BertForPreTraining, SequenceLongerThanPositionsIsAnError) {
+  BertForPreTraining m(small_config());
+  EXPECT_THROW(m(at::ones({1, 33}, at::kLong)), bertforge::Error);
+}
