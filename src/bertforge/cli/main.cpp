@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "intra-op threads (0 = every hardware thread)")
       ->check(CLI::NonNegativeNumber);
 
-  std::vector<Command> commands{add_version(app), add_plot(app), add_tokenize(app), add_train_tokenizer(app),
-                                add_forward(app)};
+  std::vector<Command> commands{add_version(app), add_plot(app), add_pretrain(app), add_tokenize(app),
+                                add_train_tokenizer(app), add_forward(app)};
 
   CLI11_PARSE(app, argc, argv);
   try {

@@ -21,7 +21,19 @@ namespace bertforge::train {
 
 namespace {
 const std::regex kCheckpoint(R"(^checkpoint-(\d+)$)");
-const char* kTempPrefix = "tmp-checkpoint-";
+const char* kTempPrefix = "tmp-checkpoint-";       // being written
+const char* kDoomedPrefix = "tmp-old-checkpoint-";  // being deleted
+
+// Deleting a folder file by file is not atomic: a kill midway would leave a checkpoint-N without some of its
+// files, which resume would pick up. Renaming it out of the checkpoint-N namespace first is atomic.
+void remove_checkpoint(const fs::path& folder) {
+  fs::path doomed = folder.parent_path() / (kDoomedPrefix + folder.filename().string().substr(11));
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+  fs::rename(folder, doomed, ec);
+  if (ec) fail_at(folder.string(), 0, "cannot remove old checkpoint: " + ec.message());
+  fs::remove_all(doomed, ec);
+}
 
 void fsync_one(const fs::path& p, int flags) {
   int fd = ::open(p.c_str(), flags);
@@ -52,7 +64,7 @@ std::string write_checkpoint(const std::string& output_dir, std::int64_t step,
     fill(temp.string());
     fsync_tree(temp.string());
     // A checkpoint of the same step (a run resumed from it and saved again) is replaced, not merged.
-    if (fs::exists(final)) fs::remove_all(final);
+    if (fs::exists(final)) remove_checkpoint(final);
     durable_rename(temp.string(), final.string());
   } catch (...) {
     fs::remove_all(temp, ec);
@@ -93,8 +105,7 @@ void rotate_checkpoints(const std::string& output_dir, std::int64_t limit, const
     if (remaining <= keep) break;
     if (std::find(protect.begin(), protect.end(), fs::path(c).lexically_normal().string()) != protect.end())
       continue;
-    std::error_code ec;
-    fs::remove_all(c, ec);
+    remove_checkpoint(c);
     --remaining;
   }
 }
@@ -102,7 +113,8 @@ void rotate_checkpoints(const std::string& output_dir, std::int64_t limit, const
 void remove_partial_checkpoints(const std::string& output_dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(output_dir, ec))
-    if (entry.path().filename().string().rfind(kTempPrefix, 0) == 0) fs::remove_all(entry.path(), ec);
+    for (const char* prefix : {kTempPrefix, kDoomedPrefix})
+      if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(entry.path(), ec);
 }
 
 void save_rng_state(const std::string& path) {

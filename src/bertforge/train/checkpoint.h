@@ -2,8 +2,11 @@
 //
 // Crash safety: a checkpoint is filled in output_dir/tmp-checkpoint-<step>/, every file and the folder are
 // fsynced, then the folder is renamed to checkpoint-<step> and output_dir fsynced. A kill -9 at any instant
-// therefore leaves either no checkpoint-<step> (the previous ones untouched) or a whole one. Leftover tmp-*
-// folders are removed by remove_partial_checkpoints() at start; they never match HF's ^checkpoint-(\d+)$.
+// therefore leaves either no checkpoint-<step> (the previous ones untouched) or a whole one. Deleting (rotation,
+// replacing a checkpoint of the same step) first renames the folder to tmp-old-checkpoint-<step>, so a kill
+// mid-delete never leaves a partial checkpoint-<step> either. Leftover tmp-* folders are removed by
+// remove_partial_checkpoints() at start; they never match HF's ^checkpoint-(\d+)$. A kill between publishing
+// and rotating leaves one checkpoint more than save_total_limit until the next save rotates.
 //
 // The RNG file holds the default CPU generator's state (and each CUDA device's), so dropout continues as in
 // an uninterrupted run.

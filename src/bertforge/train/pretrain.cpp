@@ -1,0 +1,153 @@
+#include "bertforge/train/pretrain.h"
+
+#include <ATen/Context.h>
+#include <c10/core/Device.h>
+#include <torch/cuda.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bertforge/data/loader.h"
+#include "bertforge/model/pretrained.h"
+#include "bertforge/train/checkpoint.h"
+#include "bertforge/train/trainer.h"
+#include "bertforge/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace bertforge::train {
+
+namespace {
+
+c10::Device pick_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  return c10::Device(name);
+}
+
+std::shared_ptr<const data::ShardSet> open_data(const std::string& path) {
+  if (path.empty()) throw Error("train_data: required (a folder made by `bertforge prepare`)");
+  return std::make_shared<const data::ShardSet>(path);
+}
+
+// The checks HF leaves to a device-side assert in the middle of a run.
+void check_data_fits_model(const data::ShardSet& d, const model::BertConfig& c, const std::string& path) {
+  const data::ShardMeta& m = d.meta();
+  if (m.vocab_size != 0 && static_cast<std::int64_t>(m.vocab_size) != c.vocab_size)
+    fail_at(path, 0, "vocabulary size " + std::to_string(m.vocab_size) + " does not match the model's vocab_size " +
+                         std::to_string(c.vocab_size));
+  for (auto [name, id] : {std::pair{"cls", m.special.cls}, {"sep", m.special.sep}, {"pad", m.special.pad},
+                          {"mask", m.special.mask}, {"unk", m.special.unk}})
+    if (id < 0 || id >= c.vocab_size)
+      fail_at(path, 0, std::string("special token id ") + name + "=" + std::to_string(id) +
+                           " is outside the model's vocabulary (vocab_size " + std::to_string(c.vocab_size) + ")");
+  std::uint32_t longest = 0;
+  for (std::uint64_t i = 0; i < d.size(); ++i) longest = std::max(longest, d.length(i));
+  if (longest > c.max_position_embeddings)
+    fail_at(path, 0, "a sequence of " + std::to_string(longest) + " tokens exceeds the model's max_position_embeddings " +
+                         std::to_string(c.max_position_embeddings));
+}
+
+// A preset takes its vocabulary size from the data; a config.json or model folder must match it.
+model::BertForPreTraining make_model(const std::string& spec, const data::ShardSet& d, std::int64_t seed) {
+  at::manual_seed(seed);  // HF Trainer seeds before building the model: same seed, same initial weights
+  if (fs::is_directory(spec)) {
+    if (!fs::exists(fs::path(spec) / "config.json")) fail_at(spec, 0, "no config.json in this model folder");
+    return model::from_pretrained(spec).model;
+  }
+  model::BertConfig c = model::BertConfig::preset_or_file(spec);
+  bool preset = !fs::exists(spec);
+  if (preset && d.meta().vocab_size) c.vocab_size = d.meta().vocab_size;
+  return model::BertForPreTraining(c);
+}
+
+std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> d, const TrainingArguments& a,
+                                          bool train) {
+  data::LoaderOptions o;
+  o.batch_size = static_cast<int>(train ? a.per_device_train_batch_size : a.per_device_eval_batch_size);
+  o.shuffle = train;
+  o.seed = static_cast<std::uint64_t>(a.seed);
+  o.drop_last_batch = a.dataloader_drop_last;
+  if (!train) o.prefetch = 0;
+  return std::make_shared<data::Loader>(std::move(d), o);
+}
+
+std::string resume_checkpoint(const TrainingArguments& a) {
+  const std::string& r = a.resume_from_checkpoint;
+  if (r.empty() || r == "false" || r == "False") return "";
+  if (r == "latest" || r == "true" || r == "True") {
+    auto last = last_checkpoint(a.output_dir);
+    if (!last) fail_at(a.output_dir, 0, "No valid checkpoint found in output directory");
+    return *last;
+  }
+  if (!fs::is_directory(r)) fail_at(r, 0, "resume_from_checkpoint: no such checkpoint folder");
+  return r;
+}
+
+void check_output_dir(const TrainingArguments& a, bool resuming) {
+  if (resuming || a.overwrite_output_dir) return;
+  if (auto last = last_checkpoint(a.output_dir))
+    fail_at(a.output_dir, 0, "already holds " + fs::path(*last).filename().string() +
+                                 "; continue with --resume_from_checkpoint latest, or start afresh with "
+                                 "--overwrite_output_dir");
+}
+
+}  // namespace
+
+void load_recipe(const std::string& path, PretrainSpec& spec) {
+  std::ifstream in(path);
+  if (!in) fail_at(path, 0, "cannot read recipe");
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("phases") || !j["phases"].is_array())
+    fail_at(path, 0, "a recipe is a JSON object with a \"phases\" array");
+  if (j.contains("model")) spec.model = j["model"].get<std::string>();
+  for (auto phase : j["phases"]) {
+    PhaseSpec p;
+    p.train_data = phase.value("train_data", spec.train_data);
+    p.eval_data = phase.value("eval_data", spec.eval_data);
+    phase.erase("train_data");
+    phase.erase("eval_data");
+    TrainingArguments check = spec.args;
+    check.update(phase, path);  // unknown keys fail here, naming the recipe
+    p.overrides = phase;
+    spec.phases.push_back(p);
+  }
+  if (spec.phases.empty()) fail_at(path, 0, "the recipe lists no phase");
+}
+
+int run_pretraining(const PretrainSpec& spec) {
+  std::vector<PhaseSpec> phases = spec.phases;
+  if (phases.empty()) phases.push_back({spec.train_data, spec.eval_data, nlohmann::json::object()});
+  spec.args.validate();
+  std::string checkpoint = resume_checkpoint(spec.args);
+  check_output_dir(spec.args, !checkpoint.empty());
+  fs::create_directories(spec.args.output_dir);
+  remove_partial_checkpoints(spec.args.output_dir);
+  ResumePoint from = checkpoint.empty() ? ResumePoint{} : load_resume_point(checkpoint + "/bertforge_state.json");
+  if (from.phase >= static_cast<int>(phases.size()))
+    fail_at(checkpoint, 0, "belongs to phase " + std::to_string(from.phase) + " but the recipe has fewer phases");
+
+  c10::Device device = pick_device(spec.device);
+  model::BertForPreTraining model{nullptr};
+  std::int64_t start_step = from.phase_start_step;
+  for (int i = from.phase; i < static_cast<int>(phases.size()); ++i) {
+    TrainingArguments args = spec.args;
+    args.update(phases[i].overrides, "recipe phase " + std::to_string(i));
+    args.validate();
+    auto train_data = open_data(phases[i].train_data);
+    if (!model) model = make_model(spec.model, *train_data, args.seed);
+    check_data_fits_model(*train_data, model->config, phases[i].train_data);
+    std::shared_ptr<data::Loader> eval;
+    if (!phases[i].eval_data.empty()) {
+      auto eval_data = open_data(phases[i].eval_data);
+      check_data_fits_model(*eval_data, model->config, phases[i].eval_data);
+      eval = make_loader(eval_data, args, false);
+    }
+    Trainer trainer(args, {model, make_loader(train_data, args, true), eval, nullptr, device, i, start_step, spec.quiet});
+    if (i == from.phase && !checkpoint.empty()) trainer.resume(checkpoint);
+    if (trainer.train() == TrainOutcome::Stopped) return 0;
+    start_step = trainer.state().global_step;
+  }
+  return 0;
+}
+
+}  // namespace bertforge::train

@@ -1,0 +1,44 @@
+// `bertforge pretrain` as a library call: model + data + TrainingArguments (+ an optional multi-phase
+// recipe) -> a run in output_dir, started fresh or resumed from a checkpoint.
+//
+// The model comes from a preset name (Google's sizes; the vocabulary size is then taken from the data), a
+// config.json (fresh weights), or an HF model folder such as an HF Trainer checkpoint-N (continued
+// pre-training from its weights). Before any step: the data's vocabulary size must equal the model's, every
+// special id must lie in the vocabulary, the longest sequence must fit max_position_embeddings, and the data
+// must carry the columns training needs; otherwise an Error names the file and both values.
+//
+// Phases (NVIDIA's BERT recipe: seq 128 then 512): a recipe JSON {"phases": [{"train_data": ..., "eval_data":
+// ..., <any TrainingArguments key>}, ...]} runs each phase in turn in one output_dir, each with its own data,
+// batch, steps, schedule and a fresh optimizer, the model carried over; checkpoints count steps across phases
+// and record the phase, so a resume continues inside the phase it stopped in.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "bertforge/train/training_args.h"
+
+namespace bertforge::train {
+
+struct PhaseSpec {
+  std::string train_data, eval_data;
+  nlohmann::json overrides = nlohmann::json::object();  // TrainingArguments keys for this phase
+};
+
+struct PretrainSpec {
+  std::string model = "mini";
+  std::string train_data, eval_data;
+  TrainingArguments args;
+  std::vector<PhaseSpec> phases;  // empty: one phase of train_data/eval_data with args
+  std::string device = "auto";    // auto (CUDA when available), cpu, cuda, cuda:N
+  bool quiet = false;
+};
+
+// Reads {"phases": [...]} (and optionally "model"); keys are checked like TrainingArguments'.
+void load_recipe(const std::string& path, PretrainSpec& spec);
+
+// Runs the whole recipe; returns the process exit status (0 also when stopped by SIGINT/SIGTERM after saving).
+int run_pretraining(const PretrainSpec& spec);
+
+}  // namespace bertforge::train

@@ -1,0 +1,200 @@
+#include "bertforge/train/trainer.h"
+
+#include <ATen/core/grad_mode.h>
+#include <torch/nn/utils/clip_grad.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "bertforge/model/autocast.h"
+#include "bertforge/train/eval_metrics.h"
+#include "bertforge/train/stop_signal.h"
+#include "bertforge/util/error.h"
+
+namespace bertforge::train {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Forward {
+  model::BertForPreTrainingOutput out;
+  std::int64_t sequences, tokens;
+};
+
+Forward forward(model::BertForPreTraining& m, const data::Batch& b, c10::Device device, bool bf16) {
+  auto on = [&](const at::Tensor& t) { return t.defined() ? t.to(device) : t; };
+  model::Autocast mixed(device.type(), bf16 ? at::kBFloat16 : at::kFloat);
+  Forward f{m->forward(on(b.input_ids), on(b.token_type_ids), on(b.attention_mask), on(b.labels),
+                       on(b.sentence_label)),
+            b.input_ids.size(0), b.attention_mask.sum().item<std::int64_t>()};
+  return f;
+}
+}  // namespace
+
+Trainer::Trainer(TrainingArguments args, TrainerInputs inputs) : args_(std::move(args)), in_(std::move(inputs)) {
+  if (!in_.world) own_world_ = dist::single_process(), in_.world = own_world_.get();
+  in_.model->to(in_.device);
+  in_.model->train();
+  in_.model->sparse_mlm = true;  // the vocabulary projection only where a label is: same loss and gradients
+  for (const auto& p : in_.model->named_parameters()) {
+    params_.push_back({p.key(), p.value()});
+    // HF's floating_point_ops: 6 x tokens x parameters outside the embeddings.
+    if (p.key().find("embeddings") == std::string::npos) flos_per_token_ += 6.0 * static_cast<double>(p.value().numel());
+  }
+  optimizer_ = std::make_unique<Optimizer>(
+      params_, OptimizerOptions{args_.optim, args_.adam_beta1, args_.adam_beta2, args_.adam_epsilon, args_.weight_decay});
+
+  std::int64_t batches = static_cast<std::int64_t>(in_.train->batches_per_epoch());
+  if (batches == 0) throw Error("training data: no batch (fewer sequences than one batch with dataloader_drop_last?)");
+  steps_per_epoch_ = std::max<std::int64_t>(1, batches / args_.gradient_accumulation_steps);
+  max_steps_ = args_.max_steps > 0 ? args_.max_steps
+                                   : static_cast<std::int64_t>(std::ceil(args_.num_train_epochs * steps_per_epoch_));
+  schedule_ = {args_.lr_scheduler_type, args_.learning_rate, args_.warmup_for(max_steps_), max_steps_};
+
+  state_.global_step = in_.phase_start_step;
+  state_.max_steps = in_.phase_start_step + max_steps_;
+  state_.logging_steps = interval_steps(args_.logging_steps, max_steps_);
+  state_.eval_steps = interval_steps(args_.eval_steps > 0 ? args_.eval_steps : args_.logging_steps, max_steps_);
+  state_.save_steps = interval_steps(args_.save_steps, max_steps_);
+  state_.train_batch_size = args_.per_device_train_batch_size;
+  state_.num_train_epochs = std::ceil(static_cast<double>(max_steps_) / steps_per_epoch_);
+
+  std::error_code ec;
+  std::filesystem::create_directories(args_.output_dir, ec);
+  if (ec) fail_at(args_.output_dir, 0, "cannot create output_dir: " + ec.message());
+  log_ = std::make_unique<RunLog>(args_.output_dir, state_, in_.quiet || !in_.world->is_main());
+}
+
+TrainOutcome Trainer::train() {
+  StopSignal stop;
+  auto start = Clock::now();
+  auto local = [&] { return state_.global_step - in_.phase_start_step; };
+  log_->message("training: " + std::to_string(max_steps_ - local()) + " of " + std::to_string(max_steps_) +
+                " steps left, " + std::to_string(steps_per_epoch_) + " steps per epoch, optim " + args_.optim);
+  bool saved = false;
+  while (local() < max_steps_) {
+    StepResult r = train_step();
+    bool last = local() == max_steps_;
+    log_train(r);
+    if (args_.eval_strategy != "no" && in_.eval && due(args_.eval_strategy, state_.eval_steps, epoch_ended_))
+      track_best(evaluate());
+    saved = args_.save_strategy != "no" && (due(args_.save_strategy, state_.save_steps, epoch_ended_) || last);
+    if (saved) save_checkpoint();
+    epoch_ended_ = false;
+    if (StopSignal::requested() && !last) {
+      if (!saved) save_checkpoint();
+      log_->message("stopped by signal " + std::to_string(StopSignal::signal_number()) + " at step " +
+                    std::to_string(state_.global_step) + "; resume with --resume_from_checkpoint latest");
+      return TrainOutcome::Stopped;
+    }
+  }
+  finish(seconds_since(start));
+  return TrainOutcome::Finished;
+}
+
+// One optimizer step: gradient_accumulation_steps micro-batches, then the update.
+Trainer::StepResult Trainer::train_step() {
+  StepResult r;
+  double lr = schedule_.lr_at(state_.global_step - in_.phase_start_step);
+  optimizer_->zero_grad();
+  double loss_sum = 0;
+  for (std::int64_t micro = 0; micro < args_.gradient_accumulation_steps; ++micro) {
+    auto waited = Clock::now();
+    data::Batch batch = next_batch();
+    r.stats.wait_s += seconds_since(waited);
+    Forward f = forward(in_.model, batch, in_.device, args_.bf16);
+    (f.out.loss / static_cast<double>(args_.gradient_accumulation_steps)).backward();
+    loss_sum += f.out.loss.item<double>();
+    r.stats.sequences += f.sequences;
+    r.stats.tokens += f.tokens;
+    state_.total_flos += flos_per_token_ * static_cast<double>(batch.input_ids.numel());
+  }
+  sync_gradients();
+  if (args_.max_grad_norm > 0) r.grad_norm = torch::nn::utils::clip_grad_norm_(in_.model->parameters(), args_.max_grad_norm);
+  optimizer_->step(lr);
+  ++state_.global_step;
+
+  r.loss = in_.world->mean(loss_sum / static_cast<double>(args_.gradient_accumulation_steps));
+  r.stats.step = state_.global_step - in_.phase_start_step;
+  r.stats.total = max_steps_;
+  r.stats.loss = r.loss;
+  r.stats.lr = schedule_.lr_at(r.stats.step);
+  auto pos = in_.train->position();
+  state_.epoch = static_cast<double>(pos.epoch) +
+                 static_cast<double>(pos.batch) / static_cast<double>(in_.train->batches_per_epoch());
+  return r;
+}
+
+// The next training batch; at the end of an epoch the loader starts the next one (new order, new masks).
+data::Batch Trainer::next_batch() {
+  if (auto b = in_.train->next()) return std::move(*b);
+  epoch_ended_ = true;
+  if (auto b = in_.train->next()) return std::move(*b);
+  throw Error("training data: an epoch yielded no batch");
+}
+
+// Averages gradients over processes (dist/); with one process this has nothing to do.
+void Trainer::sync_gradients() { in_.world->sync_gradients(in_.model->parameters()); }
+
+void Trainer::log_train(const StepResult& r) {
+  loss_since_log_ += r.loss;
+  ++steps_since_log_;
+  run_loss_sum_ += r.loss;
+  ++run_steps_;
+  run_samples_ += r.stats.sequences;
+  std::int64_t step = state_.global_step - in_.phase_start_step;
+  bool log_now = (args_.logging_first_step && step == 1) ||
+                 due(args_.logging_strategy, state_.logging_steps, epoch_ended_) || step == max_steps_;
+  log_->tick(r.stats, log_now);
+  if (!log_now || args_.logging_strategy == "no") return;
+  nlohmann::json entry{{"loss", loss_since_log_ / static_cast<double>(steps_since_log_)},
+                       {"learning_rate", r.stats.lr},
+                       {"epoch", state_.epoch}};
+  if (args_.max_grad_norm > 0) entry["grad_norm"] = r.grad_norm;
+  log_->log(entry);
+  loss_since_log_ = 0;
+  steps_since_log_ = 0;
+}
+
+bool Trainer::due(const std::string& strategy, std::int64_t every, bool epoch_ended) const {
+  if (strategy == "epoch") return epoch_ended || (state_.global_step - in_.phase_start_step) % steps_per_epoch_ == 0;
+  return strategy == "steps" && (state_.global_step - in_.phase_start_step) % every == 0;
+}
+
+nlohmann::json Trainer::evaluate() {
+  auto start = Clock::now();
+  in_.model->eval();
+  EvalMetrics metrics;
+  {
+    at::NoGradGuard no_grad;
+    in_.eval->seek({0, 0});  // the same batches and masks at every evaluation
+    while (auto b = in_.eval->next()) {
+      Forward f = forward(in_.model, *b, in_.device, args_.bf16);
+      at::Tensor nsp_label = b->sentence_label.defined() ? b->sentence_label.to(in_.device) : b->sentence_label;
+      metrics.add(f.out.loss, f.out.prediction_logits, b->labels.to(in_.device), f.out.seq_relationship_logits,
+                  nsp_label);
+    }
+  }
+  in_.model->train();
+  nlohmann::json r = metrics.result();
+  double runtime = seconds_since(start);
+  r["eval_runtime"] = runtime;
+  r["eval_samples_per_second"] = static_cast<double>(in_.eval->samples_per_rank()) / runtime;
+  r["epoch"] = state_.epoch;
+  log_->log(r);
+  return r;
+}
+
+void Trainer::track_best(const nlohmann::json& metrics) {
+  std::string key = args_.best_metric_key();
+  if (!metrics.contains(key)) throw Error("metric_for_best_model: evaluation has no " + key);
+  double v = metrics[key].get<double>();
+  bool better = !state_.best_metric || (args_.best_is_greater() ? v > *state_.best_metric : v < *state_.best_metric);
+  if (!better) return;
+  state_.best_metric = v;
+  state_.best_global_step = state_.global_step;
+}
+
+}  // namespace bertforge::train

@@ -1,0 +1,98 @@
+// Trainer: Hugging Face Trainer's pre-training loop, natively. One optimizer step reads top to bottom
+// (train_step): next batches, forward, backward, sync_gradients, clip, optimizer step, schedule; logging,
+// evaluation and checkpoints happen behind `step % N` in train(), as HF's strategies say.
+//
+// Semantics follow HF where it defines them: steps per epoch = batches per epoch / accumulation (at least
+// 1); max_steps from num_train_epochs when not given; the logged loss is the mean over the steps since the
+// last log; learning_rate is the rate after the schedule stepped; epoch is fractional. Masks are drawn at
+// batch time by the loader (new masks each epoch). Evaluation masks come from the eval loader's own seed, so
+// every evaluation sees the same masks and training randomness is untouched by evaluating.
+//
+// Exact resume: a checkpoint holds the weights, optimizer moments, the CPU (and CUDA) generator state, the
+// loader position and the phase; resume seeks the loader there (no replay), so the per-step losses of an
+// interrupted and resumed run equal an uninterrupted run's, bit for bit on CPU with the same thread count.
+// SIGINT/SIGTERM: the current step finishes, a checkpoint is saved, train() returns Stopped.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bertforge/data/loader.h"
+#include "bertforge/dist/world.h"
+#include "bertforge/model/bert.h"
+#include "bertforge/train/optimizer.h"
+#include "bertforge/train/run_log.h"
+#include "bertforge/train/schedule.h"
+#include "bertforge/train/trainer_state.h"
+#include "bertforge/train/training_args.h"
+
+namespace bertforge::train {
+
+// What resume needs beyond HF's trainer_state.json: bertforge_state.json in each checkpoint.
+struct ResumePoint {
+  int phase = 0;                     // index into the recipe's phases
+  std::int64_t phase_start_step = 0; // global_step when this phase began (checkpoints count across phases)
+  data::LoaderPosition loader;
+};
+
+struct TrainerInputs {
+  model::BertForPreTraining model;
+  std::shared_ptr<data::Loader> train;
+  std::shared_ptr<data::Loader> eval;     // may be null: no evaluation
+  dist::World* world = nullptr;           // null: a single process
+  c10::Device device = c10::kCPU;
+  int phase = 0;                          // for multi-phase recipes
+  std::int64_t phase_start_step = 0;
+  bool quiet = false;                     // no progress lines (tests)
+};
+
+enum class TrainOutcome { Finished, Stopped };
+
+class Trainer {
+ public:
+  Trainer(TrainingArguments args, TrainerInputs inputs);
+
+  // Restores everything a checkpoint holds (weights included) and seeks the loader.
+  void resume(const std::string& checkpoint);
+  TrainOutcome train();
+  nlohmann::json evaluate();
+
+  const TrainerState& state() const { return state_; }
+  std::int64_t max_steps() const { return max_steps_; }
+
+ private:
+  struct StepResult {
+    double loss = 0, grad_norm = 0;
+    StepStats stats;
+  };
+  StepResult train_step();
+  data::Batch next_batch();
+  void sync_gradients();
+  void log_train(const StepResult& r);
+  void save_checkpoint();
+  void track_best(const nlohmann::json& metrics);
+  bool due(const std::string& strategy, std::int64_t every, bool epoch_ended) const;
+  void finish(double runtime_s);
+
+  TrainingArguments args_;
+  TrainerInputs in_;
+  std::unique_ptr<dist::World> own_world_;
+  std::vector<NamedTensor> params_;
+  std::unique_ptr<Optimizer> optimizer_;
+  Schedule schedule_;
+  TrainerState state_;
+  std::unique_ptr<RunLog> log_;
+  std::int64_t steps_per_epoch_ = 1, max_steps_ = 0;
+  double flos_per_token_ = 0;
+  double run_loss_sum_ = 0;             // over the steps this process ran (HF's train_loss)
+  std::int64_t run_steps_ = 0, run_samples_ = 0;
+  double loss_since_log_ = 0;
+  std::int64_t steps_since_log_ = 0;
+  bool epoch_ended_ = false;
+};
+
+// bertforge_state.json: written into each checkpoint, read back on resume.
+void save_resume_point(const std::string& path, const ResumePoint& p);
+ResumePoint load_resume_point(const std::string& path);
+
+}  // namespace bertforge::train

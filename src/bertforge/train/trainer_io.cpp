@@ -1,0 +1,108 @@
+// The Trainer's checkpoint side: save, resume, and the end of a run (final model, state, plot).
+#include <filesystem>
+#include <fstream>
+
+#include "bertforge/model/pretrained.h"
+#include "bertforge/train/checkpoint.h"
+#include "bertforge/train/plot.h"
+#include "bertforge/train/trainer.h"
+#include "bertforge/util/atomic_file.h"
+#include "bertforge/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace bertforge::train {
+
+namespace {
+constexpr int kResumeFormat = 1;
+
+void write_json(const std::string& path, const nlohmann::json& j) {
+  AtomicFile out(path);
+  out.stream() << j.dump(2) << "\n";
+  out.commit();
+}
+}  // namespace
+
+void save_resume_point(const std::string& path, const ResumePoint& p) {
+  write_json(path, {{"format", "bertforge-resume"},
+                    {"version", kResumeFormat},
+                    {"phase", p.phase},
+                    {"phase_start_step", p.phase_start_step},
+                    {"loader", {{"epoch", p.loader.epoch}, {"batch", p.loader.batch}}}});
+}
+
+ResumePoint load_resume_point(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail_at(path, 0, "cannot read (not a bertforge checkpoint? HF folders continue with --model DIR)");
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || j.value("format", "") != "bertforge-resume") fail_at(path, 0, "not a bertforge resume file");
+  if (j.value("version", 0) != kResumeFormat)
+    fail_at(path, 0, "resume format version " + std::to_string(j.value("version", 0)) + " is not supported");
+  ResumePoint p;
+  p.phase = j.at("phase").get<int>();
+  p.phase_start_step = j.at("phase_start_step").get<std::int64_t>();
+  p.loader.epoch = j.at("loader").at("epoch").get<std::uint64_t>();
+  p.loader.batch = j.at("loader").at("batch").get<std::uint64_t>();
+  return p;
+}
+
+void Trainer::save_checkpoint() {
+  if (!in_.world->is_main()) return;
+  std::string best;
+  if (state_.best_global_step) {
+    best = (fs::path(args_.output_dir) / checkpoint_name(*state_.best_global_step)).string();
+    if (*state_.best_global_step == state_.global_step || fs::exists(best)) state_.best_model_checkpoint = best;
+  }
+  std::string dir = write_checkpoint(args_.output_dir, state_.global_step, [&](const std::string& folder) {
+    model::save_pretrained(*in_.model, folder);
+    optimizer_->save(folder + "/optimizer_state.pt");
+    save_rng_state(folder + "/rng_state.pt");
+    save_resume_point(folder + "/bertforge_state.json", {in_.phase, in_.phase_start_step, in_.train->position()});
+    write_json(folder + "/training_args.json", args_.to_json());
+    state_.save(folder + "/trainer_state.json");
+  });
+  rotate_checkpoints(args_.output_dir, args_.save_total_limit, state_.best_model_checkpoint.value_or(""));
+  log_->message("saved " + dir);
+}
+
+void Trainer::resume(const std::string& checkpoint) {
+  ResumePoint p = load_resume_point(checkpoint + "/bertforge_state.json");
+  if (p.phase != in_.phase) fail_at(checkpoint, 0, "belongs to phase " + std::to_string(p.phase));
+  model::LoadReport report;
+  model::load_safetensors_weights(*in_.model, checkpoint + "/model.safetensors", report);
+  if (!report.missing.empty()) fail_at(checkpoint, 0, "model.safetensors lacks " + report.missing.front());
+  optimizer_->load(checkpoint + "/optimizer_state.pt");
+  TrainerState saved = TrainerState::load(checkpoint + "/trainer_state.json");
+  state_.global_step = saved.global_step;
+  state_.epoch = saved.epoch;
+  state_.log_history = saved.log_history;
+  state_.total_flos = saved.total_flos;
+  state_.best_metric = saved.best_metric;
+  state_.best_global_step = saved.best_global_step;
+  state_.best_model_checkpoint = saved.best_model_checkpoint;
+  load_rng_state(checkpoint + "/rng_state.pt");
+  in_.train->seek(p.loader);
+  log_->message("resumed from " + checkpoint + " at step " + std::to_string(state_.global_step) + " (epoch " +
+                std::to_string(p.loader.epoch) + ", batch " + std::to_string(p.loader.batch) + ")");
+}
+
+void Trainer::finish(double runtime_s) {
+  if (args_.load_best_model_at_end && state_.best_model_checkpoint && fs::exists(*state_.best_model_checkpoint)) {
+    model::LoadReport report;
+    model::load_safetensors_weights(*in_.model, *state_.best_model_checkpoint + "/model.safetensors", report);
+    log_->message("loaded the best model, " + *state_.best_model_checkpoint);
+  }
+  double steps = static_cast<double>(std::max<std::int64_t>(run_steps_, 1));
+  log_->log({{"train_runtime", runtime_s},
+             {"train_samples_per_second", static_cast<double>(run_samples_) / runtime_s},
+             {"train_steps_per_second", steps / runtime_s},
+             {"total_flos", state_.total_flos},
+             {"train_loss", run_loss_sum_ / steps},
+             {"epoch", state_.epoch}});
+  if (!in_.world->is_main()) return;
+  model::save_pretrained(*in_.model, args_.output_dir);
+  state_.save((fs::path(args_.output_dir) / "trainer_state.json").string());
+  log_->message("wrote " + args_.output_dir + " and " + plot_losses(args_.output_dir));
+}
+
+}  // namespace bertforge::train
