@@ -113,3 +113,34 @@ TEST(Trainer, RefusesToStartOverCheckpointsUnlessAsked) {
   s.args.overwrite_output_dir = true;
   EXPECT_EQ(run_pretraining(s), 0);
 }
+
+TEST(Trainer, PhasesRunInTurnAndResumeInsideTheSecond) {
+  Fixture f = make_fixture("phases");
+  std::string data2 = bertforge::testing::write_tiny_data(f.root / "data2", 24, 64, 2);
+  auto recipe_spec = [&](const std::string& out) {
+    PretrainSpec s = spec_for(f, out);
+    s.args.eval_strategy = "no";
+    s.args.save_steps = 1;
+    s.phases.push_back({f.data, "", {{"max_steps", 4}}});
+    s.phases.push_back({data2, "", {{"max_steps", 3}, {"per_device_train_batch_size", 2}, {"learning_rate", 5e-4}}});
+    return s;
+  };
+  PretrainSpec straight = recipe_spec("straight");
+  ASSERT_EQ(run_pretraining(straight), 0);
+  std::vector<double> want = losses(straight.args.output_dir);
+  ASSERT_EQ(want.size(), 7u);  // 4 + 3 steps, one history across phases
+  auto state = TrainerState::load(straight.args.output_dir + "/checkpoint-7/trainer_state.json");
+  EXPECT_EQ(state.global_step, 7);
+  EXPECT_EQ(load_resume_point(straight.args.output_dir + "/checkpoint-4/bertforge_state.json").phase, 0);
+  ResumePoint p = load_resume_point(straight.args.output_dir + "/checkpoint-6/bertforge_state.json");
+  EXPECT_EQ(p.phase, 1);
+  EXPECT_EQ(p.phase_start_step, 4);
+
+  PretrainSpec resumed = recipe_spec("resumed");
+  fs::create_directories(resumed.args.output_dir);
+  fs::copy(straight.args.output_dir + "/checkpoint-5", resumed.args.output_dir + "/checkpoint-5",
+           fs::copy_options::recursive);
+  resumed.args.resume_from_checkpoint = "latest";
+  ASSERT_EQ(run_pretraining(resumed), 0);
+  EXPECT_EQ(losses(resumed.args.output_dir), want);
+}

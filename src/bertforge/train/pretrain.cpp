@@ -129,6 +129,7 @@ int run_pretraining(const PretrainSpec& spec) {
   c10::Device device = pick_device(spec.device);
   model::BertForPreTraining model{nullptr};
   std::int64_t start_step = from.phase_start_step;
+  TrainerState previous;
   for (int i = from.phase; i < static_cast<int>(phases.size()); ++i) {
     TrainingArguments args = spec.args;
     args.update(phases[i].overrides, "recipe phase " + std::to_string(i));
@@ -144,8 +145,10 @@ int run_pretraining(const PretrainSpec& spec) {
     }
     Trainer trainer(args, {model, make_loader(train_data, args, true), eval, nullptr, device, i, start_step, spec.quiet});
     if (i == from.phase && !checkpoint.empty()) trainer.resume(checkpoint);
+    else if (i > from.phase) trainer.carry_over(previous);
     if (trainer.train() == TrainOutcome::Stopped) return 0;
     start_step = trainer.state().global_step;
+    previous = trainer.state();
   }
   return 0;
 }

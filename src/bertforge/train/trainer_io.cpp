@@ -86,6 +86,11 @@ void Trainer::resume(const std::string& checkpoint) {
                 std::to_string(p.loader.epoch) + ", batch " + std::to_string(p.loader.batch) + ")");
 }
 
+void Trainer::carry_over(const TrainerState& previous) {
+  state_.log_history = previous.log_history;
+  state_.total_flos = previous.total_flos;
+}
+
 void Trainer::finish(double runtime_s) {
   if (args_.load_best_model_at_end && state_.best_model_checkpoint && fs::exists(*state_.best_model_checkpoint)) {
     model::LoadReport report;
