@@ -9,6 +9,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "bertforge/model/pretrained.h"
+#include "bertforge/model/safetensors.h"
 #include "bertforge/train/schedule.h"
 #include "bertforge/util/error.h"
 
@@ -117,4 +119,24 @@ TEST(Schedule, MatchesTransformersBitwise) {
     for (std::size_t step = 0; step < lrs.size(); ++step)
       EXPECT_EQ(sched.lr_at(step), lrs[step].get<double>()) << s["type"] << " warmup " << s["warmup"] << " step " << step;
   }
+}
+
+// HF Trainer checkpoint -> bertforge: the imported AdamW state takes the step PyTorch takes
+// (tests/golden/hf_optimizer, from tools/gen_golden/hf_optimizer.py).
+TEST(Optimizer, ContinuesHfTrainerOptimizerBitwise) {
+  std::string dir = std::string(BERTFORGE_SOURCE_DIR) + "/tests/golden/hf_optimizer";
+  std::ifstream meta_in(dir + "/meta.json");
+  json meta = json::parse(meta_in);
+  auto model = bertforge::model::from_pretrained(dir).model;
+  std::vector<NamedTensor> params;
+  for (const auto& p : model->named_parameters()) params.push_back({p.key(), p.value()});
+  Optimizer opt(params, {"adamw_torch", 0.9, 0.999, 1e-8, meta["weight_decay"].get<double>()});
+  EXPECT_EQ(opt.load_torch(dir + "/optimizer.pt"), 2);
+  bertforge::model::SafetensorsFile grads(dir + "/grads.safetensors"), expected(dir + "/expected.safetensors");
+  for (auto& p : params) p.tensor.mutable_grad() = grads.tensor(p.name).clone();
+  opt.step(meta["lr"].get<double>());
+  for (auto& p : params) EXPECT_TRUE(at::equal(p.tensor, expected.tensor(p.name))) << p.name;
+
+  Optimizer sgd(params, options("sgd"));
+  EXPECT_THROW(sgd.load_torch(dir + "/optimizer.pt"), bertforge::Error);
 }

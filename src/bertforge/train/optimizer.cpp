@@ -1,10 +1,13 @@
 #include "bertforge/train/optimizer.h"
 
 #include <ATen/ATen.h>
+#include <torch/serialize.h>  // pickle_load: reads torch.save's zip format
 #include <torch/serialize/archive.h>
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <regex>
 
 #include "bertforge/util/error.h"
@@ -138,6 +141,52 @@ void Optimizer::load(const std::string& path) {
       dst->copy_(t);
     }
   }
+}
+
+}  // namespace bertforge::train
+
+namespace bertforge::train {
+
+std::int64_t Optimizer::load_torch(const std::string& path) {
+  if (options_.kind != "adam" && options_.kind != "adamw_torch")
+    fail_at(path, 0, "PyTorch optimizer state can only continue optim=adam or adamw_torch");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_at(path, 0, "cannot read");
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+  c10::IValue root;
+  try {
+    root = torch::pickle_load(bytes);
+  } catch (const c10::Error&) {
+    fail_at(path, 0, "not a torch.save file");
+  }
+  if (!root.isGenericDict() || !root.toGenericDict().contains("state") || !root.toGenericDict().contains("param_groups"))
+    fail_at(path, 0, "not an optimizer state_dict (no state / param_groups)");
+  auto state = root.toGenericDict().at("state").toGenericDict();
+  auto groups = root.toGenericDict().at("param_groups").toList();
+  std::vector<Slot*> order[2];
+  for (auto& s : slots_) order[decays(s.name) ? 0 : 1].push_back(&s);
+  if (groups.size() != 2) fail_at(path, 0, "expected HF's 2 parameter groups, found " + std::to_string(groups.size()));
+  std::int64_t step = 0;
+  for (std::size_t g = 0; g < 2; ++g) {
+    auto params = c10::IValue(groups.get(g)).toGenericDict().at("params").toList();
+    if (params.size() != order[g].size())
+      fail_at(path, 0, "group " + std::to_string(g) + " has " + std::to_string(params.size()) +
+                           " parameters, the model " + std::to_string(order[g].size()));
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      Slot& s = *order[g][i];
+      auto found = state.find(c10::IValue(params.get(i)));
+      if (found == state.end()) continue;  // never stepped in PyTorch: fresh state here too
+      auto entry = found->value().toGenericDict();
+      at::Tensor avg = entry.at("exp_avg").toTensor(), avg_sq = entry.at("exp_avg_sq").toTensor();
+      if (!avg.sizes().equals(s.param.sizes()) || !avg_sq.sizes().equals(s.param.sizes()))
+        fail_at(path, 0, "state of " + s.name + " has another shape: parameter order or model differs");
+      s.exp_avg.copy_(avg);
+      s.exp_avg_sq.copy_(avg_sq);
+      s.step = static_cast<std::int64_t>(entry.at("step").toTensor().item<double>());
+      step = std::max(step, s.step);
+    }
+  }
+  return step;
 }
 
 }  // namespace bertforge::train

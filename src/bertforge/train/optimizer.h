@@ -41,6 +41,11 @@ class Optimizer {
   void save(const std::string& path) const;
   // Throws Error naming the file if it was written for other parameters or another optimizer.
   void load(const std::string& path);
+  // Imports PyTorch's Adam/AdamW state as HF Trainer saves it (optimizer.pt = torch.save(state_dict())):
+  // state indices run over param_groups in order, and HF's groups are [decaying, non-decaying] parameters,
+  // each in named_parameters() order, which is ours (HF names and registration order). Every shape is
+  // checked, so another order or model is an Error naming the file and the parameter. Returns the step.
+  std::int64_t load_torch(const std::string& path);
 
   // HF's rule: does weight decay apply to this parameter?
   static bool decays(const std::string& name);

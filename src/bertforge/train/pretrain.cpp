@@ -146,6 +146,8 @@ int run_pretraining(const PretrainSpec& spec) {
     Trainer trainer(args, {model, make_loader(train_data, args, true), eval, nullptr, device, i, start_step, spec.quiet});
     if (i == from.phase && !checkpoint.empty()) trainer.resume(checkpoint);
     else if (i > from.phase) trainer.carry_over(previous);
+    else if (fs::exists(fs::path(spec.model) / "optimizer.pt") && args.optim.rfind("adam", 0) == 0)
+      trainer.import_optimizer((fs::path(spec.model) / "optimizer.pt").string());
     if (trainer.train() == TrainOutcome::Stopped) return 0;
     start_step = trainer.state().global_step;
     previous = trainer.state();

@@ -54,6 +54,8 @@ class Trainer {
 
   // Restores everything a checkpoint holds (weights included) and seeks the loader.
   void resume(const std::string& checkpoint);
+  // Continued pre-training from an HF Trainer checkpoint-N: its optimizer.pt (Adam/AdamW moments).
+  void import_optimizer(const std::string& optimizer_pt);
   // A later phase of a recipe: keeps the earlier phases' log history and counters in this run's state.
   void carry_over(const TrainerState& previous);
   TrainOutcome train();

@@ -86,6 +86,11 @@ void Trainer::resume(const std::string& checkpoint) {
                 std::to_string(p.loader.epoch) + ", batch " + std::to_string(p.loader.batch) + ")");
 }
 
+void Trainer::import_optimizer(const std::string& optimizer_pt) {
+  std::int64_t step = optimizer_->load_torch(optimizer_pt);
+  log_->message("continuing the optimizer state of " + optimizer_pt + " (PyTorch step " + std::to_string(step) + ")");
+}
+
 void Trainer::carry_over(const TrainerState& previous) {
   state_.log_history = previous.log_history;
   state_.total_flos = previous.total_flos;
