@@ -11,3 +11,6 @@ mkdir -p "$out"
 # The embedded corpus: the King James Bible, one verse per line, without its "Ge1:1 " reference.
 bible -f gen1:1-rev22:21 | sed 's/^[^ ]* //' > "$out/kjv.txt"
 "$bf" train-tokenizer --vocab-size 8000 -o "$out" "$out/kjv.txt"
+# Tokenize the corpus with that vocabulary (ids, one line per verse) and show the pieces of the first verses.
+"$bf" tokenize --vocab "$out" -o "$out/kjv.ids" "$out/kjv.txt"
+head -n 3 "$out/kjv.txt" | "$bf" tokenize --vocab "$out" --tokens

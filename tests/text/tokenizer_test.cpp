@@ -96,8 +96,8 @@ TEST(TokenizeStream, PreservesOrderAcrossThreadsAndSmallChunks) {
   std::istringstream in(input);
   std::ostringstream out;
   TokenizeStreamOptions o;
-  o.threads = 3;
-  o.chunk_bytes = 64;
+  o.lines.threads = 3;
+  o.lines.chunk_bytes = 64;
   EXPECT_EQ(tokenize_stream(t, in, "in.txt", out, o), 501u);
   EXPECT_EQ(out.str(), expected);
 }
@@ -106,8 +106,8 @@ TEST(TokenizeStream, InvalidUtf8NamesTheLineOrIsReplaced) {
   Tokenizer t = tiny();
   std::string input = "a\nb\nc\xFF" "d\n";
   TokenizeStreamOptions o;
-  o.threads = 2;
-  o.chunk_bytes = 2;
+  o.lines.threads = 2;
+  o.lines.chunk_bytes = 2;
   std::istringstream in(input);
   std::ostringstream out;
   try {
@@ -117,9 +117,39 @@ TEST(TokenizeStream, InvalidUtf8NamesTheLineOrIsReplaced) {
     EXPECT_STREQ(e.what(), "in.txt:3: invalid UTF-8 at byte 2 of the line");
   }
   o.replace_errors = true;
-  o.tokens = true;
+  o.format = OutputFormat::tokens;
   std::istringstream again(input);
   std::ostringstream replaced;
   tokenize_stream(t, again, "in.txt", replaced, o);
   EXPECT_EQ(replaced.str(), "a\nb\n[UNK]\n");  // c U+FFFD d: clean_text drops U+FFFD, "cd" is unknown
+}
+
+TEST(TokenizeStream, PairsWithSpecialTokensAsJsonAndDecodeBack) {
+  Tokenizer t = tiny();
+  TokenizeStreamOptions o;
+  o.pairs = true;
+  o.format = OutputFormat::jsonl;
+  o.encode.add_special_tokens = true;
+  o.encode.max_length = 7;
+  o.encode.padding = Padding::max_length;
+  std::istringstream in("a b\tc\nd\n");
+  std::ostringstream out;
+  tokenize_stream(t, in, "in.txt", out, o);
+  EXPECT_EQ(out.str(),
+            "{\"input_ids\": [2,5,6,3,7,3,0], \"token_type_ids\": [0,0,0,0,1,1,0], \"attention_mask\": [1,1,1,1,1,1,0]}\n"
+            "{\"input_ids\": [2,8,3,0,0,0,0], \"token_type_ids\": [0,0,0,0,0,0,0], \"attention_mask\": [1,1,1,0,0,0,0]}\n");
+  DecodeStreamOptions d;
+  d.skip_special_tokens = true;
+  std::istringstream ids("2 5 9 6 3 0\n\n5 x\n");
+  std::ostringstream text;
+  try {
+    decode_stream(t, ids, "ids.txt", text, d);
+    FAIL();
+  } catch (const bertforge::Error& e) {
+    EXPECT_STREQ(e.what(), "ids.txt:3: not a token id: \"x\"");
+  }
+  std::istringstream good("2 5 9 6 3 0\n\n");
+  std::ostringstream decoded;
+  decode_stream(t, good, "ids.txt", decoded, d);
+  EXPECT_EQ(decoded.str(), "as b\n\n");
 }

@@ -19,5 +19,6 @@ Command add_pretrain(CLI::App& parent);
 Command add_tokenize(CLI::App& parent);
 Command add_train_tokenizer(CLI::App& parent);
 Command add_forward(CLI::App& parent);
+Command add_decode(CLI::App& parent);
 
 }  // namespace bertforge::cli

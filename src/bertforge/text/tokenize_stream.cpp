@@ -2,162 +2,121 @@
 
 #include <algorithm>
 #include <charconv>
-#include <condition_variable>
-#include <deque>
-#include <exception>
-#include <map>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 #include "bertforge/text/utf8.h"
 #include "bertforge/util/error.h"
-#include "bertforge/util/progress.h"
 
 namespace bertforge::text {
 
 namespace {
 
-struct Chunk {
-  std::uint64_t seq = 0, first_line = 0;  // first_line is 1-based
-  std::string text;                       // whole lines, each ending in '\n'
-};
+void append_ids(std::string& out, const std::vector<std::int32_t>& ids, char sep) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += sep;
+    char buf[16];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, ids[i]).ptr);
+  }
+}
 
-// Encodes every line of chunk.text into one output line each.
-std::string encode_chunk(const Tokenizer& tok, const Chunk& chunk, const std::string& input_name,
-                         const TokenizeStreamOptions& options) {
-  std::string out, fixed;
-  out.reserve(chunk.text.size());
-  std::vector<std::int32_t> ids;
-  Words words;
-  std::string_view rest(chunk.text);
-  for (std::uint64_t line = chunk.first_line; !rest.empty(); ++line) {
-    std::size_t nl = rest.find('\n');
-    std::string_view text = rest.substr(0, nl);
-    rest.remove_prefix(nl + 1);
-    if (find_invalid_utf8(text) != std::string_view::npos) {
-      if (!options.replace_errors) check_utf8(text, input_name, line);
-      fixed = replace_invalid_utf8(text);
-      text = fixed;
+void append_json(std::string& out, const Encoding& e) {
+  out += "{\"input_ids\": [";
+  append_ids(out, e.input_ids, ',');
+  out += "], \"token_type_ids\": [";
+  append_ids(out, e.token_type_ids, ',');
+  out += "], \"attention_mask\": [";
+  append_ids(out, e.attention_mask, ',');
+  out += "]}";
+}
+
+// Encodes lines one at a time, keeping its buffers across lines (one per worker thread).
+class LineEncoder {
+ public:
+  LineEncoder(const Tokenizer& tok, const TokenizeStreamOptions& o) : tok_(tok), o_(o) {
+    const EncodeOptions& e = o.encode;
+    plain_ = !o.pairs && !e.add_special_tokens && e.truncation == Truncation::none && e.padding == Padding::none;
+  }
+
+  void encode(std::string_view text, std::string& out) {
+    ids_.clear();
+    if (plain_) {  // the hot path: ids straight from the tokenizer
+      tok_.encode_into(text, ids_, words_);
+    } else {
+      std::size_t tab = o_.pairs ? text.find('\t') : std::string_view::npos;
+      tok_.encode_into(text.substr(0, tab), ids_, words_);
+      second_.clear();
+      if (tab != std::string_view::npos) tok_.encode_into(text.substr(tab + 1), second_, words_);
+      Encoding e = tok_.prepare_for_model(ids_, tab != std::string_view::npos ? &second_ : nullptr, o_.encode);
+      if (o_.format == OutputFormat::jsonl) return append_json(out, e);
+      ids_ = std::move(e.input_ids);
     }
-    ids.clear();
-    tok.encode_into(text, ids, words);
-    for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (o_.format != OutputFormat::tokens) return append_ids(out, ids_, ' ');
+    for (std::size_t i = 0; i < ids_.size(); ++i) {
       if (i) out += ' ';
-      if (options.tokens) {
-        out += tok.id_to_token(ids[i]);
-      } else {
-        char buf[16];
-        out.append(buf, std::to_chars(buf, buf + sizeof buf, ids[i]).ptr);
-      }
+      out += tok_.id_to_token(ids_[i]);
     }
-    out += '\n';
   }
-  return out;
-}
 
-// Reads about chunk_bytes of whole lines (the last line gains a '\n' if the input lacks one).
-bool read_chunk(std::istream& in, std::size_t chunk_bytes, std::string& carry, Chunk& chunk) {
-  chunk.text = std::move(carry);
-  carry.clear();
-  std::size_t old = chunk.text.size();
-  chunk.text.resize(old + chunk_bytes);
-  in.read(&chunk.text[old], static_cast<std::streamsize>(chunk_bytes));
-  chunk.text.resize(old + static_cast<std::size_t>(in.gcount()));
-  if (in.bad()) throw Error("read error on the input");
-  if (chunk.text.empty()) return false;
-  std::size_t last_nl = chunk.text.rfind('\n');
-  if (in.eof()) {
-    if (chunk.text.back() != '\n') chunk.text += '\n';
-  } else if (last_nl == std::string::npos) {  // a line longer than a chunk: keep reading it
-    carry = std::move(chunk.text);
-    return read_chunk(in, chunk_bytes, carry, chunk);
-  } else {
-    carry.assign(chunk.text, last_nl + 1, std::string::npos);
-    chunk.text.resize(last_nl + 1);
-  }
-  return true;
-}
+ private:
+  const Tokenizer& tok_;
+  const TokenizeStreamOptions& o_;
+  bool plain_;
+  std::vector<std::int32_t> ids_, second_;
+  Words words_;
+};
 
 }  // namespace
 
 std::uint64_t tokenize_stream(const Tokenizer& tok, std::istream& in, const std::string& input_name,
                               std::ostream& out, const TokenizeStreamOptions& options) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Chunk> todo;
-  std::map<std::uint64_t, std::string> done;
-  bool closing = false;
-  std::exception_ptr error;
-
-  auto work = [&] {
-    for (;;) {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return !todo.empty() || closing; });
-      if (todo.empty() || error) return;
-      Chunk chunk = std::move(todo.front());
-      todo.pop_front();
-      lock.unlock();
-      std::string result;
-      try {
-        result = encode_chunk(tok, chunk, input_name, options);
-      } catch (...) {
-        lock.lock();
-        if (!error) error = std::current_exception();
-        cv.notify_all();
-        return;
+  auto encode_chunk = [&](std::string_view lines, std::uint64_t first_line) {
+    LineEncoder encoder(tok, options);
+    std::string result, fixed;
+    result.reserve(lines.size());
+    for (std::uint64_t line = first_line; !lines.empty(); ++line) {
+      std::size_t nl = lines.find('\n');
+      std::string_view text = lines.substr(0, nl);
+      lines.remove_prefix(nl + 1);
+      if (find_invalid_utf8(text) != std::string_view::npos) {
+        if (!options.replace_errors) check_utf8(text, input_name, line);
+        fixed = replace_invalid_utf8(text);
+        text = fixed;
       }
-      lock.lock();
-      done.emplace(chunk.seq, std::move(result));
-      cv.notify_all();
+      encoder.encode(text, result);
+      result += '\n';
     }
+    return result;
   };
-  const int workers = std::max(1, options.threads);
-  std::vector<std::thread> pool;
-  for (int i = 0; i < workers; ++i) pool.emplace_back(work);
+  return map_lines_ordered(in, out, options.lines, encode_chunk);
+}
 
-  Progress progress("tokenize", options.total_bytes, "MB", 1e-6);
-  std::uint64_t next_seq = 0, written = 0, lines = 0, bytes = 0;
-  std::string carry;
-  bool more = true;
-  try {
-    for (;;) {
-      if (more && next_seq - written < static_cast<std::uint64_t>(2 * workers)) {
-        Chunk chunk;
-        if (!(more = read_chunk(in, options.chunk_bytes, carry, chunk))) continue;
-        chunk.seq = next_seq++;
-        chunk.first_line = lines + 1;
-        lines += static_cast<std::uint64_t>(std::count(chunk.text.begin(), chunk.text.end(), '\n'));
-        bytes += chunk.text.size();
-        std::lock_guard<std::mutex> lock(mu);
-        todo.push_back(std::move(chunk));
-        cv.notify_all();
-        continue;
+std::uint64_t decode_stream(const Tokenizer& tok, std::istream& in, const std::string& input_name,
+                            std::ostream& out, const DecodeStreamOptions& options) {
+  auto decode_chunk = [&](std::string_view lines, std::uint64_t first_line) {
+    std::string result;
+    std::vector<std::int32_t> ids;
+    for (std::uint64_t line = first_line; !lines.empty(); ++line) {
+      std::size_t nl = lines.find('\n');
+      std::string_view text = lines.substr(0, nl);
+      lines.remove_prefix(nl + 1);
+      ids.clear();
+      for (const char *p = text.data(), *end = p + text.size(); p < end;) {
+        if (*p == ' ') {
+          ++p;
+          continue;
+        }
+        std::int32_t id;
+        auto [next, ec] = std::from_chars(p, end, id);
+        if (ec != std::errc() || (next < end && *next != ' '))
+          fail_at(input_name, line, "not a token id: \"" + std::string(p, std::find(p, end, ' ')) + "\"");
+        ids.push_back(id);
+        p = next;
       }
-      if (written == next_seq) break;
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return error || done.count(written); });
-      if (error) break;
-      std::string result = std::move(done[written]);
-      done.erase(written++);
-      lock.unlock();
-      out.write(result.data(), static_cast<std::streamsize>(result.size()));
-      if (!out) throw Error("write error on the output");
-      progress.update(bytes);
+      result += tok.decode(ids, options.skip_special_tokens, options.clean_up_tokenization_spaces);
+      result += '\n';
     }
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!error) error = std::current_exception();
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    closing = true;
-    cv.notify_all();
-  }
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-  if (options.total_bytes) progress.finish();  // with no total, finish() would report 0 bytes
-  return lines;
+    return result;
+  };
+  return map_lines_ordered(in, out, options.lines, decode_chunk);
 }
 
 }  // namespace bertforge::text

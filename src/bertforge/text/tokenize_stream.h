@@ -1,31 +1,52 @@
-// Tokenizes a stream line by line on a pool of threads: one output line per input line (space-separated ids,
-// or pieces), in input order, with memory bounded by a few chunks per thread whatever the input size.
+// `bertforge tokenize` as a library call: tokenizes a stream line by line on a pool of threads, one output
+// line per input line, in input order, with bounded memory (see parallel_lines.h).
 //
-// The reader cuts the input into chunks of whole lines; workers encode chunks; the calling thread writes
-// finished chunks in order and reads the next only while fewer than 2 per worker are in flight.
-// Invalid UTF-8 is an Error naming `input_name` and the line, unless replace_errors (then each ill-formed
-// sequence reads as U+FFFD, like Python's errors="replace"). On an error, what was written so far stays
-// written: callers that want all-or-nothing write through AtomicFile.
+// Output per line: space-separated ids (default), WordPiece pieces (format tokens), or a JSON object with
+// HF's names {"input_ids": [...], "token_type_ids": [...], "attention_mask": [...]} (format jsonl).
+// With `pairs`, each line is "text_a<TAB>text_b" (a line without a tab is a single text). `encode` adds
+// special tokens, truncation and padding as Tokenizer::encode_plus; by default none of them, so the ids are
+// exactly Tokenizer::encode's. Invalid UTF-8 is an Error naming `input_name` and the line, unless
+// replace_errors (then each ill-formed sequence reads as U+FFFD, like Python's errors="replace").
 #pragma once
 #include <cstdint>
 #include <istream>
 #include <ostream>
 #include <string>
 
+#include "bertforge/text/parallel_lines.h"
 #include "bertforge/text/tokenizer.h"
 
 namespace bertforge::text {
 
+enum class OutputFormat { ids, tokens, jsonl };
+
 struct TokenizeStreamOptions {
-  bool tokens = false;          // print WordPiece pieces instead of ids
+  OutputFormat format = OutputFormat::ids;
+  bool pairs = false;
+  EncodeOptions encode = no_special_tokens();
   bool replace_errors = false;  // invalid UTF-8 -> U+FFFD instead of an error
-  int threads = 1;              // worker threads
-  std::size_t chunk_bytes = 1 << 20;
-  std::uint64_t total_bytes = 0;  // for progress; 0 when unknown
+  ParallelLinesOptions lines;   // threads, chunk size, progress
+
+  static EncodeOptions no_special_tokens() {
+    EncodeOptions e;
+    e.add_special_tokens = false;
+    return e;
+  }
 };
 
 // Returns the number of lines written.
 std::uint64_t tokenize_stream(const Tokenizer& tokenizer, std::istream& in, const std::string& input_name,
                               std::ostream& out, const TokenizeStreamOptions& options);
+
+struct DecodeStreamOptions {
+  bool skip_special_tokens = false;
+  bool clean_up_tokenization_spaces = false;
+  ParallelLinesOptions lines;
+};
+
+// The inverse: each input line of space-separated ids becomes Tokenizer::decode's text. A field that is not
+// an integer is an Error naming `input_name` and the line. Returns the number of lines written.
+std::uint64_t decode_stream(const Tokenizer& tokenizer, std::istream& in, const std::string& input_name,
+                            std::ostream& out, const DecodeStreamOptions& options);
 
 }  // namespace bertforge::text

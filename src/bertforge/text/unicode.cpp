@@ -1,8 +1,28 @@
 #include "bertforge/text/unicode.h"
 
-#include <utf8proc.h>  // utf8proc_category, utf8proc_decompose_char, utf8proc_tolower
+#include <utf8proc.h>  // utf8proc_decompose_char, utf8proc_tolower
+
+#include <algorithm>
+#include <iterator>
 
 namespace bertforge::text::unicode {
+
+namespace {
+
+struct CodeRange {
+  char32_t first, last;
+};
+
+#include "bertforge/text/hf_unicode_tables.inc"  // kHfPunctuation, kHfControl, kHfNonspacingMark
+
+template <std::size_t N>
+bool in_ranges(const CodeRange (&ranges)[N], char32_t c) {
+  auto it = std::upper_bound(std::begin(ranges), std::end(ranges), c,
+                             [](char32_t x, const CodeRange& r) { return x < r.first; });
+  return it != std::begin(ranges) && c <= std::prev(it)->last;
+}
+
+}  // namespace
 
 bool is_whitespace(char32_t c) {
   // The White_Space property is a short, stable list; utf8proc does not expose it.
@@ -11,35 +31,9 @@ bool is_whitespace(char32_t c) {
          c == 0x3000;
 }
 
-bool is_control(char32_t c) {
-  if (c == '\t' || c == '\n' || c == '\r') return false;
-  switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
-    case UTF8PROC_CATEGORY_CC:
-    case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_CO:
-    case UTF8PROC_CATEGORY_CS:
-      return true;
-    default:
-      return false;
-  }
-}
+bool is_control(char32_t c) { return in_ranges(kHfControl, c); }
 
-bool is_punctuation(char32_t c) {
-  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126))
-    return true;
-  switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
-    case UTF8PROC_CATEGORY_PC:
-    case UTF8PROC_CATEGORY_PD:
-    case UTF8PROC_CATEGORY_PS:
-    case UTF8PROC_CATEGORY_PE:
-    case UTF8PROC_CATEGORY_PI:
-    case UTF8PROC_CATEGORY_PF:
-    case UTF8PROC_CATEGORY_PO:
-      return true;
-    default:
-      return false;
-  }
-}
+bool is_punctuation(char32_t c) { return in_ranges(kHfPunctuation, c); }
 
 bool is_chinese_char(char32_t c) {
   return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
@@ -47,9 +41,7 @@ bool is_chinese_char(char32_t c) {
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
-bool is_nonspacing_mark(char32_t c) {
-  return utf8proc_category(static_cast<utf8proc_int32_t>(c)) == UTF8PROC_CATEGORY_MN;
-}
+bool is_nonspacing_mark(char32_t c) { return in_ranges(kHfNonspacingMark, c); }
 
 int nfd(char32_t c, char32_t* out) {
   utf8proc_int32_t buf[kMaxDecomposition];
