@@ -106,6 +106,7 @@ TEST_F(SafetensorsTest, SizeDisagreesWithShapeOrDtype) {
 TEST_F(SafetensorsTest, MalformedHeader) {
   EXPECT_NE(error_of(raw("{\"a\": ", 0)).find("header is not valid JSON"), std::string::npos);
   EXPECT_NE(error_of(raw("[]", 0)).find("not a JSON object"), std::string::npos);
+  EXPECT_NE(error_of(raw(std::string("{}\0{", 4), 0)).find("NUL byte"), std::string::npos);
   EXPECT_NE(error_of(raw(R"({"__metadata__":{"k":1}})", 0)).find("not a string"), std::string::npos);
   EXPECT_NE(error_of(raw(R"({"a":{"dtype":"F32","shape":[1]}})", 4)).find("data_offsets"), std::string::npos);
 }

@@ -1,6 +1,7 @@
 #include "bertforge/model/safetensors_format.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>  // json: the header
 
@@ -68,6 +69,8 @@ SafetensorsLayout parse_safetensors(const std::uint8_t* file, std::size_t size, 
   for (int i = 7; i >= 0; --i) n = (n << 8) | file[i];
   if (n > kMaxHeader) bad(path, "header length " + std::to_string(n) + " exceeds the 100 MB limit");
   if (n > size - 8) bad(path, "header length " + std::to_string(n) + " runs past the end of the file (truncated?)");
+  // JSON text never holds a raw NUL, and the parser would stop at one and ignore what follows.
+  if (std::memchr(file + 8, 0, n)) bad(path, "header contains a NUL byte");
   json header;
   try {
     header = json::parse(file + 8, file + 8 + n);
@@ -106,7 +109,7 @@ SafetensorsLayout parse_safetensors(const std::uint8_t* file, std::size_t size, 
 
 std::string make_safetensors_header(std::vector<SafetensorsEntry>& entries,
                                     const std::map<std::string, std::string>& metadata) {
-  nlohmann::ordered_json header;
+  auto header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::uint64_t at = 0;
   for (auto& e : entries) {
