@@ -1,0 +1,86 @@
+// bench_model: forward+backward throughput of bertforge's BertForPreTraining, and this machine's fp32 matmul
+// peak, for bench/model.py (which runs HF beside it and computes ratios and MFU). Prints one JSON line.
+//
+//   bench_model --config base [--batch 8 --seq 128 --iters 3 --warmup 1 --threads N --sparse-mlm]
+//   bench_model --peak [--threads N]      // best FLOP/s of n x n x n fp32 matmuls (n = 2048)
+//
+// The batch is random ids without padding, 15% of positions labelled, random NSP labels; train mode
+// (dropout on), as in pre-training. Each timed iteration is forward, backward and zero_grad.
+#include <ATen/ops/mm.h>
+#include <ATen/ops/rand.h>
+#include <ATen/ops/randint.h>
+#include <CLI/CLI.hpp>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "bertforge/model/bert.h"
+#include "bertforge/util/threads.h"
+
+using namespace bertforge::model;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double matmul_peak(std::int64_t n, int reps) {
+  auto a = at::rand({n, n}), b = at::rand({n, n});
+  at::mm(a, b);  // warm-up: thread pool, caches
+  double best = 0;
+  for (int i = 0; i < reps; ++i) {
+    auto t = Clock::now();
+    auto c = at::mm(a, b);
+    best = std::max(best, 2.0 * n * n * n / seconds_since(t));
+  }
+  return best;
+}
+
+double train_step_seconds(BertForPreTraining& m, std::int64_t batch, std::int64_t seq, int warmup, int iters) {
+  auto ids = at::randint(1000, m->config.vocab_size, {batch, seq}, at::kLong);
+  auto types = (at::arange(seq, at::kLong) >= seq / 2).to(at::kLong).expand({batch, seq}).contiguous();
+  auto mask = at::ones({batch, seq}, at::kLong);
+  auto labels = at::where(at::rand({batch, seq}) < 0.15, ids, at::full({}, -100, at::kLong));
+  auto nsp = at::randint(0, 2, {batch}, at::kLong);
+  auto step = [&] {
+    auto out = m(ids, types, mask, labels, nsp);
+    out.loss.backward();
+    m->zero_grad();
+  };
+  for (int i = 0; i < warmup; ++i) step();
+  auto t = Clock::now();
+  for (int i = 0; i < iters; ++i) step();
+  return seconds_since(t) / iters;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bertforge model benchmark"};
+  std::string config;
+  std::int64_t batch = 8, seq = 128;
+  int iters = 3, warmup = 1, threads = 0;
+  bool peak = false, sparse = false;
+  app.add_option("--config", config, "preset or config.json");
+  app.add_flag("--peak", peak, "measure the fp32 matmul peak instead");
+  app.add_option("--batch", batch);
+  app.add_option("--seq", seq);
+  app.add_option("--iters", iters);
+  app.add_option("--warmup", warmup);
+  app.add_option("--threads", threads);
+  app.add_flag("--sparse-mlm", sparse);
+  CLI11_PARSE(app, argc, argv);
+  threads = bertforge::set_threads(threads);
+  if (peak) {
+    std::printf("{\"peak_flops\": %.6g, \"threads\": %d}\n", matmul_peak(2048, 5), threads);
+    return 0;
+  }
+  torch::manual_seed(0);
+  BertForPreTraining m(BertConfig::preset_or_file(config));
+  m->train();
+  m->sparse_mlm = sparse;
+  double s = train_step_seconds(m, batch, seq, warmup, iters);
+  std::printf("{\"seq_per_s\": %.6g, \"step_s\": %.6g, \"threads\": %d}\n", batch / s, s, threads);
+  return 0;
+}
