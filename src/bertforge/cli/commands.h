@@ -20,5 +20,6 @@ Command add_tokenize(CLI::App& parent);
 Command add_train_tokenizer(CLI::App& parent);
 Command add_forward(CLI::App& parent);
 Command add_decode(CLI::App& parent);
+Command add_prepare(CLI::App& parent);
 
 }  // namespace bertforge::cli

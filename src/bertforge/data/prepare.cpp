@@ -1,0 +1,252 @@
+#include "bertforge/data/prepare.h"
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "bertforge/data/stats.h"
+#include "bertforge/util/error.h"
+#include "bertforge/util/progress.h"
+
+namespace bertforge::data {
+
+ShardMeta shard_meta(const text::Tokenizer& tokenizer, SentenceTask task) {
+  std::vector<std::string> tokens;
+  for (std::int32_t id = 0; id < tokenizer.vocab_size(); ++id) tokens.push_back(tokenizer.id_to_token(id));
+  return {vocab_hash(tokens), static_cast<std::uint32_t>(tokenizer.vocab_size()), task,
+          {tokenizer.cls_id(), tokenizer.sep_id(), tokenizer.pad_id(), tokenizer.mask_id(), tokenizer.unk_id()}};
+}
+
+namespace {
+
+struct Chunk {
+  std::uint64_t index = 0, text_bytes = 0;
+  std::vector<Document> docs;
+};
+
+struct ChunkResult {
+  Examples examples;
+  std::uint64_t sentences = 0;
+};
+
+// One chunk's work: sentences, ids, pairs. Pure function of (chunk, options): the thread count never matters.
+ChunkResult process(const text::Tokenizer& tok, const PrepareOptions& o, Chunk& chunk) {
+  TokenizedDocuments docs;
+  std::vector<std::int32_t> ids;
+  text::Words words;
+  ChunkResult r;
+  auto add = [&](std::string_view s) {
+    ids.clear();
+    tok.encode_into(s, ids, words);
+    docs.add_sentence(ids);
+    ++r.sentences;
+  };
+  for (const auto& d : chunk.docs) {
+    for (const auto& line : d.lines) {
+      if (d.presplit || o.split == SentenceSplit::none) add(line);
+      else for (auto s : split_sentences(line)) add(s);
+    }
+    docs.end_document();
+  }
+  chunk.docs = {};
+  for (int round = 0; round < o.dupe_factor; ++round) {
+    Rng rng(o.seed, chunk.index * 1024 + round);
+    build_examples(docs, o.pairs, rng, r.examples);
+  }
+  return r;
+}
+
+// Runs process() on `threads` workers and hands results to `sink` in chunk order, with at most 2 chunks per
+// worker in flight. One thread: everything runs in the caller.
+class OrderedPool {
+ public:
+  using Work = std::function<ChunkResult(Chunk&)>;
+  using Sink = std::function<void(ChunkResult&)>;
+  OrderedPool(int threads, Work work, Sink sink) : threads_(threads), work_(std::move(work)), sink_(std::move(sink)) {
+    for (int t = 0; t < threads_ && threads_ > 1; ++t) workers_.emplace_back([this] { run(); });
+  }
+  ~OrderedPool() { stop(); }
+
+  void submit(Chunk chunk) {
+    if (workers_.empty()) {
+      auto r = work_(chunk);
+      return sink_(r);
+    }
+    std::unique_lock lock(mu_);
+    jobs_.push_back(std::move(chunk));
+    ++in_flight_;
+    cv_.notify_all();
+    drain(lock, 2 * threads_);
+  }
+
+  void finish() {
+    if (workers_.empty()) return;
+    std::unique_lock lock(mu_);
+    drain(lock, 1);
+    lock.unlock();
+    stop();
+  }
+
+ private:
+  // Writes finished results in order until fewer than `limit` chunks are in flight.
+  void drain(std::unique_lock<std::mutex>& lock, int limit) {
+    while (in_flight_ >= limit) {
+      cv_.wait(lock, [&] { return error_ || done_.count(next_); });
+      if (error_) std::rethrow_exception(error_);
+      auto r = std::move(done_[next_]);
+      done_.erase(next_++);
+      --in_flight_;
+      lock.unlock();
+      sink_(r);
+      lock.lock();
+    }
+  }
+
+  void run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;
+      Chunk chunk = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      try {
+        auto r = work_(chunk);
+        lock.lock();
+        done_[chunk.index] = std::move(r);
+      } catch (...) {
+        lock.lock();
+        error_ = std::current_exception();
+      }
+      cv_.notify_all();
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  int threads_;
+  Work work_;
+  Sink sink_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> jobs_;
+  std::map<std::uint64_t, ChunkResult> done_;
+  std::uint64_t next_ = 0;
+  int in_flight_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+// Reads the corpus and cuts it into chunks of whole documents; calls fn(chunk) for each, in order.
+CorpusStats for_each_chunk(const PrepareOptions& o, const std::function<void(Chunk&&)>& fn,
+                           const std::function<void(std::uint64_t)>& on_bytes) {
+  Chunk chunk;
+  auto stats = read_corpus(o.inputs, o.corpus, [&](Document&& d) {
+    for (const auto& l : d.lines) chunk.text_bytes += l.size();
+    chunk.docs.push_back(std::move(d));
+    if (chunk.text_bytes < o.chunk_bytes) return;
+    const std::uint64_t next = chunk.index + 1;
+    fn(std::move(chunk));
+    chunk = Chunk{next};
+  }, on_bytes);
+  if (!chunk.docs.empty()) fn(std::move(chunk));
+  return stats;
+}
+
+nlohmann::json options_json(const PrepareOptions& o) {
+  return {{"inputs", o.inputs}, {"strategy", o.pairs.strategy == PairStrategy::sentence ? "sentence" : "segment"},
+          {"max_seq_length", o.pairs.max_seq_length}, {"short_seq_prob", o.pairs.short_seq_prob},
+          {"dupe_factor", o.dupe_factor}, {"seed", o.seed}, {"chunk_bytes", o.chunk_bytes},
+          {"sentence_split", o.split == SentenceSplit::english ? "english" : "none"},
+          {"wikitext_keep_escapes", o.corpus.wikitext_keep_escapes}};
+}
+
+nlohmann::json corpus_json(const CorpusStats& c, std::uint64_t sentences) {
+  return {{"bytes", c.bytes}, {"records", c.records}, {"documents", c.documents}, {"sentences", sentences},
+          {"skipped_invalid_utf8", c.invalid_utf8}, {"skipped_long_lines", c.long_lines},
+          {"empty_documents", c.empty_documents}};
+}
+
+}  // namespace
+
+nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& o) {
+  if (o.dupe_factor < 1) throw Error("--dupe_factor must be at least 1");
+  std::filesystem::create_directories(o.output);
+  std::filesystem::remove(o.output + "/manifest.json");  // the folder is invalid until this run finishes
+  const ShardMeta meta = shard_meta(tokenizer, o.pairs.task);
+  ShardWriter writer(o.output, meta);
+  Statistics stats(o.pairs.max_seq_length);
+  std::uint64_t sentences = 0;
+  Progress progress("prepare", corpus_bytes(o.inputs), "MB", 1e-6);
+  OrderedPool pool(o.threads, [&](Chunk& c) { return process(tokenizer, o, c); }, [&](ChunkResult& r) {
+    writer.add(r.examples);
+    stats.add(r.examples);
+    sentences += r.sentences;
+  });
+  auto corpus = for_each_chunk(o, [&](Chunk&& c) { pool.submit(std::move(c)); },
+                               [&](std::uint64_t bytes) { progress.update(bytes); });
+  pool.finish();
+  progress.finish();
+  if (stats.sequences() == 0) throw Error("prepare: the corpus gave no training sequences");
+  auto shards = writer.finish();
+  nlohmann::json extra = {{"options", options_json(o)}, {"corpus", corpus_json(corpus, sentences)},
+                          {"statistics", stats.to_json()}};
+  write_manifest(o.output, meta, shards, extra);
+  extra["shards"] = shards;
+  return extra;
+}
+
+nlohmann::json plan(const text::Tokenizer& tokenizer, const PrepareOptions& o, std::size_t sample_bytes) {
+  using Clock = std::chrono::steady_clock;
+  PrepareOptions sample_o = o;
+  sample_o.chunk_bytes = std::min(o.chunk_bytes, sample_bytes);
+  std::uint64_t text_bytes = 0, sample_text = 0, sentences = 0;
+  double sample_seconds = 0;
+  ChunkResult sample;
+  const auto start = Clock::now();
+  auto corpus = for_each_chunk(sample_o, [&](Chunk&& c) {
+    text_bytes += c.text_bytes;
+    for (const auto& d : c.docs)
+      for (const auto& l : d.lines) sentences += d.presplit || o.split == SentenceSplit::none ? 1 : split_sentences(l).size();
+    if (c.index > 0) return;
+    sample_text = c.text_bytes;
+    const auto t0 = Clock::now();
+    sample = process(tokenizer, o, c);
+    sample_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  }, {});
+  const double read_seconds = std::chrono::duration<double>(Clock::now() - start).count() - sample_seconds;
+  if (sample_text == 0) throw Error("prepare: the corpus has no text");
+  const double scale = double(text_bytes) / sample_text;
+  Statistics s(o.pairs.max_seq_length);
+  s.add(sample.examples);
+  const double pairs = s.sequences() * scale, tokens = s.tokens() * scale;
+  const int token_bytes = tokenizer.vocab_size() <= 256 ? 1 : tokenizer.vocab_size() <= 65536 ? 2 : 4;
+  // Memory: up to 2 chunks per worker plus the one being read, each holding its text, its sentence ids
+  // (4 B per token) and its pairs (4 B per token, 13 B per pair), on top of the process's own baseline.
+  const double chunk_text = std::min<double>(o.chunk_bytes, text_bytes);
+  const double per_text_byte = 1.0 + (s.tokens() * 8.0 + s.sequences() * 13.0) / sample_text;
+  const double chunks = std::min<double>(o.threads > 1 ? 2.0 * o.threads + 1 : 1.0, std::ceil(text_bytes / chunk_text));
+  return {{"documents", corpus.documents}, {"sentences", sentences}, {"input_bytes", corpus.bytes},
+          {"text_bytes", text_bytes}, {"sample_text_bytes", sample_text},
+          {"expected_pairs", std::llround(pairs)}, {"expected_tokens", std::llround(tokens)},
+          {"disk_bytes", std::llround(tokens * token_bytes + pairs * 13)},
+          {"ram_bytes", std::llround(chunks * chunk_text * per_text_byte)},
+          {"eta_seconds", read_seconds + sample_seconds * scale / o.threads},
+          {"sample_statistics", s.to_json()}};
+}
+
+}  // namespace bertforge::data

@@ -1,0 +1,47 @@
+// prepare: corpus -> documents -> sentences -> ids -> pairs -> shards + manifest, in bounded memory.
+//
+// The corpus is cut into chunks of whole documents of about chunk_bytes of text, in input order. Each chunk
+// is split into sentences, tokenized and turned into pairs on its own (its documents are the pool random
+// B sentences come from), with an Rng seeded from (seed, chunk, dupe round), and the chunks are written in
+// order. So the output depends on seed and chunk_bytes, never on the thread count; memory holds at most
+// 2 chunks per thread. A one-chunk corpus (up to chunk_bytes, 64 MB by default) draws random sentences from
+// all its documents, as the reference does.
+// The output folder gets shard files and, last, manifest.json (see shard.h) with the options and statistics.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bertforge/data/corpus.h"
+#include "bertforge/data/pairs.h"
+#include "bertforge/data/sentences.h"
+#include "bertforge/data/shard.h"
+#include "bertforge/text/tokenizer.h"
+
+namespace bertforge::data {
+
+struct PrepareOptions {
+  std::vector<std::string> inputs;
+  std::string output;                       // folder (created)
+  CorpusOptions corpus;
+  SentenceSplit split = SentenceSplit::english;
+  PairOptions pairs;
+  int dupe_factor = 1;
+  std::uint64_t seed = 42;
+  std::size_t chunk_bytes = std::size_t(64) << 20;
+  int threads = 1;
+};
+
+// The vocabulary identity and special ids of a tokenizer, as shards record them.
+ShardMeta shard_meta(const text::Tokenizer& tokenizer, SentenceTask task);
+
+// Runs the whole preparation; returns the manifest written.
+nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& options);
+
+// --dry-run: reads the whole corpus (documents, sentences), runs the full pipeline on its first chunk
+// (at most sample_bytes) and extrapolates pairs, tokens, disk, RAM and time. Writes nothing.
+nlohmann::json plan(const text::Tokenizer& tokenizer, const PrepareOptions& options,
+                    std::size_t sample_bytes = std::size_t(4) << 20);
+
+}  // namespace bertforge::data
