@@ -20,7 +20,7 @@ struct PrepareArgs {
   std::string strategy = "sentence", export_hf;
   bool nsp = false, no_nsp = false, sop = false, dry_run = false;
   int lower_case = 0;
-  double chunk_mb = 64;
+  double chunk_mb = 8;
 };
 
 int run_prepare(PrepareArgs& a) {

@@ -61,8 +61,8 @@ ChunkResult process(const text::Tokenizer& tok, const PrepareOptions& o, Chunk& 
   return r;
 }
 
-// Runs process() on `threads` workers and hands results to `sink` in chunk order, with at most 2 chunks per
-// worker in flight. One thread: everything runs in the caller.
+// Runs process() on `threads` workers and hands results to `sink` in chunk order, with at most threads + 1
+// chunks in flight. One thread: everything runs in the caller.
 class OrderedPool {
  public:
   using Work = std::function<ChunkResult(Chunk&)>;
@@ -81,7 +81,7 @@ class OrderedPool {
     jobs_.push_back(std::move(chunk));
     ++in_flight_;
     cv_.notify_all();
-    drain(lock, 2 * threads_);
+    drain(lock, threads_ + 1);
   }
 
   void finish() {
@@ -235,11 +235,11 @@ nlohmann::json plan(const text::Tokenizer& tokenizer, const PrepareOptions& o, s
   s.add(sample.examples);
   const double pairs = s.sequences() * scale, tokens = s.tokens() * scale;
   const int token_bytes = tokenizer.vocab_size() <= 256 ? 1 : tokenizer.vocab_size() <= 65536 ? 2 : 4;
-  // Memory: up to 2 chunks per worker plus the one being read, each holding its text, its sentence ids
+  // Memory: up to threads + 1 chunks in flight plus the one being read, each holding its text, its sentence ids
   // (4 B per token) and its pairs (4 B per token, 13 B per pair), on top of the process's own baseline.
   const double chunk_text = std::min<double>(o.chunk_bytes, text_bytes);
   const double per_text_byte = 1.0 + (s.tokens() * 8.0 + s.sequences() * 13.0) / sample_text;
-  const double chunks = std::min<double>(o.threads > 1 ? 2.0 * o.threads + 1 : 1.0, std::ceil(text_bytes / chunk_text));
+  const double chunks = std::min<double>(o.threads > 1 ? o.threads + 2.0 : 1.0, std::ceil(text_bytes / chunk_text));
   return {{"documents", corpus.documents}, {"sentences", sentences}, {"input_bytes", corpus.bytes},
           {"text_bytes", text_bytes}, {"sample_text_bytes", sample_text},
           {"expected_pairs", std::llround(pairs)}, {"expected_tokens", std::llround(tokens)},

@@ -4,8 +4,8 @@
 // is split into sentences, tokenized and turned into pairs on its own (its documents are the pool random
 // B sentences come from), with an Rng seeded from (seed, chunk, dupe round), and the chunks are written in
 // order. So the output depends on seed and chunk_bytes, never on the thread count; memory holds at most
-// 2 chunks per thread. A one-chunk corpus (up to chunk_bytes, 64 MB by default) draws random sentences from
-// all its documents, as the reference does.
+// threads + 2 chunks (one being read, one per worker, one being written). A one-chunk corpus (up to
+// chunk_bytes, 8 MB of text by default) draws random sentences from all its documents, as the reference does.
 // The output folder gets shard files and, last, manifest.json (see shard.h) with the options and statistics.
 #pragma once
 #include <cstdint>
@@ -29,7 +29,7 @@ struct PrepareOptions {
   PairOptions pairs;
   int dupe_factor = 1;
   std::uint64_t seed = 42;
-  std::size_t chunk_bytes = std::size_t(64) << 20;
+  std::size_t chunk_bytes = std::size_t(8) << 20;
   int threads = 1;
 };
 
