@@ -14,3 +14,7 @@ bible -f gen1:1-rev22:21 | sed 's/^[^ ]* //' > "$out/kjv.txt"
 # Tokenize the corpus with that vocabulary (ids, one line per verse) and show the pieces of the first verses.
 "$bf" tokenize --vocab "$out" -o "$out/kjv.ids" "$out/kjv.txt"
 head -n 3 "$out/kjv.txt" | "$bf" tokenize --vocab "$out" --tokens
+# Training pairs for pre-training: chapters are documents and verses sentences (the "Ge1:1 " references mark
+# them); shards + manifest, and the same rows as an HF datasets folder.
+bible -f gen1:1-rev22:21 > "$out/kjv-verses.txt"
+"$bf" prepare "$out/kjv-verses.txt" --vocab "$out" -o "$out/prepared" --export-hf "$out/prepared-hf"
