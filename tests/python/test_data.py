@@ -164,3 +164,15 @@ def test_bad_inputs_name_file_and_position(tmp_path, run_bertforge, shared_data)
     proc = run_bertforge("prepare", tmp_path / "bad.txt", "--vocab", vocab, "-o", tmp_path / "o4")
     assert "bad.txt:2: invalid UTF-8, skipped" in proc.stderr
     assert json.loads((tmp_path / "o4" / "manifest.json").read_text())["corpus"]["skipped_invalid_utf8"] == 1
+
+
+def test_dry_run_plans_what_prepare_then_does(prepared, run_bertforge, shared_data):
+    # wiki.valid.raw fits in the 4 MB sample, so the plan's pairs and tokens are exact.
+    plan = json.loads(run_bertforge("prepare", shared_data("wikitext-103-raw/wiki.valid.raw"), "--vocab",
+                                    shared_data(VOCAB), "--dry-run").stdout)
+    manifest = json.loads((prepared / "shards" / "manifest.json").read_text())
+    assert plan["documents"] == manifest["corpus"]["documents"] == 60
+    assert plan["sentences"] == manifest["corpus"]["sentences"]
+    assert plan["expected_pairs"] == manifest["statistics"]["sequences"]
+    assert plan["expected_tokens"] == manifest["statistics"]["tokens"]
+    assert 0 < plan["disk_bytes"] and 0 < plan["ram_bytes"] < 1e9 and plan["eta_seconds"] > 0
