@@ -21,5 +21,6 @@ Command add_train_tokenizer(CLI::App& parent);
 Command add_forward(CLI::App& parent);
 Command add_decode(CLI::App& parent);
 Command add_prepare(CLI::App& parent);
+Command add_launch(CLI::App& parent);
 
 }  // namespace bertforge::cli

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
 
   std::vector<Command> commands{add_version(app), add_plot(app), add_pretrain(app), add_tokenize(app),
                                 add_train_tokenizer(app), add_forward(app),
-                                add_decode(app), add_prepare(app)};
+                                add_decode(app), add_prepare(app), add_launch(app)};
 
   CLI11_PARSE(app, argc, argv);
   try {

@@ -1,0 +1,164 @@
+// The World of several processes on c10d: rendezvous through a TCPStore at MASTER_ADDR:MASTER_PORT, then a
+// Gloo (CPU) or NCCL (CUDA) backend called directly (no dispatcher ProcessGroup: one backend is all we use).
+// Every collective goes through guarded(): a failure becomes an Error naming the rank at fault (health.h),
+// and the backend is then abandoned rather than destroyed, since its destructor would wait for work queued
+// behind the failed collective.
+#include <ATen/ATen.h>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <cstdio>
+
+#include "bertforge/dist/backends.h"
+#include "bertforge/dist/fingerprint.h"
+#include "bertforge/dist/grad_buckets.h"
+#include "bertforge/dist/health.h"
+#include "bertforge/dist/launch_env.h"
+#include "bertforge/dist/world.h"
+#include "bertforge/util/error.h"
+
+namespace bertforge::dist {
+
+namespace {
+
+class C10dWorld final : public World {
+ public:
+  C10dWorld(LaunchEnv env, WorldOptions options);
+  ~C10dWorld() override;
+
+  int rank() const override { return env_.rank; }
+  int size() const override { return env_.world_size; }
+  int local_rank() const override { return env_.local_rank; }
+  void attach_parameters(const std::vector<at::Tensor>& params) override;
+  void sync_next_backward(bool sync) override {
+    if (buckets_) buckets_->arm(sync);  // without hooks every gradient is reduced in sync_gradients() anyway
+  }
+  void sync_gradients(const std::vector<at::Tensor>& params) override;
+  void verify_parameters(const std::vector<std::string>& names, const std::vector<at::Tensor>& params) override;
+  double mean(double value) override { return sum({value})[0] / env_.world_size; }
+  std::vector<double> sum(std::vector<double> values) override;
+  void barrier() override;
+
+ private:
+  template <class F>
+  void guarded(const std::string& what, F f);
+  void wait(const std::string& what, c10::intrusive_ptr<c10d::Work> work) {
+    guarded(what, [&] { work->wait(); });
+  }
+  GradBuckets& buckets_for(const std::vector<at::Tensor>& params);
+
+  LaunchEnv env_;
+  WorldOptions options_;
+  at::Device device_{at::kCPU};
+  c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<c10d::Backend> backend_;
+  std::unique_ptr<Health> health_;
+  std::unique_ptr<GradBuckets> buckets_;
+  bool broken_ = false;
+};
+
+C10dWorld::C10dWorld(LaunchEnv env, WorldOptions options) : env_(std::move(env)), options_(std::move(options)) {
+  std::string address = env_.master_addr + ":" + std::to_string(env_.master_port);
+  c10d::TCPStoreOptions so;
+  so.port = static_cast<std::uint16_t>(env_.master_port);
+  so.isServer = env_.rank == 0 && !env_.agent_store;
+  so.numWorkers = env_.world_size;
+  so.timeout = options_.timeout;
+  so.multiTenant = true;
+  try {
+    store_ = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, so);
+    if (options_.device == "cuda") {
+      device_ = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(env_.local_rank));
+      backend_ = make_nccl(store_, env_.rank, env_.world_size, env_.local_rank, options_.timeout);
+    } else if (options_.device == "cpu") {
+      backend_ = make_gloo(store_, env_.rank, env_.world_size, options_.timeout);
+    } else {
+      throw Error("--device " + options_.device + ": expected cpu or cuda");
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error("rank " + std::to_string(env_.rank) + " of " + std::to_string(env_.world_size) + " (" + env_.source +
+                "): rendezvous at " + address + " failed within " + std::to_string(options_.timeout.count()) +
+                " ms: " + e.what());
+  }
+  health_ = std::make_unique<Health>(store_, env_.rank, env_.world_size, address);
+}
+
+C10dWorld::~C10dWorld() {
+  buckets_.reset();
+  if (broken_) (void)backend_.release();  // abandoned on purpose: see the top of this file
+}
+
+template <class F>
+void C10dWorld::guarded(const std::string& what, F f) {
+  if (broken_) throw Error("distributed: " + what + " after an earlier collective failed");
+  health_->entered_collective();
+  try {
+    f();
+  } catch (const std::exception& e) {
+    broken_ = true;
+    std::string cause = e.what();
+    cause = cause.substr(0, cause.find('\n'));
+    throw Error("distributed: rank " + std::to_string(env_.rank) + ": " + what + " failed: " + health_->diagnose() +
+                " [" + cause + "]");
+  }
+}
+
+GradBuckets& C10dWorld::buckets_for(const std::vector<at::Tensor>& params) {
+  if (!buckets_)
+    buckets_ = std::make_unique<GradBuckets>(params, options_.bucket_bytes, env_.world_size, [this](at::Tensor& flat) {
+      std::vector<at::Tensor> one{flat};
+      return backend_->allreduce(one);
+    });
+  return *buckets_;
+}
+
+void C10dWorld::attach_parameters(const std::vector<at::Tensor>& params) {
+  for (const auto& members : bucket_layout(params, options_.bucket_bytes)) {
+    std::vector<at::Tensor> flat{flatten(params, members)};
+    c10d::BroadcastOptions o;
+    o.rootRank = 0;
+    wait("broadcasting parameters from rank 0", backend_->broadcast(flat, o));
+    unflatten(flat[0], params, members);
+  }
+  buckets_for(params).install_hooks();
+}
+
+void C10dWorld::sync_gradients(const std::vector<at::Tensor>& params) {
+  GradBuckets& b = buckets_for(params);
+  guarded("gradient all-reduce", [&] { b.finish(); });
+}
+
+std::vector<double> C10dWorld::sum(std::vector<double> values) {
+  std::vector<at::Tensor> t{at::tensor(values, at::kDouble).to(device_)};
+  wait("metric all-reduce", backend_->allreduce(t));
+  at::Tensor cpu = t[0].cpu();
+  return std::vector<double>(cpu.data_ptr<double>(), cpu.data_ptr<double>() + cpu.numel());
+}
+
+void C10dWorld::verify_parameters(const std::vector<std::string>& names, const std::vector<at::Tensor>& params) {
+  at::Tensor local = fingerprints(params);
+  std::vector<at::Tensor> lo{local.clone()}, hi{local.clone()};
+  c10d::AllreduceOptions min, max;
+  min.reduceOp = c10d::ReduceOp::MIN;
+  max.reduceOp = c10d::ReduceOp::MAX;
+  wait("parameter check", backend_->allreduce(lo, min));
+  wait("parameter check", backend_->allreduce(hi, max));
+  at::Tensor differs = lo[0].ne(hi[0]).any(1).cpu();
+  std::string bad;
+  for (std::int64_t k = 0; k < differs.numel(); ++k)
+    if (differs[k].item<bool>()) bad += (bad.empty() ? "" : ", ") + names.at(static_cast<std::size_t>(k));
+  if (!bad.empty()) throw Error("distributed: parameters differ between ranks: " + bad);
+}
+
+void C10dWorld::barrier() { wait("barrier", backend_->barrier()); }
+
+}  // namespace
+
+std::unique_ptr<World> from_environment(const WorldOptions& options) {
+  LaunchEnv env = launch_env();
+  if (env.world_size == 1) return single_process();
+  return std::make_unique<C10dWorld>(std::move(env), options);
+}
+
+}  // namespace bertforge::dist
