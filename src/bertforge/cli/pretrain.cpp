@@ -26,7 +26,8 @@ void apply_config_file(PretrainOptions& o) {
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail_at(o.config_file, 0, "expected a JSON object");
   for (auto [key, field] : {std::pair{"model", &o.spec.model}, {"train_data", &o.spec.train_data},
-                            {"eval_data", &o.spec.eval_data}, {"device", &o.spec.device}})
+                            {"eval_data", &o.spec.eval_data}, {"device", &o.spec.device},
+                            {"tokenizer", &o.spec.tokenizer}})
     if (j.contains(key)) *field = j[key].get<std::string>(), j.erase(key);
   o.spec.args.update(j, o.config_file);
 }
@@ -39,6 +40,7 @@ Command add_pretrain(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--train_data,--train-data", o->spec.train_data, "prepared training data folder");
   app->add_option("--eval_data,--eval-data", o->spec.eval_data, "prepared evaluation data folder");
+  app->add_option("--tokenizer", o->spec.tokenizer, "vocab.txt or tokenizer folder (needed for HF datasets of ids)");
   app->add_option("--config_file,--config-file", o->config_file, "JSON file of training arguments");
   app->add_option("--recipe", o->recipe, "JSON recipe with \"phases\"");
   app->add_option("--device", o->spec.device, "auto, cpu, cuda, cuda:N")->capture_default_str();

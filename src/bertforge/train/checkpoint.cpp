@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <regex>
+#include <sstream>
 
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
@@ -123,11 +124,15 @@ void save_rng_state(const std::string& path) {
   for (int d = 0; d < static_cast<int>(at::getNumGPUs()); ++d)
     archive.write("cuda/" + std::to_string(d),
                   at::globalContext().defaultGenerator(at::Device(at::kCUDA, d)).get_state());
-  try {
-    archive.save_to(path);
-  } catch (const c10::Error&) {
-    fail_at(path, 0, "cannot write RNG state (disk full?)");
-  }
+  save_archive(archive, path);
+}
+
+void save_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  AtomicFile out(path);
+  out.stream() << bytes.str();
+  out.commit();
 }
 
 void load_rng_state(const std::string& path) {

@@ -11,6 +11,8 @@
 // The RNG file holds the default CPU generator's state (and each CUDA device's), so dropout continues as in
 // an uninterrupted run.
 #pragma once
+#include <torch/serialize/output-archive.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -36,6 +38,10 @@ void remove_partial_checkpoints(const std::string& output_dir);
 
 // Every file in `folder` and the folder itself reach the disk.
 void fsync_tree(const std::string& folder);
+
+// Writes a LibTorch archive through memory and then to `path` with every write checked: LibTorch's own
+// file writer finishes the zip in a destructor and, on a full disk, terminates the process from there.
+void save_archive(torch::serialize::OutputArchive& archive, const std::string& path);
 
 void save_rng_state(const std::string& path);
 void load_rng_state(const std::string& path);  // throws Error naming the file

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <regex>
 
+#include "bertforge/train/checkpoint.h"  // save_archive
 #include "bertforge/util/error.h"
 
 namespace bertforge::train {
@@ -108,11 +109,7 @@ void Optimizer::save(const std::string& path) const {
       archive.write(s.name + "/exp_avg_sq", s.exp_avg_sq);
     }
   }
-  try {
-    archive.save_to(path);
-  } catch (const c10::Error&) {
-    fail_at(path, 0, "cannot write optimizer state (disk full?)");
-  }
+  save_archive(archive, path);
 }
 
 void Optimizer::load(const std::string& path) {

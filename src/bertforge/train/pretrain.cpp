@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "bertforge/data/hf_dataset.h"
 #include "bertforge/data/loader.h"
+#include "bertforge/data/prepare.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/trainer.h"
@@ -24,9 +26,25 @@ c10::Device pick_device(const std::string& name) {
   return c10::Device(name);
 }
 
-std::shared_ptr<const data::ShardSet> open_data(const std::string& path) {
-  if (path.empty()) throw Error("train_data: required (a folder made by `bertforge prepare`)");
-  return std::make_shared<const data::ShardSet>(path);
+// A prepared folder, or an HF save_to_disk dataset of token ids (the reference's), imported once into
+// output_dir/prepared/<name> with the tokenizer's special ids; its ids are checked against the vocabulary.
+std::shared_ptr<const data::ShardSet> open_data(const std::string& path, const PretrainSpec& spec) {
+  if (path.empty()) throw Error("train_data: required (a folder made by `bertforge prepare`, or an HF dataset)");
+  if (!fs::exists(path)) fail_at(path, 0, "no such data folder");
+  if (!fs::exists(fs::path(path) / "state.json")) return std::make_shared<const data::ShardSet>(path);
+  if (!data::is_tokenized_hf(path))
+    fail_at(path, 0, "an HF dataset without an input_ids column: run `bertforge prepare` on its text first");
+  if (spec.tokenizer.empty())
+    fail_at(path, 0, "an HF dataset of ids: give --tokenizer (its vocab.txt or folder) to check the ids against");
+  std::string name = fs::path(path).lexically_normal().filename().string();
+  if (name.empty()) name = fs::path(path).lexically_normal().parent_path().filename().string();
+  fs::path cache = fs::path(spec.args.output_dir) / "prepared" / name;
+  if (!fs::exists(cache / "manifest.json")) {
+    fs::remove_all(cache);
+    auto tokenizer = text::Tokenizer::from_pretrained(spec.tokenizer);
+    data::import_hf(path, cache.string(), data::shard_meta(tokenizer, data::SentenceTask::nsp));
+  }
+  return std::make_shared<const data::ShardSet>(cache.string());
 }
 
 // The checks HF leaves to a device-side assert in the middle of a run.
@@ -134,12 +152,12 @@ int run_pretraining(const PretrainSpec& spec) {
     TrainingArguments args = spec.args;
     args.update(phases[i].overrides, "recipe phase " + std::to_string(i));
     args.validate();
-    auto train_data = open_data(phases[i].train_data);
+    auto train_data = open_data(phases[i].train_data, spec);
     if (!model) model = make_model(spec.model, *train_data, args.seed);
     check_data_fits_model(*train_data, model->config, phases[i].train_data);
     std::shared_ptr<data::Loader> eval;
     if (!phases[i].eval_data.empty()) {
-      auto eval_data = open_data(phases[i].eval_data);
+      auto eval_data = open_data(phases[i].eval_data, spec);
       check_data_fits_model(*eval_data, model->config, phases[i].eval_data);
       eval = make_loader(eval_data, args, false);
     }

@@ -8,6 +8,11 @@
 // special id must lie in the vocabulary, the longest sequence must fit max_position_embeddings, and the data
 // must carry the columns training needs; otherwise an Error names the file and both values.
 //
+// Data: folders made by `bertforge prepare`, or HF save_to_disk datasets of token ids (input_ids,
+// token_type_ids, attention_mask, next_sentence_label: the reference's wikiTokenizedValid.hf), imported once
+// into output_dir/prepared/<name> (given --tokenizer for the vocabulary and special ids; ids outside it and
+// missing columns are errors naming the file and row).
+//
 // Phases (NVIDIA's BERT recipe: seq 128 then 512): a recipe JSON {"phases": [{"train_data": ..., "eval_data":
 // ..., <any TrainingArguments key>}, ...]} runs each phase in turn in one output_dir, each with its own data,
 // batch, steps, schedule and a fresh optimizer, the model carried over; checkpoints count steps across phases
@@ -29,7 +34,8 @@ struct PhaseSpec {
 
 struct PretrainSpec {
   std::string model = "mini";
-  std::string train_data, eval_data;
+  std::string train_data, eval_data;  // prepared folders, or HF save_to_disk datasets of ids (need tokenizer)
+  std::string tokenizer;              // vocab.txt or tokenizer folder: special ids and vocabulary of HF data
   TrainingArguments args;
   std::vector<PhaseSpec> phases;  // empty: one phase of train_data/eval_data with args
   std::string device = "auto";    // auto (CUDA when available), cpu, cuda, cuda:N

@@ -1,0 +1,111 @@
+"""Benchmark and curve comparison: bertforge pretrain vs HF Trainer on the reference's data, same run, same
+machine, same hyper-parameters (the reference's: batch 8, AdamW with weight decay 0 = Adam, linear schedule
+without warm-up, seed 42; lr and steps as given).
+
+    BERTFORGE_BIN=build/bertforge python bench/pretrain.py [--steps 300] [--lr 5e-5] [--threads 2]
+
+Data: ../shared/data/rocm-blog/wikiTokenizedValid.hf (BERTFORGE_DATA), rows [0, N-eval) for training and the
+last --eval rows for evaluation, both as HF save_to_disk folders (bertforge imports them with `prepare`).
+Model: bert-mini (4 layers, hidden 256) with bert-base-cased's vocabulary (28996), HF initialisation under
+seed 42 on both sides (different generators, so the starting weights differ; the curves are compared in
+windows, against the step-to-step noise). Both sides use --threads intra-op threads. Note: the reference rows
+are padded to 128; HF's collator keeps that padding, bertforge's import drops it and pads each batch to its
+longest row, so part of the speed ratio is padding not computed. Prints the load average.
+"""
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA", ROOT.parent / "shared" / "data"))
+MINI = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, vocab_size=28996)
+
+HF_RUN = """
+import json, sys, torch, datasets, transformers
+cfg = json.loads(sys.argv[1])
+torch.set_num_threads(cfg["threads"])
+transformers.set_seed(42)
+model = transformers.BertForPreTraining(transformers.BertConfig(**cfg["model"]))
+tok = transformers.BertTokenizerFast(cfg["vocab"], do_lower_case=False)
+collator = transformers.DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
+args = transformers.TrainingArguments(output_dir=cfg["out"], per_device_train_batch_size=8, per_device_eval_batch_size=8,
+    learning_rate=cfg["lr"], weight_decay=0.0, max_steps=cfg["steps"], lr_scheduler_type="linear", warmup_steps=0,
+    logging_steps=cfg["log"], eval_strategy="steps", eval_steps=cfg["eval_steps"], save_strategy="no", seed=42,
+    optim="adamw_torch", report_to=[], use_cpu=True, dataloader_num_workers=0, disable_tqdm=True)
+trainer = transformers.Trainer(model=model, args=args, data_collator=collator,
+    train_dataset=datasets.load_from_disk(cfg["train"]), eval_dataset=datasets.load_from_disk(cfg["eval"]))
+trainer.train()
+json.dump(trainer.state.log_history, open(cfg["out"] + "/log_history.json", "w"))
+"""
+
+
+def windows(history, size):
+    out = {}
+    for e in history:
+        if "loss" in e:
+            out.setdefault((e["step"] - 1) // size, []).append(e["loss"])
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--eval", type=int, default=200)
+    p.add_argument("--keep", help="folder to keep outputs in (default: a temporary one)")
+    a = p.parse_args()
+    bf = os.environ.get("BERTFORGE_BIN", str(ROOT / "build" / "bertforge"))
+    work = pathlib.Path(a.keep or tempfile.mkdtemp(prefix="bf_bench_pretrain_"))
+    work.mkdir(parents=True, exist_ok=True)
+    vocab = DATA / "vocab" / "bert-base-cased" / "vocab.txt"
+
+    import datasets
+    ref = datasets.load_from_disk(str(DATA / "rocm-blog" / "wikiTokenizedValid.hf"))
+    n = len(ref)
+    ref.select(range(n - a.eval)).save_to_disk(str(work / "train.hf"))
+    ref.select(range(n - a.eval, n)).save_to_disk(str(work / "eval.hf"))
+    for split in ["train", "eval"]:
+        subprocess.run([bf, "prepare", work / f"{split}.hf", "--vocab", vocab, "-o", work / f"{split}.bf"], check=True,
+                       capture_output=True)
+    (work / "mini.json").write_text(json.dumps({**MINI, "max_position_embeddings": 512}))
+
+    log, eval_steps = 10, max(a.steps // 3, 1)
+    common = ["--per_device_train_batch_size", "8", "--per_device_eval_batch_size", "8", "--learning_rate", a.lr,
+              "--weight_decay", "0", "--max_steps", a.steps, "--lr_scheduler_type", "linear", "--logging_steps", log,
+              "--eval_strategy", "steps", "--eval_steps", eval_steps, "--save_strategy", "no", "--seed", "42",
+              "--optim", "adamw_torch"]
+    load = os.getloadavg()
+    subprocess.run([bf, "pretrain", "--threads", a.threads, "--device", "cpu", "--model", work / "mini.json",
+                    "--train_data", work / "train.bf", "--eval_data", work / "eval.bf", "--output_dir", work / "bf",
+                    "--overwrite_output_dir", *map(str, common)], check=True)
+    cfg = dict(threads=a.threads, model=MINI, vocab=str(vocab), out=str(work / "hf"), lr=a.lr, steps=a.steps, log=log,
+               eval_steps=eval_steps, train=str(work / "train.hf"), eval=str(work / "eval.hf"))
+    subprocess.run([sys.executable, "-c", HF_RUN, json.dumps(cfg)], check=True)
+    load_after = os.getloadavg()
+
+    ours = json.loads((work / "bf" / "trainer_state.json").read_text())["log_history"]
+    hf = json.loads((work / "hf" / "log_history.json").read_text())
+    print(f"\nload average before {load[0]:.2f}, after {load_after[0]:.2f}; threads {a.threads}; outputs in {work}")
+    print("\nsteps      bertforge loss  HF loss   (mean over window; HF step-to-step sd)")
+    wo, wh = windows(ours, 50), windows(hf, 50)
+    for k in sorted(wo):
+        sd = statistics.stdev(wh[k]) if len(wh.get(k, [])) > 1 else float("nan")
+        print(f"{k * 50 + 1:4d}-{(k + 1) * 50:<4d}  {statistics.mean(wo[k]):14.4f}  {statistics.mean(wh[k]):8.4f}   {sd:.4f}")
+    print("\neval at step  bertforge eval_loss  HF eval_loss")
+    eo = {e["step"]: e["eval_loss"] for e in ours if "eval_loss" in e}
+    eh = {e["step"]: e["eval_loss"] for e in hf if "eval_loss" in e}
+    for s in sorted(eo):
+        print(f"{s:12d}  {eo[s]:19.4f}  {eh.get(s, float('nan')):12.4f}")
+    so = next(e for e in ours if "train_samples_per_second" in e)["train_samples_per_second"]
+    sh = next(e for e in hf if "train_samples_per_second" in e)["train_samples_per_second"]
+    print(f"\ntrain samples/s (incl. evaluations): bertforge {so:.2f}, HF {sh:.2f}, ratio {so / sh:.2f}")
+
+
+if __name__ == "__main__":
+    main()

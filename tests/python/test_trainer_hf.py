@@ -1,0 +1,191 @@
+"""bertforge pretrain against Hugging Face: HF loads bertforge checkpoints (model and TrainerState), bertforge
+continues from an HF Trainer checkpoint, learning rates follow transformers' schedules, bad input fails
+clearly without losing a checkpoint.
+
+Data: the first chapters of the KJV (Debian bible-kjv, the embedded corpus) prepared with bert-base-uncased's
+vocabulary; a 2-layer hidden-32 model, so every run takes seconds.
+"""
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+
+import pytest
+import torch
+import transformers
+from safetensors.torch import load_file
+from transformers import BertConfig, BertForPreTraining, TrainerState
+
+VOCAB = "vocab/bert-base-uncased/vocab.txt"
+TINY = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+            max_position_embeddings=128)
+COMMON = ["--threads", "1", "--device", "cpu", "--per_device_train_batch_size", "8", "--logging_steps", "1",
+          "--learning_rate", "1e-3"]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory, run_bertforge, shared_data):
+    root = tmp_path_factory.mktemp("trainer")
+    corpus = root / "kjv.txt"
+    corpus.write_text(subprocess.run(["bible", "-f", "gen1:1-gen6:22"], capture_output=True, text=True,
+                                     check=True).stdout)
+    run_bertforge("prepare", corpus, "--vocab", shared_data(VOCAB), "-o", root / "data", "--threads", "1",
+                  "--max_seq_length", "64")
+    BertConfig(**TINY).save_pretrained(root / "model")
+    return root
+
+
+def pretrain(run_bertforge, setup, out, *extra, check=True, **kw):
+    return run_bertforge("pretrain", "--model", setup / "model" / "config.json", "--train_data", setup / "data",
+                         "--output_dir", out, *COMMON, *extra, check=check, **kw)
+
+
+def test_hf_reads_bertforge_checkpoint(setup, run_bertforge, tmp_path):
+    out = tmp_path / "run"
+    pretrain(run_bertforge, setup, out, "--eval_data", setup / "data", "--max_steps", "6", "--save_steps", "3",
+             "--eval_strategy", "steps", "--eval_steps", "3")
+    ckpt = out / "checkpoint-6"
+    model, info = BertForPreTraining.from_pretrained(ckpt, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"]
+    saved = load_file(ckpt / "model.safetensors")
+    state = model.state_dict()
+    for name, tensor in saved.items():
+        assert torch.equal(state[name], tensor), name
+    trainer_state = TrainerState.load_from_json(str(ckpt / "trainer_state.json"))  # TypeError on unknown keys
+    assert trainer_state.global_step == 6 and trainer_state.max_steps == 6
+    losses = [e for e in trainer_state.log_history if "loss" in e]
+    evals = [e for e in trainer_state.log_history if "eval_loss" in e]
+    assert [e["step"] for e in losses] == [1, 2, 3, 4, 5, 6]
+    assert [e["step"] for e in evals] == [3, 6]
+    for key in ["eval_mlm_loss", "eval_perplexity", "eval_mlm_accuracy", "eval_nsp_accuracy"]:
+        assert key in evals[-1]
+    assert evals[-1]["eval_perplexity"] == pytest.approx(torch.tensor(evals[-1]["eval_mlm_loss"]).exp().item(), rel=1e-5)
+    args = json.loads((ckpt / "training_args.json").read_text())
+    transformers.TrainingArguments(**{k: v for k, v in args.items()
+                                      if k in transformers.TrainingArguments.__dataclass_fields__})
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine", "constant", "constant_with_warmup", "polynomial"])
+def test_learning_rates_follow_transformers_schedules(setup, run_bertforge, tmp_path, kind):
+    pretrain(run_bertforge, setup, tmp_path / kind, "--max_steps", "7", "--warmup_steps", "2",
+             "--lr_scheduler_type", kind, "--save_strategy", "no")
+    logged = [e["learning_rate"] for e in json.loads((tmp_path / kind / "trainer_state.json").read_text())["log_history"]
+              if "loss" in e]
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    sched = transformers.get_scheduler(kind, opt, num_warmup_steps=2, num_training_steps=7)
+    want = []
+    for _ in range(7):
+        opt.step()
+        sched.step()
+        want.append(sched.get_last_lr()[0])  # what HF Trainer logs after each step
+    assert logged == want
+
+
+def test_continue_from_hf_trainer_checkpoint(setup, run_bertforge, tmp_path):
+    torch.manual_seed(0)
+    model = BertForPreTraining(BertConfig(**TINY))
+    rows = [{"input_ids": [101] + list(range(2000, 2010)) + [102] + list(range(3000, 3005)) + [102],
+             "token_type_ids": [0] * 12 + [1] * 6, "attention_mask": [1] * 18, "labels": [-100] * 18,
+             "next_sentence_label": i % 2} for i in range(8)]
+    for r in rows:
+        r["labels"][3] = r["input_ids"][3]
+    args = transformers.TrainingArguments(output_dir=str(tmp_path / "hf"), max_steps=2, save_steps=2,
+                                          per_device_train_batch_size=4, report_to=[], use_cpu=True)
+    transformers.Trainer(model=model, args=args, train_dataset=rows).train()
+    hf_ckpt = tmp_path / "hf" / "checkpoint-2"
+    assert (hf_ckpt / "model.safetensors").exists()
+    proc = run_bertforge("pretrain", "--model", hf_ckpt, "--train_data", setup / "data", "--output_dir",
+                         tmp_path / "continued", *COMMON, "--max_steps", "2")
+    assert "missing" not in proc.stderr.lower()
+    hf_weights = load_file(hf_ckpt / "model.safetensors")
+    first = load_file(tmp_path / "continued" / "checkpoint-2" / "model.safetensors")
+    name = "bert.encoder.layer.0.attention.self.query.weight"
+    # trained on from HF's weights: close to them (2 small steps), not a fresh initialisation
+    assert (first[name] - hf_weights[name]).abs().max() < 0.05
+    assert not torch.equal(first[name], hf_weights[name])
+
+
+def test_unknown_option_is_named(setup, run_bertforge, tmp_path):
+    proc = pretrain(run_bertforge, setup, tmp_path / "x", "--learning_rat", "1", check=False)
+    assert proc.returncode != 0 and "--learning_rat" in proc.stderr
+    cfg = tmp_path / "args.json"
+    cfg.write_text(json.dumps({"output_dir": str(tmp_path / "x"), "no_such_option": 1}))
+    proc = pretrain(run_bertforge, setup, tmp_path / "x", "--config_file", cfg, check=False)
+    assert proc.returncode == 1 and "no_such_option" in proc.stderr and str(cfg) in proc.stderr
+
+
+def test_vocab_mismatch_and_unwritable_output_dir(setup, run_bertforge, tmp_path):
+    BertConfig(**{**TINY, "vocab_size": 1000}).save_pretrained(tmp_path / "small")
+    proc = run_bertforge("pretrain", "--model", tmp_path / "small" / "config.json", "--train_data", setup / "data",
+                         "--output_dir", tmp_path / "out", *COMMON, "--max_steps", "2", check=False)
+    assert proc.returncode == 1 and "30522" in proc.stderr and "1000" in proc.stderr
+    assert not (tmp_path / "out" / "checkpoint-1").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    proc = pretrain(run_bertforge, setup, blocker / "out", "--max_steps", "2", check=False)
+    assert proc.returncode == 1 and str(blocker / "out") in proc.stderr
+
+
+def _limited_disk(path, size):
+    """A size-limited tmpfs at path when mountable, else None (the caller limits file size instead)."""
+    path.mkdir()
+    if os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                                            capture_output=True).returncode == 0:
+        return path
+    return None
+
+
+def test_full_disk_keeps_previous_checkpoint(setup, run_bertforge, tmp_path):
+    probe = tmp_path / "probe"
+    pretrain(run_bertforge, setup, probe, "--max_steps", "1")
+    one = sum(f.stat().st_size for f in (probe / "checkpoint-1").iterdir())
+    disk = _limited_disk(tmp_path / "disk", one * 3 // 2 + 64 * 1024)
+    out = (disk or tmp_path) / "run"
+
+    def limit():  # no tmpfs: a file-size limit makes the large write fail the same way
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (one // 2, one // 2))
+
+    try:
+        proc = pretrain(run_bertforge, setup, out, "--max_steps", "4", "--save_steps", "1", check=False,
+                        preexec_fn=None if disk else limit)
+        if disk:
+            assert proc.returncode == 1, proc.stderr
+            assert "disk full" in proc.stderr or "No space" in proc.stderr, proc.stderr
+            assert (out / "checkpoint-1" / "model.safetensors").exists()
+            TrainerState.load_from_json(str(out / "checkpoint-1" / "trainer_state.json"))
+            assert not [p for p in out.iterdir() if p.name.startswith("tmp-")]
+        else:
+            assert proc.returncode == 1 and "checkpoint-1" in proc.stderr
+            assert not (out / "checkpoint-1").exists()
+    finally:
+        if disk:
+            subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_wrong_dataset_columns(setup, run_bertforge, shared_data, tmp_path):
+    import datasets
+    datasets.Dataset.from_dict({"text": ["In the beginning.", "And the earth."]}).save_to_disk(str(tmp_path / "text"))
+    datasets.Dataset.from_dict({"input_ids": [[101, 50000, 102]], "token_type_ids": [[0, 0, 0]],
+                                "attention_mask": [[1, 1, 1]], "next_sentence_label": [0]}).save_to_disk(
+        str(tmp_path / "outside"))  # an id beyond the 30522-token vocabulary
+    for name in ["text", "outside"]:
+        proc = run_bertforge("pretrain", "--model", setup / "model" / "config.json", "--train_data", tmp_path / name,
+                             "--tokenizer", shared_data(VOCAB), "--output_dir", tmp_path / f"out-{name}", *COMMON,
+                             "--max_steps", "1", check=False)
+        assert proc.returncode == 1 and str(tmp_path / name) in proc.stderr, proc.stderr
+        assert not (tmp_path / f"out-{name}" / "checkpoint-1").exists()
+
+
+def test_trains_on_the_reference_hf_dataset(run_bertforge, shared_data, tmp_path):
+    BertConfig(**{**TINY, "vocab_size": 28996}).save_pretrained(tmp_path / "model")
+    run_bertforge("pretrain", "--model", tmp_path / "model" / "config.json", "--train_data",
+                  shared_data("rocm-blog/wikiTokenizedValid.hf"), "--tokenizer",
+                  shared_data("vocab/bert-base-cased/vocab.txt"), "--output_dir", tmp_path / "out", *COMMON,
+                  "--max_steps", "3")
+    state = TrainerState.load_from_json(str(tmp_path / "out" / "checkpoint-3" / "trainer_state.json"))
+    assert state.global_step == 3
+    manifest = json.loads((tmp_path / "out" / "prepared" / "wikiTokenizedValid.hf" / "manifest.json").read_text())
+    assert manifest["vocab_size"] == 28996
