@@ -81,7 +81,7 @@ def main():
               "--eval_strategy", "steps", "--eval_steps", eval_steps, "--save_strategy", "no", "--seed", "42",
               "--optim", "adamw_torch"]
     load = os.getloadavg()
-    subprocess.run([bf, "pretrain", "--threads", a.threads, "--device", "cpu", "--model", work / "mini.json",
+    subprocess.run([bf, "pretrain", "--threads", str(a.threads), "--device", "cpu", "--model", work / "mini.json",
                     "--train_data", work / "train.bf", "--eval_data", work / "eval.bf", "--output_dir", work / "bf",
                     "--overwrite_output_dir", *map(str, common)], check=True)
     cfg = dict(threads=a.threads, model=MINI, vocab=str(vocab), out=str(work / "hf"), lr=a.lr, steps=a.steps, log=log,
