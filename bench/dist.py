@@ -9,17 +9,22 @@
    process; efficiency = samples/s with 2 / (2 x samples/s with 1).
 Prints a table and `uptime` (the machine is shared).
 """
-import argparse
-import json
 import os
-import socket
-import subprocess
 import sys
-import time
 
-import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
+# bench/ holds tokenize.py (another driver), which would shadow the standard module of that name.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+import torch.multiprocessing as mp  # noqa: E402
 
 
 def free_port():
