@@ -38,3 +38,15 @@ TEST(EvalMetrics, DenseAndSparseLogitsAgreeWithDirectComputation) {
   dense_one.add(at::tensor(2.0), logits, labels, nsp_logits, nsp_labels);
   EXPECT_EQ(sparse.result(), dense_one.result());
 }
+
+TEST(EvalMetrics, Top5CountsLabelsAmongTheFiveLargestLogits) {
+  // Logits 0..6 ascending: label 6 ranks first, 2 fifth, 1 sixth.
+  at::Tensor row = at::arange(7, at::kFloat);
+  at::Tensor logits = at::stack({row, row, row});
+  at::Tensor labels = at::tensor({6, 2, 1}, at::kLong).reshape({1, 3});
+  EvalMetrics m;
+  m.add(at::tensor(1.0), logits, labels);
+  auto r = m.result();
+  EXPECT_DOUBLE_EQ(r["eval_mlm_accuracy"].get<double>(), 1.0 / 3);
+  EXPECT_DOUBLE_EQ(r["eval_mlm_top5_accuracy"].get<double>(), 2.0 / 3);
+}

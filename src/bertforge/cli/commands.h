@@ -22,5 +22,11 @@ Command add_forward(CLI::App& parent);
 Command add_decode(CLI::App& parent);
 Command add_prepare(CLI::App& parent);
 Command add_launch(CLI::App& parent);
+Command add_fill_mask(CLI::App& parent);
+Command add_mlm_demo(CLI::App& parent);
+Command add_evaluate(CLI::App& parent);
+Command add_export(CLI::App& parent);
+Command add_import(CLI::App& parent);
+Command add_info(CLI::App& parent);
 
 }  // namespace bertforge::cli

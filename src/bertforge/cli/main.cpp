@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   std::vector<Command> commands{add_version(app), add_plot(app), add_pretrain(app), add_tokenize(app),
                                 add_train_tokenizer(app), add_forward(app),
                                 add_decode(app), add_prepare(app), add_launch(app)};
+  // Inference and model tools (issue 6).
+  for (auto add : {add_fill_mask, add_mlm_demo, add_evaluate, add_export, add_import, add_info})
+    commands.push_back(add(app));
 
   CLI11_PARSE(app, argc, argv);
   try {

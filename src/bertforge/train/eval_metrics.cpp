@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace bertforge::train {
@@ -24,6 +25,8 @@ void EvalMetrics::add(const at::Tensor& loss, const at::Tensor& prediction_logit
     mlm_ce_sum_ += at::cross_entropy_loss(logits, targets, {}, at::Reduction::Sum).item<double>();
     mlm_correct_ += logits.argmax(-1).eq(targets).sum().item<std::int64_t>();
     mlm_tokens_ += targets.numel();
+    auto k = std::min<std::int64_t>(5, logits.size(-1));
+    mlm_top5_ += std::get<1>(logits.topk(k)).eq(targets.unsqueeze(1)).sum().item<std::int64_t>();
   }
   if (seq_relationship_logits.defined() && next_sentence_label.defined()) {
     nsp_correct_ += seq_relationship_logits.argmax(-1).eq(next_sentence_label).sum().item<std::int64_t>();
@@ -39,6 +42,7 @@ nlohmann::json EvalMetrics::result() const {
     out["eval_mlm_loss"] = mlm;
     out["eval_perplexity"] = std::exp(mlm);
     out["eval_mlm_accuracy"] = static_cast<double>(mlm_correct_) / static_cast<double>(mlm_tokens_);
+    out["eval_mlm_top5_accuracy"] = static_cast<double>(mlm_top5_) / static_cast<double>(mlm_tokens_);
   }
   if (nsp_total_) out["eval_nsp_accuracy"] = static_cast<double>(nsp_correct_) / static_cast<double>(nsp_total_);
   return out;

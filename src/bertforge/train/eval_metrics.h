@@ -3,6 +3,7 @@
 //   eval_mlm_loss      cross-entropy per labelled token over the whole set (token-weighted)
 //   eval_perplexity    exp(eval_mlm_loss)
 //   eval_mlm_accuracy  argmax == label over labelled tokens
+//   eval_mlm_top5_accuracy  label among the 5 largest logits, over labelled tokens
 //   eval_nsp_accuracy  argmax == next_sentence_label over sequences (absent without sentence labels)
 // Logits may be dense [batch, seq, vocab] or sparse [labelled, vocab] (rows in row-major order of the
 // labelled positions, as the model's sparse_mlm head returns them).
@@ -22,7 +23,7 @@ class EvalMetrics {
 
  private:
   double loss_sum_ = 0, mlm_ce_sum_ = 0;
-  std::int64_t sequences_ = 0, mlm_tokens_ = 0, mlm_correct_ = 0, nsp_total_ = 0, nsp_correct_ = 0;
+  std::int64_t sequences_ = 0, mlm_tokens_ = 0, mlm_correct_ = 0, mlm_top5_ = 0, nsp_total_ = 0, nsp_correct_ = 0;
 };
 
 }  // namespace bertforge::train

@@ -1,0 +1,75 @@
+// `bertforge evaluate --model DIR --dataset D`: eval loss, MLM loss, perplexity, MLM top-1/top-5 accuracy,
+// NSP accuracy and throughput of a model on a prepared folder, with the loader's seeded masks, so that runs
+// compare (train/evaluation.h, the same pass the Trainer's eval steps run). --dump-batch writes the first
+// masked batch as safetensors, for checking the loss against another implementation.
+#include <cstdio>
+
+#include "bertforge/cli/commands.h"
+#include "bertforge/infer/model_dir.h"
+#include "bertforge/model/pretrained.h"
+#include "bertforge/model/safetensors.h"
+#include "bertforge/train/evaluation.h"
+#include "bertforge/util/error.h"
+
+namespace bertforge::cli {
+namespace {
+
+struct EvaluateCli {
+  std::string model, dataset, device = "cpu", dump_batch;
+  data::LoaderOptions loader;
+  std::uint64_t max_batches = 0;
+  bool bf16 = false, json = false;
+};
+
+void dump_first_batch(data::Loader& loader, const std::string& path) {
+  loader.seek({0, 0});
+  auto b = loader.next();
+  if (!b) throw Error("--dump-batch: the dataset has no batch");
+  std::vector<std::pair<std::string, at::Tensor>> tensors{
+      {"input_ids", b->input_ids}, {"token_type_ids", b->token_type_ids},
+      {"attention_mask", b->attention_mask}, {"labels", b->labels}};
+  if (b->sentence_label.defined()) tensors.emplace_back(b->sentence_label_name, b->sentence_label);
+  model::save_safetensors(path, tensors);
+}
+
+int run(EvaluateCli& o) {
+  c10::Device device = infer::parse_device(o.device);
+  auto shards = std::make_shared<const data::ShardSet>(o.dataset);
+  model::BertForPreTraining m = model::from_pretrained(o.model, device).model;
+  if (static_cast<std::int64_t>(shards->meta().vocab_size) != m->config.vocab_size)
+    fail_at(o.dataset, 0, "prepared with a vocabulary of " + std::to_string(shards->meta().vocab_size) +
+                              " tokens but the model in " + o.model + " has vocab_size " +
+                              std::to_string(m->config.vocab_size));
+  o.loader.shuffle = false;
+  data::Loader loader(shards, o.loader);
+  if (!o.dump_batch.empty()) dump_first_batch(loader, o.dump_batch);
+  nlohmann::json r = train::evaluate(m, loader, {device, o.bf16, o.max_batches, !o.json});
+  if (o.json) {
+    std::printf("%s\n", r.dump(2).c_str());
+    return 0;
+  }
+  for (const auto& [key, value] : r.items()) std::printf("%-26s %s\n", key.c_str(), value.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command add_evaluate(CLI::App& parent) {
+  auto o = std::make_shared<EvaluateCli>();
+  o->loader.prefetch = 2;
+  auto* app = parent.add_subcommand("evaluate", "MLM/NSP loss, perplexity and accuracy of a model on a prepared dataset");
+  app->add_option("--model", o->model, "model folder (config.json + model.safetensors)")->required();
+  app->add_option("--dataset", o->dataset, "folder made by `bertforge prepare`")->required();
+  app->add_option("--batch-size", o->loader.batch_size, "sequences per batch")->capture_default_str();
+  app->add_option("--seed", o->loader.seed, "seed of the masking (same seed, same masks)")->capture_default_str();
+  app->add_option("--mlm-probability", o->loader.collator.mlm_probability, "share of tokens masked")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app->add_option("--max-batches", o->max_batches, "stop after this many batches (0: all)")->capture_default_str();
+  app->add_flag("--bf16", o->bf16, "autocast to bfloat16");
+  app->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  app->add_flag("--json", o->json, "print the metrics as JSON");
+  app->add_option("--dump-batch", o->dump_batch, "write the first masked batch to this safetensors file");
+  return {app, [o] { return run(*o); }};
+}
+
+}  // namespace bertforge::cli

@@ -1,0 +1,29 @@
+// `bertforge export --model CHECKPOINT --format hf OUT`: a checkpoint (or run folder) as a Hugging Face
+// folder that AutoTokenizer, AutoModelForMaskedLM, BertForPreTraining and pipeline("fill-mask") load
+// offline (infer/hf_folder.h).
+#include <cstdio>
+
+#include "bertforge/cli/commands.h"
+#include "bertforge/infer/hf_folder.h"
+
+namespace bertforge::cli {
+
+Command add_export(CLI::App& parent) {
+  struct Options {
+    std::string model, tokenizer, format = "hf", out;
+  };
+  auto o = std::make_shared<Options>();
+  auto* app = parent.add_subcommand("export", "write a checkpoint as a Hugging Face model folder");
+  app->add_option("--model", o->model, "checkpoint or model folder (config.json + model.safetensors)")->required();
+  app->add_option("--tokenizer", o->tokenizer, "tokenizer folder or vocab.txt (default: the model folder)");
+  app->add_option("--format", o->format, "output format")->capture_default_str()->check(CLI::IsMember({"hf"}));
+  app->add_option("out", o->out, "folder to write (must not hold a model yet)")->required();
+  return {app, [o] {
+            infer::ModelDir m = infer::open_model_dir(o->model, o->tokenizer, c10::kCPU);
+            infer::write_hf_folder(m, o->out);
+            std::printf("wrote %s\n", o->out.c_str());
+            return 0;
+          }};
+}
+
+}  // namespace bertforge::cli

@@ -1,0 +1,81 @@
+// `bertforge fill-mask --model DIR "Paris is the [MASK] of France."`: the top-k tokens for each [MASK], as
+// HF's pipeline("fill-mask") gives them (see infer/fill_mask.h). Texts from the command line and/or a file
+// (--input, one text per line); --json prints one line per text in HF's output shape.
+#include <cstdio>
+#include <fstream>
+
+#include "bertforge/cli/commands.h"
+#include "bertforge/infer/fill_mask.h"
+#include "bertforge/util/error.h"
+
+namespace bertforge::cli {
+namespace {
+
+struct FillMaskCli {
+  std::string model, tokenizer, input, device = "cpu";
+  std::vector<std::string> texts;
+  infer::FillMaskOptions options;
+  bool json = false;
+};
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail_at(path, 0, "cannot read the input file");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  if (lines.empty()) fail_at(path, 0, "the input file is empty: no text to fill");
+  return lines;
+}
+
+void print_human(const std::string& text, const infer::FillMaskResult& r) {
+  std::printf("%s\n", text.c_str());
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r.size() > 1) std::printf("  mask %zu:\n", i + 1);
+    for (const auto& p : r[i])
+      std::printf("  %8.4f  %-16s %s\n", p.score, p.token_str.c_str(), p.sequence.c_str());
+  }
+}
+
+int run(const FillMaskCli& o) {
+  if (o.texts.empty() && o.input.empty()) throw Error("fill-mask: give a text or --input FILE");
+  infer::ModelDir m = infer::open_model_dir(o.model, o.tokenizer, infer::parse_device(o.device));
+  // Command-line texts first, then the file's lines; errors name the file and line for the latter.
+  std::vector<infer::FillMaskResult> results = infer::fill_mask(m, o.texts, o.options);
+  std::vector<std::string> texts = o.texts;
+  if (!o.input.empty()) {
+    std::vector<std::string> lines = read_lines(o.input);
+    auto more = infer::fill_mask(m, lines, o.options, o.input);
+    results.insert(results.end(), more.begin(), more.end());
+    texts.insert(texts.end(), lines.begin(), lines.end());
+  }
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (o.json)
+      std::printf("%s\n", infer::to_json(results[i]).dump().c_str());
+    else
+      print_human(texts[i], results[i]);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_fill_mask(CLI::App& parent) {
+  auto o = std::make_shared<FillMaskCli>();
+  auto* app = parent.add_subcommand("fill-mask", "predict the tokens behind each [MASK], as HF pipeline('fill-mask')");
+  app->add_option("--model", o->model, "model folder (config.json + model.safetensors [+ tokenizer])")->required();
+  app->add_option("--tokenizer", o->tokenizer, "tokenizer folder or vocab.txt (default: the model folder)");
+  app->add_option("texts", o->texts, "texts holding [MASK]");
+  app->add_option("--input", o->input, "file with one text per line");
+  app->add_option("--top-k", o->options.top_k, "predictions per [MASK]")->capture_default_str();
+  app->add_option("--batch-size", o->options.batch_size, "texts per forward pass")->capture_default_str();
+  app->add_flag("--include-special", o->options.include_special,
+                "rank special tokens too (HF's pipeline does; by default they are never proposed)");
+  app->add_flag("--json", o->json, "one JSON line per text, in HF's pipeline output shape");
+  app->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  return {app, [o] { return run(*o); }};
+}
+
+}  // namespace bertforge::cli

@@ -1,0 +1,59 @@
+#include "bertforge/train/evaluation.h"
+
+#include <ATen/core/grad_mode.h>
+
+#include <chrono>
+#include <optional>
+
+#include "bertforge/model/autocast.h"
+#include "bertforge/train/eval_metrics.h"
+#include "bertforge/util/progress.h"
+
+namespace bertforge::train {
+
+model::BertForPreTrainingOutput forward_batch(model::BertForPreTraining& m, const data::Batch& b,
+                                              c10::Device device, bool bf16) {
+  auto on = [&](const at::Tensor& t) { return t.defined() ? t.to(device) : t; };
+  model::Autocast mixed(device.type(), bf16 ? at::kBFloat16 : at::kFloat);
+  return m->forward(on(b.input_ids), on(b.token_type_ids), on(b.attention_mask), on(b.labels), on(b.sentence_label));
+}
+
+nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, const EvalOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  bool was_training = m->is_training(), was_sparse = m->sparse_mlm;
+  m->eval();
+  m->sparse_mlm = true;
+  EvalMetrics metrics;
+  std::uint64_t batches = loader.batches_per_epoch();
+  if (o.max_batches) batches = std::min(batches, o.max_batches);
+  std::optional<Progress> progress;
+  if (o.progress) progress.emplace("evaluate", batches, "batches");
+  std::int64_t samples = 0, tokens = 0;
+  {
+    at::NoGradGuard no_grad;
+    loader.seek({0, 0});
+    for (std::uint64_t i = 0; i < batches; ++i) {
+      auto b = loader.next();
+      if (!b) break;
+      auto out = forward_batch(m, *b, o.device, o.bf16);
+      at::Tensor nsp = b->sentence_label.defined() ? b->sentence_label.to(o.device) : b->sentence_label;
+      metrics.add(out.loss, out.prediction_logits, b->labels.to(o.device), out.seq_relationship_logits, nsp);
+      samples += b->input_ids.size(0);
+      tokens += b->attention_mask.sum().item<std::int64_t>();
+      if (progress) progress->update(i + 1);
+    }
+  }
+  if (progress) progress->finish();
+  m->train(was_training);
+  m->sparse_mlm = was_sparse;
+  double runtime = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  nlohmann::json r = metrics.result();
+  r["eval_runtime"] = runtime;
+  r["eval_samples"] = samples;
+  r["eval_tokens"] = tokens;
+  r["eval_samples_per_second"] = static_cast<double>(samples) / runtime;
+  r["eval_tokens_per_second"] = static_cast<double>(tokens) / runtime;
+  return r;
+}
+
+}  // namespace bertforge::train

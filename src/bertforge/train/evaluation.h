@@ -1,0 +1,37 @@
+// One evaluation pass of BertForPreTraining over a loader: the single implementation behind
+// `bertforge evaluate` and the Trainer's eval steps.
+//
+//   nlohmann::json r = evaluate(model, loader, {device});
+//
+// The loader is seeked to its start, so every pass sees the same batches and masks (the loader masks batch
+// b of epoch e with a collator seeded from (seed, e, b)): runs and evaluations compare. The model runs in
+// eval mode under no_grad with the sparse MLM head, so logits exist only at labelled positions and memory
+// does not grow with vocabulary x sequence x batch; the model's train/eval mode and sparse_mlm are
+// restored afterwards. Result: EvalMetrics' keys (eval_loss, eval_mlm_loss, eval_perplexity,
+// eval_mlm_accuracy, eval_mlm_top5_accuracy, eval_nsp_accuracy) plus eval_runtime,
+// eval_samples_per_second, eval_tokens_per_second (non-padding tokens) and eval_samples, eval_tokens.
+#pragma once
+#include <c10/core/Device.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+
+#include "bertforge/data/loader.h"
+#include "bertforge/model/bert.h"
+
+namespace bertforge::train {
+
+struct EvalOptions {
+  c10::Device device = c10::kCPU;
+  bool bf16 = false;              // autocast to bfloat16, as TrainingArguments.bf16
+  std::uint64_t max_batches = 0;  // 0: the whole epoch
+  bool progress = false;          // a progress line on stderr (util/progress.h)
+};
+
+// The model's outputs for one batch, inputs moved to `device`, under autocast when bf16.
+model::BertForPreTrainingOutput forward_batch(model::BertForPreTraining& m, const data::Batch& b,
+                                              c10::Device device, bool bf16);
+
+nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, const EvalOptions& options);
+
+}  // namespace bertforge::train
