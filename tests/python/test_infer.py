@@ -1,0 +1,268 @@
+"""Inference and model tools against HF transformers (the oracle): fill-mask, export/import, info, evaluate.
+
+HF builds a tiny random BERT (hidden 32, 2 layers) over bert-base-cased's vocabulary and saves it with its
+tokenizer; `bertforge import` brings it in, `bertforge fill-mask` must give pipeline("fill-mask")'s top-5
+tokens with probabilities within 1e-4, `bertforge export` must give a folder HF loads without a warning, and
+`bertforge evaluate`'s MLM loss must equal HF's on the very batch bertforge masked (--dump-batch).
+Weights are drawn with initializer_range 0.2 so that the top-5 are not decided by rounding.
+"""
+import io
+import json
+import logging
+import shutil
+import warnings
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import (AutoModelForMaskedLM, AutoTokenizer, BertConfig, BertForPreTraining, pipeline)
+from transformers.utils import logging as hf_logging
+
+SCORE_TOL = 1e-4
+LOSS_TOL = 1e-5
+TEXTS = ["Paris is the [MASK] of France.", "The cat sat on the [MASK].",
+         "She [MASK] to the market and bought [MASK] apples."]
+
+
+@pytest.fixture(scope="module")
+def hf_dir(tmp_path_factory, shared_data):
+    vocab_dir = shared_data("vocab/bert-base-cased")
+    d = tmp_path_factory.mktemp("hf_tiny")
+    tok = AutoTokenizer.from_pretrained(str(vocab_dir))
+    tok.save_pretrained(d)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64, initializer_range=0.2)
+    BertForPreTraining(config).save_pretrained(d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def bf_dir(hf_dir, tmp_path_factory, run_bertforge):
+    out = tmp_path_factory.mktemp("bf") / "model"
+    run_bertforge("import", hf_dir, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def hf_pipe(hf_dir):
+    return pipeline("fill-mask", model=str(hf_dir), tokenizer=str(hf_dir), device="cpu")
+
+
+def as_lists(result):
+    """HF's shape for one text -> one list of proposals per [MASK]."""
+    return [result] if result and isinstance(result[0], dict) else result
+
+
+def assert_same(ours, ref, k=5):
+    assert len(ours) == len(ref)
+    for mine, theirs in zip(ours, ref):
+        theirs = theirs[:k]
+        assert [p["token"] for p in mine] == [p["token"] for p in theirs]
+        assert [p["token_str"] for p in mine] == [p["token_str"] for p in theirs]
+        assert [p["sequence"] for p in mine] == [p["sequence"] for p in theirs]
+        for a, b in zip(mine, theirs):
+            assert abs(a["score"] - b["score"]) <= SCORE_TOL, (a, b)
+
+
+def fill_mask_json(run_bertforge, model, *args):
+    proc = run_bertforge("fill-mask", "--model", model, "--json", *args)
+    return [as_lists(json.loads(line)) for line in proc.stdout.splitlines()]
+
+
+def test_fill_mask_matches_hf_pipeline_with_special_tokens_ranked(run_bertforge, bf_dir, hf_pipe):
+    ours = fill_mask_json(run_bertforge, bf_dir, "--include-special", *TEXTS)
+    for text, mine in zip(TEXTS, ours):
+        assert_same(mine, as_lists(hf_pipe(text, top_k=5)))
+
+
+def test_fill_mask_never_proposes_special_tokens(run_bertforge, bf_dir, hf_pipe):
+    special = set(hf_pipe.tokenizer.all_special_ids)
+    ours = fill_mask_json(run_bertforge, bf_dir, *TEXTS)
+    for text, mine in zip(TEXTS, ours):
+        ref = [[p for p in per_mask if p["token"] not in special] for per_mask in as_lists(hf_pipe(text, top_k=30))]
+        assert_same(mine, ref)
+        assert all(p["token"] not in special for per_mask in mine for p in per_mask)
+
+
+def test_fill_mask_file_input_is_batched_and_human_output_lists_top_k(run_bertforge, bf_dir, hf_pipe, tmp_path):
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("\n".join(TEXTS * 3) + "\n")
+    ours = fill_mask_json(run_bertforge, bf_dir, "--input", inputs, "--batch-size", "4", "--include-special")
+    assert len(ours) == 3 * len(TEXTS)
+    for text, mine in zip(TEXTS * 3, ours):
+        assert_same(mine, as_lists(hf_pipe(text, top_k=5)))
+    human = run_bertforge("fill-mask", "--model", bf_dir, "--top-k", "3", TEXTS[0]).stdout.splitlines()
+    assert human[0] == TEXTS[0] and len(human) == 4
+    top = hf_pipe(TEXTS[0], top_k=10)
+    top = [p for p in top if p["token"] not in hf_pipe.tokenizer.all_special_ids]
+    assert human[1].split()[1] == top[0]["token_str"]
+
+
+def hf_complaints(capfd, load):
+    """Runs load(); returns (its result, HF's warning log messages, Python warnings, stderr)."""
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    hf_logger = logging.getLogger("transformers")
+    hf_logger.addHandler(handler)
+    hf_logging.disable_progress_bar()  # "Loading weights" bars are progress, not complaints
+    capfd.readouterr()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = load()
+    finally:
+        hf_logger.removeHandler(handler)
+        hf_logging.enable_progress_bar()
+    return result, [r.getMessage() for r in records], [str(w.message) for w in caught], capfd.readouterr().err
+
+
+# What HF 5 reports for EVERY BertForPreTraining checkpoint loaded as BertForMaskedLM (google-bert/bert-base-*
+# included): the pooler and NSP head, which BertForMaskedLM has no place for. No file can avoid it and still
+# load into BertForPreTraining silently; see the notes of issue 6.
+PRETRAINING_ONLY = {"bert.pooler.dense.weight", "bert.pooler.dense.bias", "cls.seq_relationship.weight",
+                    "cls.seq_relationship.bias"}
+
+
+def assert_silent(complaints):
+    _, logged, caught, err = complaints
+    assert not logged and not caught and err.strip() == "", (logged, caught, err)
+
+
+def assert_only_pretraining_heads_unexpected(complaints):
+    _, logged, caught, err = complaints
+    assert not caught, caught
+    assert len(logged) == 1, logged
+    rows = [line.split("|") for line in logged[0].splitlines() if line.count("|") >= 2]
+    statuses = {cells[0].strip(): cells[1].strip() for cells in rows[1:] if not cells[0].startswith("---")}
+    assert set(statuses) == PRETRAINING_ONLY, statuses
+    assert all("UNEXPECTED" in status for status in statuses.values()), statuses
+    assert set(err.strip().splitlines()) <= set(logged[0].splitlines()), err
+
+
+def test_export_loads_in_hf_offline(run_bertforge, bf_dir, hf_dir, hf_pipe, tmp_path, capfd):
+    out = tmp_path / "hf"
+    run_bertforge("export", "--model", bf_dir, "--format", "hf", out)
+    for name in ["config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "tokenizer.json",
+                 "special_tokens_map.json"]:
+        assert (out / name).exists(), name
+    tok = hf_complaints(capfd, lambda: AutoTokenizer.from_pretrained(out, local_files_only=True))
+    assert_silent(tok)
+    pre = hf_complaints(capfd, lambda: BertForPreTraining.from_pretrained(out, local_files_only=True))
+    assert_silent(pre)
+    mlm = hf_complaints(capfd, lambda: AutoModelForMaskedLM.from_pretrained(out, local_files_only=True))
+    assert_only_pretraining_heads_unexpected(mlm)
+    pipe = hf_complaints(capfd, lambda: pipeline("fill-mask", model=str(out), tokenizer=str(out), device="cpu"))
+    assert_only_pretraining_heads_unexpected(pipe)
+
+    ref = AutoTokenizer.from_pretrained(hf_dir)
+    assert tok[0](TEXTS)["input_ids"] == ref(TEXTS)["input_ids"]
+    original = load_file(hf_dir / "model.safetensors")
+    exported = load_file(out / "model.safetensors")
+    assert set(exported) <= set(original)
+    for key, value in exported.items():
+        assert torch.equal(value, original[key]), key
+    assert pre[0].cls.seq_relationship.weight.shape == (2, 32) and mlm[0].config.vocab_size == len(ref)
+    for text in TEXTS:
+        assert_same(as_lists(pipe[0](text, top_k=5)), as_lists(hf_pipe(text, top_k=5)))
+
+
+def test_info_reports_configuration_and_parameters(run_bertforge, bf_dir, hf_dir):
+    info = json.loads(run_bertforge("info", bf_dir, "--json").stdout)
+    hf = BertForPreTraining.from_pretrained(hf_dir)
+    assert info["parameters"] == hf.num_parameters()
+    assert info["config"]["hidden_size"] == 32
+    assert info["tokenizer"]["vocab_size"] == 28996
+    human = run_bertforge("info", bf_dir).stdout
+    assert f"parameters  {hf.num_parameters()}" in human
+
+
+def test_mlm_demo_prints_input_output_and_accuracy(run_bertforge, bf_dir):
+    text = "The quick brown fox jumps over the lazy dog near the river bank on a sunny afternoon in May."
+    a = run_bertforge("mlm-demo", "--model", bf_dir, text, "--seed", "3").stdout.splitlines()
+    b = run_bertforge("mlm-demo", "--model", bf_dir, text, "--seed", "3").stdout.splitlines()
+    assert a == b
+    assert a[0].startswith("Input:  [CLS] ") and "[MASK]" in a[0]
+    assert a[1].startswith("Output: ")
+    assert "accuracy" in a[2]
+
+
+def one_line_error(proc, *needles):
+    assert proc.returncode == 1, proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_bad_inputs_give_one_line_errors(run_bertforge, bf_dir, shared_data, tmp_path):
+    one_line_error(run_bertforge("fill-mask", "--model", bf_dir, "No mask in this text.", check=False),
+                   "text 1: no [MASK] token")
+    lines = tmp_path / "lines.txt"
+    lines.write_text("A [MASK] here.\nnone here\n")
+    one_line_error(run_bertforge("fill-mask", "--model", bf_dir, "--input", lines, check=False),
+                   f"{lines}:2: no [MASK] token")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    one_line_error(run_bertforge("fill-mask", "--model", bf_dir, "--input", empty, check=False),
+                   f"{empty}: the input file is empty")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ["config.json", "model.safetensors"]:
+        shutil.copy(bf_dir / name, bare / name)
+    one_line_error(run_bertforge("fill-mask", "--model", bare, "A [MASK].", check=False),
+                   f"{bare}: no vocabulary", "--tokenizer")
+    uncased = shared_data("vocab/bert-base-uncased/vocab.txt")
+    one_line_error(run_bertforge("fill-mask", "--model", bare, "--tokenizer", uncased, "A [MASK].", check=False),
+                   "30522 tokens", "vocab_size 28996")
+    one_line_error(run_bertforge("export", "--model", bare, "--format", "hf", tmp_path / "x", check=False),
+                   "no vocabulary")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, shared_data, run_bertforge, bf_dir):
+    """The first ~200 lines of WikiText-103's validation split, prepared with the model's vocabulary."""
+    d = tmp_path_factory.mktemp("prepared")
+    lines = shared_data("wikitext-103-raw/wiki.valid.raw").read_text(encoding="utf-8").splitlines(keepends=True)
+    (d / "wiki.txt").write_text("".join(lines[:200]), encoding="utf-8")
+    run_bertforge("prepare", d / "wiki.txt", "--vocab", bf_dir, "-o", d / "data", "--max-seq-length", "64")
+    return d / "data"
+
+
+def test_evaluate_mlm_loss_equals_hf_on_the_same_masked_batch(run_bertforge, bf_dir, hf_dir, prepared, tmp_path):
+    batch_file = tmp_path / "batch.safetensors"
+    metrics = json.loads(run_bertforge("evaluate", "--model", bf_dir, "--dataset", prepared, "--batch-size", "16",
+                                       "--max-batches", "1", "--json", "--dump-batch", batch_file).stdout)
+    batch = load_file(batch_file)
+    model = BertForPreTraining.from_pretrained(hf_dir).eval()
+    with torch.no_grad():
+        out = model(**batch)
+    logits = out.prediction_logits.view(-1, model.config.vocab_size)
+    labels = batch["labels"].view(-1)
+    mlm = torch.nn.functional.cross_entropy(logits, labels, ignore_index=-100).item()
+    assert abs(metrics["eval_mlm_loss"] - mlm) <= LOSS_TOL
+    assert abs(metrics["eval_loss"] - out.loss.item()) <= LOSS_TOL
+    picked = labels != -100
+    top5 = logits[picked].topk(5).indices
+    assert metrics["eval_mlm_accuracy"] == pytest.approx((top5[:, 0] == labels[picked]).float().mean().item())
+    assert metrics["eval_mlm_top5_accuracy"] == pytest.approx((top5 == labels[picked, None]).any(1).float().mean().item())
+    nsp = (out.seq_relationship_logits.argmax(-1) == batch["next_sentence_label"]).float().mean().item()
+    assert metrics["eval_nsp_accuracy"] == pytest.approx(nsp)
+    assert metrics["eval_perplexity"] == pytest.approx(torch.tensor(mlm).exp().item(), rel=1e-5)
+    assert metrics["eval_samples"] == 16 and metrics["eval_tokens_per_second"] > 0
+
+
+def test_evaluate_is_repeatable_and_checks_the_vocabulary(run_bertforge, bf_dir, hf_dir, prepared, tmp_path):
+    args = ["evaluate", "--model", bf_dir, "--dataset", prepared, "--batch-size", "8", "--json"]
+    a, b = (json.loads(run_bertforge(*args).stdout) for _ in range(2))
+    for key in ["eval_loss", "eval_mlm_loss", "eval_mlm_accuracy", "eval_mlm_top5_accuracy", "eval_nsp_accuracy"]:
+        assert a[key] == b[key], key
+    other = json.loads(run_bertforge(*args, "--seed", "7").stdout)
+    assert other["eval_mlm_loss"] != a["eval_mlm_loss"]  # another seed, other masks
+    small = tmp_path / "small"
+    torch.manual_seed(0)
+    BertForPreTraining(BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                  intermediate_size=64)).save_pretrained(small)
+    one_line_error(run_bertforge("evaluate", "--model", small, "--dataset", prepared, check=False),
+                   "28996 tokens", "vocab_size 100")
