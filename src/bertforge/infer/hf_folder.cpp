@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "bertforge/model/pretrained.h"
+#include "bertforge/model/safetensors.h"
 #include "bertforge/text/save_tokenizer.h"
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
@@ -12,8 +13,28 @@
 namespace fs = std::filesystem;
 
 namespace bertforge::infer {
+namespace {
 
-void write_hf_folder(ModelDir& m, const std::string& out) {
+// Rewrites a saved pre-training folder as BertForMaskedLM's: without the pooler and the NSP head.
+void keep_masked_lm_only(const std::string& out) {
+  std::string weights = (fs::path(out) / "model.safetensors").string();
+  std::vector<std::pair<std::string, at::Tensor>> kept;
+  {
+    model::SafetensorsFile f(weights);
+    for (const auto& e : f.entries())
+      if (e.name.rfind("bert.pooler.", 0) != 0 && e.name.rfind("cls.seq_relationship.", 0) != 0)
+        kept.emplace_back(e.name, f.tensor(e.name).clone());  // clone: the mapping closes before the rewrite
+  }
+  model::save_safetensors(weights, kept);
+  std::string config_path = (fs::path(out) / "config.json").string();
+  model::BertConfig config = model::BertConfig::load(config_path);
+  config.extra["architectures"] = R"(["BertForMaskedLM"])";
+  config.save(config_path);
+}
+
+}  // namespace
+
+void write_hf_folder(ModelDir& m, const std::string& out, Head head) {
   for (const char* name : {"config.json", "model.safetensors"})
     if (fs::exists(fs::path(out) / name)) fail_at(out, 0, std::string("already holds ") + name + "; choose a new folder");
   text::SaveTokenizerOptions options;  // BERT's five special tokens, which save_tokenizer checks are there
@@ -26,6 +47,7 @@ void write_hf_folder(ModelDir& m, const std::string& out) {
   special.stream() << map.dump(2) << "\n";
   special.commit();
   model::save_pretrained(*m.model, out);
+  if (head == Head::masked_lm) keep_masked_lm_only(out);
 }
 
 }  // namespace bertforge::infer

@@ -8,6 +8,14 @@
 // names, an untied decoder, fp16/bf16 weights) are normalised and the vocabulary is checked against the
 // model. Export and import are the same operation seen from either side; they share this one function.
 // `out` must not already hold a model (config.json or model.safetensors): nothing there is overwritten.
+//
+// Heads: transformers 5 logs a LOAD REPORT whenever a checkpoint has weights the class lacks or lacks
+// weights the class has, so no single folder loads silently into both BertForPreTraining (which needs the
+// pooler and NSP head) and BertForMaskedLM / pipeline("fill-mask") (which have no place for them).
+// Head::pretraining (default) keeps everything: BertForPreTraining and AutoTokenizer load silently,
+// AutoModelForMaskedLM reports exactly the pooler and NSP weights as unused, as for google-bert/bert-base-*.
+// Head::masked_lm drops those four tensors and names BertForMaskedLM in config.json: AutoModelForMaskedLM and
+// pipeline("fill-mask") load silently.
 #pragma once
 #include <string>
 
@@ -15,6 +23,8 @@
 
 namespace bertforge::infer {
 
-void write_hf_folder(ModelDir& m, const std::string& out);
+enum class Head { pretraining, masked_lm };
+
+void write_hf_folder(ModelDir& m, const std::string& out, Head head = Head::pretraining);
 
 }  // namespace bertforge::infer
