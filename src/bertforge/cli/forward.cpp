@@ -2,7 +2,6 @@
 // computes (logits, hidden states, losses and, with --grads, every parameter gradient as "grad.<name>") to a
 // safetensors file. For checking a checkpoint against another implementation, and for creating a freshly
 // initialised model folder (--config NAME --save DIR).
-#include <torch/csrc/autograd/autograd.h>
 #include <torch/utils.h>
 
 #include "bertforge/cli/commands.h"

@@ -34,7 +34,9 @@ struct Pretrained {
 
 Pretrained from_pretrained(const std::string& dir, c10::Device device = c10::kCPU);
 
-// Loads the tensors of one safetensors file into `model` (CPU or device), adding to `report`.
+// Loads the tensors of one safetensors file into `model` (CPU or device): appends file tensors the model has
+// no place for to report.unexpected and removes each loaded key from report.missing (seed report.missing with
+// the model's parameter names first to learn what the file lacks, as from_pretrained does).
 void load_safetensors_weights(BertForPreTrainingImpl& model, const std::string& path, LoadReport& report);
 
 void save_pretrained(BertForPreTrainingImpl& model, const std::string& dir);
