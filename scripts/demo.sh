@@ -33,3 +33,11 @@ JSON
   --logging_steps 20 --eval_strategy steps --eval_steps 100 --save_steps 200 --save_total_limit 2
 # Training and evaluation loss as a PNG (also written by pretrain as run/loss.png).
 "$bf" plot "$out/run" -o "$out/loss.png"
+# What the model just learned (issue 6): the held-out-masks evaluation of the final model (seeded masks, the
+# same every run), then its top-5 guesses, with probabilities, for masked words. The run folder holds the
+# weights; the vocabulary is the one train-tokenizer wrote to $out.
+"$bf" evaluate --model "$out/run" --dataset "$out/prepared-john" --max-batches 20
+"$bf" fill-mask --model "$out/run" --tokenizer "$out" \
+  "In the beginning God created the heaven and the [MASK]." \
+  "And God said, Let there be [MASK]: and there was light." \
+  "The LORD is my [MASK]; I shall not want."
