@@ -1,14 +1,12 @@
 #include "bertforge/train/trainer.h"
 
-#include <ATen/core/grad_mode.h>
 #include <torch/nn/utils/clip_grad.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 
-#include "bertforge/model/autocast.h"
-#include "bertforge/train/eval_metrics.h"
+#include "bertforge/train/evaluation.h"
 #include "bertforge/train/stop_signal.h"
 #include "bertforge/util/error.h"
 
@@ -24,12 +22,7 @@ struct Forward {
 };
 
 Forward forward(model::BertForPreTraining& m, const data::Batch& b, c10::Device device, bool bf16) {
-  auto on = [&](const at::Tensor& t) { return t.defined() ? t.to(device) : t; };
-  model::Autocast mixed(device.type(), bf16 ? at::kBFloat16 : at::kFloat);
-  Forward f{m->forward(on(b.input_ids), on(b.token_type_ids), on(b.attention_mask), on(b.labels),
-                       on(b.sentence_label)),
-            b.input_ids.size(0), b.attention_mask.sum().item<std::int64_t>()};
-  return f;
+  return {forward_batch(m, b, device, bf16), b.input_ids.size(0), b.attention_mask.sum().item<std::int64_t>()};
 }
 }  // namespace
 
@@ -164,24 +157,7 @@ bool Trainer::due(const std::string& strategy, std::int64_t every, bool epoch_en
 }
 
 nlohmann::json Trainer::evaluate() {
-  auto start = Clock::now();
-  in_.model->eval();
-  EvalMetrics metrics;
-  {
-    at::NoGradGuard no_grad;
-    in_.eval->seek({0, 0});  // the same batches and masks at every evaluation
-    while (auto b = in_.eval->next()) {
-      Forward f = forward(in_.model, *b, in_.device, args_.bf16);
-      at::Tensor nsp_label = b->sentence_label.defined() ? b->sentence_label.to(in_.device) : b->sentence_label;
-      metrics.add(f.out.loss, f.out.prediction_logits, b->labels.to(in_.device), f.out.seq_relationship_logits,
-                  nsp_label);
-    }
-  }
-  in_.model->train();
-  nlohmann::json r = metrics.result();
-  double runtime = seconds_since(start);
-  r["eval_runtime"] = runtime;
-  r["eval_samples_per_second"] = static_cast<double>(in_.eval->samples_per_rank()) / runtime;
+  nlohmann::json r = train::evaluate(in_.model, *in_.eval, {in_.device, args_.bf16});
   r["epoch"] = state_.epoch;
   log_->log(r);
   return r;
