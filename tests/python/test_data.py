@@ -160,6 +160,12 @@ def test_bad_inputs_name_file_and_position(tmp_path, run_bertforge, shared_data)
     proc = run_bertforge("prepare", tmp_path / "t.parquet", "--vocab", vocab, "-o", tmp_path / "o3", check=False)
     assert proc.returncode == 1 and "t.parquet:" in proc.stderr and proc.stderr.count("\n") == 1
 
+    datasets.Dataset.from_dict({"input_ids": [[101, 1103, 102, 1142, 102]], "token_type_ids": [[0, 0, 0, 1, 1, 1]],
+                                "attention_mask": [[1, 1, 1, 1, 1]], "next_sentence_label": [0]}
+                               ).save_to_disk(str(tmp_path / "types"))
+    proc = run_bertforge("prepare", tmp_path / "types", "--vocab", vocab, "-o", tmp_path / "o5", check=False)
+    assert proc.returncode == 1 and ":1: token_type_ids length differs from input_ids" in proc.stderr
+
     (tmp_path / "bad.txt").write_bytes(b"Good text here. More of it.\nBad \xff byte. Skipped.\n\nAnother doc. Yes.\n")
     proc = run_bertforge("prepare", tmp_path / "bad.txt", "--vocab", vocab, "-o", tmp_path / "o4")
     assert "bad.txt:2: invalid UTF-8, skipped" in proc.stderr

@@ -88,6 +88,7 @@ void import_batch(const arrow::RecordBatch& batch, const std::string& path, std:
     std::int64_t type0 = n;
     if (types) {
       const std::int64_t tb = types->begin(r);
+      if (types->end(r) - tb != total) fail_at(path, row, "token_type_ids length differs from input_ids");
       type0 = 0;
       while (type0 < n && types->at(tb + type0) == 0) ++type0;
       for (std::int64_t k = type0; k < n; ++k)
