@@ -28,7 +28,7 @@ cat > "$out/small-bert.json" <<'JSON'
  "intermediate_size": 512, "max_position_embeddings": 128}
 JSON
 "$bf" pretrain --model "$out/small-bert.json" --train_data "$out/prepared" --eval_data "$out/prepared-john" \
-  --output_dir "$out/run" --overwrite_output_dir --max_steps "${BERTFORGE_DEMO_STEPS:-400}" \
+  --output_dir "$out/run" --overwrite_output_dir --max_steps "${BERTFORGE_DEMO_STEPS:-1500}" \
   --per_device_train_batch_size 32 --learning_rate 1e-3 --warmup_steps 0.06 --weight_decay 0.01 \
   --logging_steps 20 --eval_strategy steps --eval_steps 100 --save_steps 200 --save_total_limit 2
 # Training and evaluation loss as a PNG (also written by pretrain as run/loss.png).
