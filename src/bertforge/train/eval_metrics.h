@@ -13,12 +13,16 @@
 
 #include <cstdint>
 
+#include "bertforge/dist/world.h"
+
 namespace bertforge::train {
 
 class EvalMetrics {
  public:
   void add(const at::Tensor& loss, const at::Tensor& prediction_logits, const at::Tensor& labels,
            const at::Tensor& seq_relationship_logits = {}, const at::Tensor& next_sentence_label = {});
+  // Replaces each count and sum by its total over the ranks (each evaluated its own shard).
+  void sum_over(dist::World& world);
   nlohmann::json result() const;  // HF-style keys with the eval_ prefix
 
  private:

@@ -3,6 +3,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 
 #include "bertforge/model/autocast.h"
@@ -44,6 +45,11 @@ nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, cons
     }
   }
   if (progress) progress->finish();
+  if (o.world) {
+    metrics.sum_over(*o.world);
+    auto t = o.world->sum({static_cast<double>(samples), static_cast<double>(tokens)});
+    samples = std::llround(t[0]), tokens = std::llround(t[1]);
+  }
   m->train(was_training);
   m->sparse_mlm = was_sparse;
   double runtime = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

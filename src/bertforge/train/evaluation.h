@@ -10,6 +10,8 @@
 // restored afterwards. Result: EvalMetrics' keys (eval_loss, eval_mlm_loss, eval_perplexity,
 // eval_mlm_accuracy, eval_mlm_top5_accuracy, eval_nsp_accuracy) plus eval_runtime,
 // eval_samples_per_second, eval_tokens_per_second (non-padding tokens) and eval_samples, eval_tokens.
+// Distributed: each rank evaluates its shard of the eval loader and passes its World; every count and sum is
+// then totalled over the ranks, so each rank returns the metrics of the whole set.
 #pragma once
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@
 #include <cstdint>
 
 #include "bertforge/data/loader.h"
+#include "bertforge/dist/world.h"
 #include "bertforge/model/bert.h"
 
 namespace bertforge::train {
@@ -26,6 +29,7 @@ struct EvalOptions {
   bool bf16 = false;              // autocast to bfloat16, as TrainingArguments.bf16
   std::uint64_t max_batches = 0;  // 0: the whole epoch
   bool progress = false;          // a progress line on stderr (util/progress.h)
+  dist::World* world = nullptr;   // null: one process
 };
 
 // The model's outputs for one batch, inputs moved to `device`, under autocast when bf16.

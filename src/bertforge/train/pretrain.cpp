@@ -9,6 +9,7 @@
 
 #include "bertforge/data/hf_dataset.h"
 #include "bertforge/data/loader.h"
+#include "bertforge/dist/world.h"
 #include "bertforge/data/prepare.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/train/checkpoint.h"
@@ -79,12 +80,14 @@ model::BertForPreTraining make_model(const std::string& spec, const data::ShardS
 }
 
 std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> d, const TrainingArguments& a,
-                                          bool train) {
+                                          bool train, const dist::World& world) {
   data::LoaderOptions o;
   o.batch_size = static_cast<int>(train ? a.per_device_train_batch_size : a.per_device_eval_batch_size);
   o.shuffle = train;
   o.seed = static_cast<std::uint64_t>(a.seed);
   o.drop_last_batch = a.dataloader_drop_last;
+  o.world_size = world.size();
+  o.rank = world.rank();
   if (!train) o.prefetch = 0;
   return std::make_shared<data::Loader>(std::move(d), o);
 }
@@ -138,13 +141,18 @@ int run_pretraining(const PretrainSpec& spec) {
   spec.args.validate();
   std::string checkpoint = resume_checkpoint(spec.args);
   check_output_dir(spec.args, !checkpoint.empty());
+  c10::Device device = pick_device(spec.device);
+  dist::WorldOptions wo;
+  wo.timeout = std::chrono::seconds(spec.ddp_timeout);
+  wo.device = device.is_cuda() ? "cuda" : "cpu";
+  auto world = dist::from_environment(wo);
+  if (device.is_cuda() && world->size() > 1) device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(world->local_rank()));
   fs::create_directories(spec.args.output_dir);
-  remove_partial_checkpoints(spec.args.output_dir);
+  if (world->is_main()) remove_partial_checkpoints(spec.args.output_dir);
   ResumePoint from = checkpoint.empty() ? ResumePoint{} : load_resume_point(checkpoint + "/bertforge_state.json");
   if (from.phase >= static_cast<int>(phases.size()))
     fail_at(checkpoint, 0, "belongs to phase " + std::to_string(from.phase) + " but the recipe has fewer phases");
 
-  c10::Device device = pick_device(spec.device);
   model::BertForPreTraining model{nullptr};
   std::int64_t start_step = from.phase_start_step;
   TrainerState previous;
@@ -159,9 +167,10 @@ int run_pretraining(const PretrainSpec& spec) {
     if (!phases[i].eval_data.empty()) {
       auto eval_data = open_data(phases[i].eval_data, spec);
       check_data_fits_model(*eval_data, model->config, phases[i].eval_data);
-      eval = make_loader(eval_data, args, false);
+      eval = make_loader(eval_data, args, false, *world);
     }
-    Trainer trainer(args, {model, make_loader(train_data, args, true), eval, nullptr, device, i, start_step, spec.quiet});
+    Trainer trainer(args, {model, make_loader(train_data, args, true, *world), eval, world.get(), device, i, start_step,
+                           spec.quiet, spec.verify_parameters});
     if (i == from.phase && !checkpoint.empty()) trainer.resume(checkpoint);
     else if (i > from.phase) trainer.carry_over(previous);
     else if (fs::exists(fs::path(spec.model) / "optimizer.pt") && args.optim.rfind("adam", 0) == 0)

@@ -10,11 +10,13 @@
 
 namespace bertforge::train {
 
-RunLog::RunLog(const std::string& output_dir, TrainerState& state, bool quiet)
+RunLog::RunLog(const std::string& output_dir, TrainerState& state, bool quiet, bool writes)
     : state_(state),
       jsonl_path_((std::filesystem::path(output_dir) / "metrics.jsonl").string()),
       tty_(::isatty(STDERR_FILENO)),
-      quiet_(quiet) {
+      quiet_(quiet),
+      writes_(writes) {
+  if (!writes_) return;
   jsonl_.open(jsonl_path_, std::ios::app);
   if (!jsonl_) fail_at(jsonl_path_, 0, "cannot write metrics");
 }
@@ -22,6 +24,7 @@ RunLog::RunLog(const std::string& output_dir, TrainerState& state, bool quiet)
 void RunLog::log(nlohmann::json entry) {
   entry["step"] = state_.global_step;
   state_.log_history.push_back(entry);
+  if (!writes_) return;
   jsonl_ << entry.dump() << "\n";
   jsonl_.flush();
   if (!jsonl_) fail_at(jsonl_path_, 0, "write failed (disk full?)");

@@ -26,7 +26,8 @@ struct StepStats {
 
 class RunLog {
  public:
-  RunLog(const std::string& output_dir, TrainerState& state, bool quiet = false);
+  // `writes` false (ranks other than 0 of a distributed run): log_history is kept, metrics.jsonl is not written.
+  RunLog(const std::string& output_dir, TrainerState& state, bool quiet = false, bool writes = true);
 
   void log(nlohmann::json entry);
   // Counts a finished step; prints the progress line when `print` (a logging step) or on a terminal.
@@ -38,7 +39,7 @@ class RunLog {
   TrainerState& state_;
   std::ofstream jsonl_;
   std::string jsonl_path_;
-  bool tty_, quiet_, line_open_ = false;
+  bool tty_, quiet_, writes_, line_open_ = false;
   Clock::time_point start_ = Clock::now(), window_start_ = Clock::now();
   std::int64_t first_step_ = -1, window_seqs_ = 0, window_tokens_ = 0, window_steps_ = 0;
   double window_wait_ = 0;

@@ -57,7 +57,7 @@ Trainer::Trainer(TrainingArguments args, TrainerInputs inputs) : args_(std::move
   std::error_code ec;
   std::filesystem::create_directories(args_.output_dir, ec);
   if (ec) fail_at(args_.output_dir, 0, "cannot create output_dir: " + ec.message());
-  log_ = std::make_unique<RunLog>(args_.output_dir, state_, in_.quiet || !in_.world->is_main());
+  log_ = std::make_unique<RunLog>(args_.output_dir, state_, in_.quiet || !in_.world->is_main(), in_.world->is_main());
 }
 
 TrainOutcome Trainer::train() {
@@ -66,6 +66,9 @@ TrainOutcome Trainer::train() {
   auto local = [&] { return state_.global_step - in_.phase_start_step; };
   log_->message("training: " + std::to_string(max_steps_ - local()) + " of " + std::to_string(max_steps_) +
                 " steps left, " + std::to_string(steps_per_epoch_) + " steps per epoch, optim " + args_.optim);
+  // Every rank starts from rank 0's weights (fresh or resumed); gradient buckets start during backward.
+  in_.world->attach_parameters(in_.model->parameters());
+  verify_parameters();
   bool saved = false;
   while (local() < max_steps_) {
     StepResult r = train_step();
@@ -76,7 +79,7 @@ TrainOutcome Trainer::train() {
     saved = args_.save_strategy != "no" && (due(args_.save_strategy, state_.save_steps, epoch_ended_) || last);
     if (saved) save_checkpoint();
     epoch_ended_ = false;
-    if (StopSignal::requested() && !last) {
+    if (stop_requested() && !last) {
       if (!saved) save_checkpoint();
       log_->message("stopped by signal " + std::to_string(StopSignal::signal_number()) + " at step " +
                     std::to_string(state_.global_step) + "; resume with --resume_from_checkpoint latest");
@@ -98,6 +101,7 @@ Trainer::StepResult Trainer::train_step() {
     data::Batch batch = next_batch();
     r.stats.wait_s += seconds_since(waited);
     Forward f = forward(in_.model, batch, in_.device, args_.bf16);
+    in_.world->sync_next_backward(micro + 1 == args_.gradient_accumulation_steps);  // no all-reduce before the last
     (f.out.loss / static_cast<double>(args_.gradient_accumulation_steps)).backward();
     loss_sum += f.out.loss.item<double>();
     r.stats.sequences += f.sequences;
@@ -126,6 +130,20 @@ data::Batch Trainer::next_batch() {
   epoch_ended_ = true;
   if (auto b = in_.train->next()) return std::move(*b);
   throw Error("training data: an epoch yielded no batch");
+}
+
+// A signal may reach the ranks at different steps; they stop together at the first step any rank saw it.
+bool Trainer::stop_requested() {
+  if (in_.world->size() == 1) return StopSignal::requested();
+  return in_.world->sum({StopSignal::requested() ? 1.0 : 0.0})[0] > 0;
+}
+
+void Trainer::verify_parameters() {
+  if (!in_.verify_parameters || in_.world->size() == 1) return;
+  std::vector<std::string> names;
+  std::vector<at::Tensor> tensors;
+  for (const auto& p : params_) names.push_back(p.name), tensors.push_back(p.tensor);
+  in_.world->verify_parameters(names, tensors);
 }
 
 // Averages gradients over processes (dist/); with one process this has nothing to do.
@@ -157,7 +175,7 @@ bool Trainer::due(const std::string& strategy, std::int64_t every, bool epoch_en
 }
 
 nlohmann::json Trainer::evaluate() {
-  nlohmann::json r = train::evaluate(in_.model, *in_.eval, {in_.device, args_.bf16});
+  nlohmann::json r = train::evaluate(in_.model, *in_.eval, {in_.device, args_.bf16, 0, false, in_.world});
   r["epoch"] = state_.epoch;
   log_->log(r);
   return r;

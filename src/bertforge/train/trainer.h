@@ -44,6 +44,7 @@ struct TrainerInputs {
   int phase = 0;                          // for multi-phase recipes
   std::int64_t phase_start_step = 0;
   bool quiet = false;                     // no progress lines (tests)
+  bool verify_parameters = false;         // check all ranks hold the same weights at start and at each save
 };
 
 enum class TrainOutcome { Finished, Stopped };
@@ -77,6 +78,8 @@ class Trainer {
   void track_best(const nlohmann::json& metrics);
   bool due(const std::string& strategy, std::int64_t every, bool epoch_ended) const;
   void finish(double runtime_s);
+  bool stop_requested();
+  void verify_parameters();
 
   TrainingArguments args_;
   TrainerInputs in_;

@@ -47,6 +47,7 @@ ResumePoint load_resume_point(const std::string& path) {
 }
 
 void Trainer::save_checkpoint() {
+  verify_parameters();  // every rank takes part, before rank 0 writes
   if (!in_.world->is_main()) return;
   std::string best;
   if (state_.best_global_step) {
