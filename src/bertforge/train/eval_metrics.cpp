@@ -37,11 +37,11 @@ void EvalMetrics::add(const at::Tensor& loss, const at::Tensor& prediction_logit
 void EvalMetrics::sum_over(dist::World& world) {
   if (world.size() == 1) return;
   auto t = world.sum({loss_sum_, mlm_ce_sum_, static_cast<double>(sequences_), static_cast<double>(mlm_tokens_),
-                      static_cast<double>(mlm_correct_), static_cast<double>(nsp_total_),
-                      static_cast<double>(nsp_correct_)});
+                      static_cast<double>(mlm_correct_), static_cast<double>(mlm_top5_),
+                      static_cast<double>(nsp_total_), static_cast<double>(nsp_correct_)});
   loss_sum_ = t[0], mlm_ce_sum_ = t[1];
   sequences_ = std::llround(t[2]), mlm_tokens_ = std::llround(t[3]), mlm_correct_ = std::llround(t[4]);
-  nsp_total_ = std::llround(t[5]), nsp_correct_ = std::llround(t[6]);
+  mlm_top5_ = std::llround(t[5]), nsp_total_ = std::llround(t[6]), nsp_correct_ = std::llround(t[7]);
 }
 
 nlohmann::json EvalMetrics::result() const {
