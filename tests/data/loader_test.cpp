@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include "bertforge/data/loader.h"
@@ -81,6 +82,54 @@ TEST(Loader, DistributedSamplerSharding) {
     EXPECT_EQ(all.size(), drop_last ? 100u : 104u);  // padded by repeating the start, or cut
     EXPECT_EQ(distinct.size(), drop_last ? 100u : kSequences);
   }
+}
+
+// Evaluation shards: nothing repeated or cut, each sequence on exactly one rank, shard sizes differ by one.
+TEST(Loader, UnevenShardsCountEachSequenceOnce) {
+  auto set = make_set();
+  std::multiset<std::int64_t> all;
+  for (int rank = 0; rank < 4; ++rank) {
+    auto o = no_mlm(7);
+    o.world_size = 4, o.rank = rank, o.even_shards = false;
+    Loader loader(set, o);
+    EXPECT_EQ(loader.samples_per_rank(), rank < 3 ? 26u : 25u);
+    auto seen = epoch_indices(loader);
+    all.insert(seen.begin(), seen.end());
+  }
+  EXPECT_EQ(all.size(), kSequences);
+  EXPECT_EQ(std::set<std::int64_t>(all.begin(), all.end()).size(), kSequences);
+}
+
+// A sequence is masked alike whatever batch it lands in: 2 ranks x batch 4 see the rows of 1 x batch 8.
+TEST(Loader, MasksDependOnThePlaceInTheEpochNotOnTheBatch) {
+  auto set = make_set();
+  LoaderOptions one;
+  one.batch_size = 8;
+  Loader whole(set, one);
+  std::vector<std::unique_ptr<Loader>> ranks;
+  for (int rank = 0; rank < 2; ++rank) {
+    auto o = one;
+    o.batch_size = 4, o.world_size = 2, o.rank = rank;
+    ranks.push_back(std::make_unique<Loader>(set, o));
+  }
+  std::int64_t masked = 0;
+  for (int step = 0; step < 12; ++step) {
+    auto global = whole.next();
+    ASSERT_TRUE(global);
+    for (int rank = 0; rank < 2; ++rank) {
+      auto local = ranks[rank]->next();
+      ASSERT_TRUE(local);
+      for (std::int64_t r = 0; r < 4; ++r) {
+        std::int64_t g = 2 * r + rank, len = local->attention_mask[r].sum().item<std::int64_t>();
+        using at::indexing::Slice;
+        EXPECT_TRUE(at::equal(local->input_ids[r].index({Slice(0, len)}), global->input_ids[g].index({Slice(0, len)})))
+            << "step " << step << " rank " << rank << " row " << r;
+        EXPECT_TRUE(at::equal(local->labels[r].index({Slice(0, len)}), global->labels[g].index({Slice(0, len)})));
+        masked += local->labels[r].ne(-100).sum().item<std::int64_t>();
+      }
+    }
+  }
+  EXPECT_GT(masked, 0);
 }
 
 TEST(Loader, ResumeFromASavedPositionIsExact) {

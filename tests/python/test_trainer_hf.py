@@ -1,16 +1,19 @@
 """bertforge pretrain against Hugging Face: HF loads bertforge checkpoints (model and TrainerState), bertforge
 continues from an HF Trainer checkpoint, learning rates follow transformers' schedules, bad input fails
-clearly without losing a checkpoint.
+clearly without losing a checkpoint, torchrun launches data-parallel runs.
 
 Data: the first chapters of the KJV (Debian bible-kjv, the embedded corpus) prepared with bert-base-uncased's
 vocabulary; a 2-layer hidden-32 model, so every run takes seconds.
 """
 import json
 import os
+import pathlib
 import resource
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 
 import pytest
 import torch
@@ -189,3 +192,32 @@ def test_trains_on_the_reference_hf_dataset(run_bertforge, shared_data, tmp_path
     assert state.global_step == 3
     manifest = json.loads((tmp_path / "out" / "prepared" / "wikiTokenizedValid.hf" / "manifest.json").read_text())
     assert manifest["vocab_size"] == 28996
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_torchrun_launches_the_same_run_as_bertforge_launch(setup, bertforge_bin, tmp_path):
+    """torchrun from the venv (its variables, its agent store) runs 2 ranks exactly as `bertforge launch`."""
+    BertConfig(**TINY, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0).save_pretrained(tmp_path / "model")
+    args = ["pretrain", "--model", tmp_path / "model" / "config.json", "--train_data", setup / "data", *COMMON,
+            "--per_device_train_batch_size", "4", "--max_steps", "4", "--save_steps", "4", "--verify_parameters"]
+    launchers = {
+        "launch": [bertforge_bin, "launch", "--nproc-per-node", "2", "--master-port", _free_port(), "--"],
+        "torchrun": [pathlib.Path(sys.executable).with_name("torchrun"), "--nproc-per-node", "2",
+                     "--master-port", _free_port(), "--no-python", bertforge_bin],
+    }
+    for name, launcher in launchers.items():
+        cmd = [*map(str, launcher), *map(str, args), "--output_dir", str(tmp_path / name)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, f"{name}: {proc.stderr[-3000:]}"
+    logs = {name: [json.loads(line) for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+            for name in launchers}
+    losses = {name: [e["loss"] for e in log if "loss" in e] for name, log in logs.items()}
+    assert len(losses["launch"]) == 4 and losses["torchrun"] == losses["launch"]
+    a = load_file(tmp_path / "launch" / "checkpoint-4" / "model.safetensors")
+    b = load_file(tmp_path / "torchrun" / "checkpoint-4" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

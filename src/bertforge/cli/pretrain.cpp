@@ -47,10 +47,6 @@ Command add_pretrain(CLI::App& parent) {
   app->add_flag("--quiet", o->spec.quiet, "no progress lines");
   app->add_flag("--verify_parameters,--verify-parameters", o->spec.verify_parameters,
                 "distributed: check that every rank holds the same weights (at start and at each save)");
-  app->add_option("--ddp_timeout,--ddp-timeout,--dist-timeout", o->spec.ddp_timeout,
-                  "distributed: seconds a rank waits for the others before failing, naming the one at fault")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
   for (const auto& s : train::training_arg_specs()) {
     std::string dashed = s.name;
     std::replace(dashed.begin(), dashed.end(), '_', '-');

@@ -40,7 +40,7 @@ void MlmCollator::select_words(const std::int32_t* ids, std::size_t n, std::uint
   }
 }
 
-Batch MlmCollator::collate(const Examples& ex) {
+Batch MlmCollator::collate(const Examples& ex, const std::vector<std::uint64_t>& row_seeds) {
   const std::int64_t rows = ex.size();
   std::int64_t width = 0;
   for (std::int64_t i = 0; i < rows; ++i) width = std::max<std::int64_t>(width, ex.ends[i] - ex.begin_of(i));
@@ -60,6 +60,7 @@ Batch MlmCollator::collate(const Examples& ex) {
     const std::int32_t* ids = ex.ids.data() + ex.begin_of(i);
     const std::size_t n = ex.ends[i] - ex.begin_of(i), row = i * width;
     selected.assign(n, 0);
+    if (!row_seeds.empty()) rng_ = Rng(row_seeds.at(i));
     if (!o_.mlm) std::fill(selected.begin(), selected.end(), 1);
     else if (o_.whole_word_mask) select_words(ids, n, selected.data());
     else select_tokens(ids, n, selected.data());

@@ -12,6 +12,8 @@
 // Padding: to the batch's longest sequence, rounded up to pad_to_multiple_of; pad id, attention_mask 0,
 // token_type_ids 0. All tensors are int64, shape [batch, length]; the sentence label [batch] when present.
 // The collator's Rng state can be read and restored (state()/set_state()), so masking resumes exactly.
+// With row_seeds, row i is masked from a generator seeded with row_seeds[i] instead: a sequence's masks then
+// do not depend on the batch it lands in (the loader keys them by place in the epoch).
 #pragma once
 #include <ATen/ATen.h>
 
@@ -43,7 +45,7 @@ class MlmCollator {
   // continuation[id]: the token is a "##" piece (only for whole_word_mask; may be empty otherwise).
   MlmCollator(SpecialIds special, int vocab_size, SentenceTask task, CollatorOptions options,
               std::uint64_t seed, std::vector<bool> continuation = {});
-  Batch collate(const Examples& examples);
+  Batch collate(const Examples& examples, const std::vector<std::uint64_t>& row_seeds = {});
 
   const Rng::State& state() const { return rng_.state(); }
   void set_state(const Rng::State& s) { rng_.set_state(s); }

@@ -32,8 +32,10 @@ Loader::Loader(std::shared_ptr<const ShardSet> shards, LoaderOptions options, st
   if (o_.batch_size < 1 || w < 1 || o_.rank < 0 || o_.rank >= o_.world_size)
     throw Error("loader: need batch_size >= 1 and 0 <= rank < world_size");
   if (n == 0) throw Error("loader: the prepared folder has no sequences");
-  num_samples_ = o_.drop_last ? n / w : (n + w - 1) / w;  // DistributedSampler's ceil((n - w) / w) or ceil(n / w)
-  if (num_samples_ == 0) throw Error("loader: fewer sequences than ranks with drop_last");
+  if (o_.drop_last) num_samples_ = n / w;  // DistributedSampler's ceil((n - w) / w)
+  else if (o_.even_shards) num_samples_ = (n + w - 1) / w;
+  else num_samples_ = (n - std::min<std::uint64_t>(n, o_.rank) + w - 1) / w;
+  if (num_samples_ == 0 && o_.drop_last) throw Error("loader: fewer sequences than ranks with drop_last");
   start_worker();
 }
 
@@ -49,14 +51,22 @@ std::uint64_t Loader::index_at(std::uint64_t epoch, std::uint64_t k) const {
   return o_.shuffle ? permute(p, n, mix64(o_.seed) ^ mix64(epoch + 0x51ed270b27ULL)) : p;
 }
 
+std::uint64_t Loader::mask_seed(std::uint64_t epoch, std::uint64_t k) const {
+  return mix64(o_.seed) ^ mix64((epoch << 40) ^ (o_.rank + k * o_.world_size));
+}
+
 Batch Loader::make(LoaderPosition p) const {
   Examples ex;
+  std::vector<std::uint64_t> seeds;
   const std::uint64_t first = p.batch * o_.batch_size;
   const std::uint64_t last = std::min<std::uint64_t>(first + o_.batch_size, num_samples_);
-  for (std::uint64_t k = first; k < last; ++k) shards_->append(index_at(p.epoch, k), ex);
-  MlmCollator collator(shards_->meta().special, shards_->meta().vocab_size, shards_->meta().task, o_.collator,
-                       mix64(o_.seed) ^ mix64((p.epoch << 40) ^ p.batch), continuation_);
-  return collator.collate(ex);
+  for (std::uint64_t k = first; k < last; ++k) {
+    shards_->append(index_at(p.epoch, k), ex);
+    seeds.push_back(mask_seed(p.epoch, k));
+  }
+  MlmCollator collator(shards_->meta().special, shards_->meta().vocab_size, shards_->meta().task, o_.collator, 0,
+                       continuation_);
+  return collator.collate(ex, seeds);
 }
 
 void Loader::start_worker() {

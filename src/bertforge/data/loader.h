@@ -7,9 +7,11 @@
 // Sharding as DistributedSampler: without drop_last the list is padded to a multiple of world_size by
 // repeating its start, with drop_last it is cut to floor(N / world_size) * world_size; rank r takes
 // positions r, r + W, r + 2W, ... Batches of batch_size from those; the last one is partial unless
-// drop_last_batch (DataLoader's drop_last).
-// Masking: batch b of epoch e is masked by a collator whose Rng is seeded from (seed, e, b), so a batch is
-// the same whether reached by iterating or by seek(); prefetching never changes what is delivered.
+// drop_last_batch (DataLoader's drop_last). With even_shards false (evaluation) nothing is repeated or cut:
+// rank r takes the positions r, r + W, ... below N, so shards may differ by one and each sequence counts once.
+// Masking: the sequence at position p of epoch e is masked from a generator seeded by (seed, e, p), so its
+// masks are the same whatever the batch size, world size or rank that reads it (2 ranks x 4 mask as 1 x 8),
+// and whether reached by iterating or by seek(); prefetching never changes what is delivered.
 #pragma once
 #include <condition_variable>
 #include <deque>
@@ -29,6 +31,7 @@ struct LoaderOptions {
   std::uint64_t seed = 42;
   int world_size = 1, rank = 0;
   bool drop_last = false;        // DistributedSampler's
+  bool even_shards = true;       // false: no padding, shards may differ by one (evaluation)
   bool drop_last_batch = false;  // DataLoader's
   int prefetch = 4;              // batches made ahead by the background thread; 0 = none, in the caller
   CollatorOptions collator;
@@ -57,6 +60,7 @@ class Loader {
 
  private:
   Batch make(LoaderPosition p) const;
+  std::uint64_t mask_seed(std::uint64_t epoch, std::uint64_t k) const;  // of sample k of this rank
   void start_worker();
   void stop_worker();
 

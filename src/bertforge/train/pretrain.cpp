@@ -9,8 +9,8 @@
 
 #include "bertforge/data/hf_dataset.h"
 #include "bertforge/data/loader.h"
-#include "bertforge/dist/world.h"
 #include "bertforge/data/prepare.h"
+#include "bertforge/dist/world.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/trainer.h"
@@ -29,7 +29,8 @@ c10::Device pick_device(const std::string& name) {
 
 // A prepared folder, or an HF save_to_disk dataset of token ids (the reference's), imported once into
 // output_dir/prepared/<name> with the tokenizer's special ids; its ids are checked against the vocabulary.
-std::shared_ptr<const data::ShardSet> open_data(const std::string& path, const PretrainSpec& spec) {
+// Distributed: rank 0 imports while the others wait (output_dir is shared, as checkpoints need).
+std::shared_ptr<const data::ShardSet> open_data(const std::string& path, const PretrainSpec& spec, dist::World& world) {
   if (path.empty()) throw Error("train_data: required (a folder made by `bertforge prepare`, or an HF dataset)");
   if (!fs::exists(path)) fail_at(path, 0, "no such data folder");
   if (!fs::exists(fs::path(path) / "state.json")) return std::make_shared<const data::ShardSet>(path);
@@ -40,11 +41,12 @@ std::shared_ptr<const data::ShardSet> open_data(const std::string& path, const P
   std::string name = fs::path(path).lexically_normal().filename().string();
   if (name.empty()) name = fs::path(path).lexically_normal().parent_path().filename().string();
   fs::path cache = fs::path(spec.args.output_dir) / "prepared" / name;
-  if (!fs::exists(cache / "manifest.json")) {
+  if (world.is_main() && !fs::exists(cache / "manifest.json")) {
     fs::remove_all(cache);
     auto tokenizer = text::Tokenizer::from_pretrained(spec.tokenizer);
     data::import_hf(path, cache.string(), data::shard_meta(tokenizer, data::SentenceTask::nsp));
   }
+  world.barrier();
   return std::make_shared<const data::ShardSet>(cache.string());
 }
 
@@ -86,6 +88,7 @@ std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> 
   o.shuffle = train;
   o.seed = static_cast<std::uint64_t>(a.seed);
   o.drop_last_batch = a.dataloader_drop_last;
+  o.even_shards = train;  // every rank takes each training step; evaluation counts each sequence once
   o.world_size = world.size();
   o.rank = world.rank();
   if (!train) o.prefetch = 0;
@@ -143,7 +146,7 @@ int run_pretraining(const PretrainSpec& spec) {
   check_output_dir(spec.args, !checkpoint.empty());
   c10::Device device = pick_device(spec.device);
   dist::WorldOptions wo;
-  wo.timeout = std::chrono::seconds(spec.ddp_timeout);
+  wo.timeout = std::chrono::seconds(spec.args.ddp_timeout);
   wo.device = device.is_cuda() ? "cuda" : "cpu";
   auto world = dist::from_environment(wo);
   if (device.is_cuda() && world->size() > 1) device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(world->local_rank()));
@@ -160,12 +163,12 @@ int run_pretraining(const PretrainSpec& spec) {
     TrainingArguments args = spec.args;
     args.update(phases[i].overrides, "recipe phase " + std::to_string(i));
     args.validate();
-    auto train_data = open_data(phases[i].train_data, spec);
+    auto train_data = open_data(phases[i].train_data, spec, *world);
     if (!model) model = make_model(spec.model, *train_data, args.seed);
     check_data_fits_model(*train_data, model->config, phases[i].train_data);
     std::shared_ptr<data::Loader> eval;
     if (!phases[i].eval_data.empty()) {
-      auto eval_data = open_data(phases[i].eval_data, spec);
+      auto eval_data = open_data(phases[i].eval_data, spec, *world);
       check_data_fits_model(*eval_data, model->config, phases[i].eval_data);
       eval = make_loader(eval_data, args, false, *world);
     }

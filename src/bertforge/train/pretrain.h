@@ -41,7 +41,6 @@ struct PretrainSpec {
   std::string device = "auto";    // auto (CUDA when available), cpu, cuda, cuda:N
   bool quiet = false;
   bool verify_parameters = false;  // distributed: check that all ranks hold identical weights at start and each save
-  std::int64_t ddp_timeout = 1800;  // distributed: seconds a rank waits for the others before failing (HF's name)
 };
 
 // Reads {"phases": [...]} (and optionally "model"); keys are checked like TrainingArguments'.

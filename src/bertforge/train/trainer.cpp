@@ -79,7 +79,7 @@ TrainOutcome Trainer::train() {
     saved = args_.save_strategy != "no" && (due(args_.save_strategy, state_.save_steps, epoch_ended_) || last);
     if (saved) save_checkpoint();
     epoch_ended_ = false;
-    if (stop_requested() && !last) {
+    if (r.stop && !last) {
       if (!saved) save_checkpoint();
       log_->message("stopped by signal " + std::to_string(StopSignal::signal_number()) + " at step " +
                     std::to_string(state_.global_step) + "; resume with --resume_from_checkpoint latest");
@@ -95,25 +95,38 @@ Trainer::StepResult Trainer::train_step() {
   StepResult r;
   double lr = schedule_.lr_at(state_.global_step - in_.phase_start_step);
   optimizer_->zero_grad();
-  double loss_sum = 0;
-  for (std::int64_t micro = 0; micro < args_.gradient_accumulation_steps; ++micro) {
-    auto waited = Clock::now();
-    data::Batch batch = next_batch();
-    r.stats.wait_s += seconds_since(waited);
-    Forward f = forward(in_.model, batch, in_.device, args_.bf16);
-    in_.world->sync_next_backward(micro + 1 == args_.gradient_accumulation_steps);  // no all-reduce before the last
-    (f.out.loss / static_cast<double>(args_.gradient_accumulation_steps)).backward();
-    loss_sum += f.out.loss.item<double>();
-    r.stats.sequences += f.sequences;
-    r.stats.tokens += f.tokens;
-    state_.total_flos += flos_per_token_ * static_cast<double>(batch.input_ids.numel());
+  // The step's micro-batches come first, as HF's get_batch_samples: their labels set the loss weights.
+  auto waited = Clock::now();
+  std::vector<data::Batch> micro;
+  for (std::int64_t i = 0; i < args_.gradient_accumulation_steps; ++i) micro.push_back(next_batch());
+  r.stats.wait_s = seconds_since(waited);
+  std::vector<LossWeight> weights = loss_weights(micro);
+  double loss = 0, flos = 0, sequences = 0, tokens = 0;
+  for (std::size_t i = 0; i < micro.size(); ++i) {
+    Forward f = forward(in_.model, micro[i], in_.device, args_.bf16);
+    in_.world->sync_next_backward(i + 1 == micro.size());  // no all-reduce before the last micro-batch
+    at::Tensor l = weighted_loss(f.out, weights[i]);
+    if (l.defined()) {
+      l.backward();
+      loss += l.item<double>();
+    }
+    sequences += static_cast<double>(f.sequences);
+    tokens += static_cast<double>(f.tokens);
+    flos += flos_per_token_ * static_cast<double>(micro[i].input_ids.numel());
   }
   sync_gradients();
   if (args_.max_grad_norm > 0) r.grad_norm = torch::nn::utils::clip_grad_norm_(in_.model->parameters(), args_.max_grad_norm);
   optimizer_->step(lr);
   ++state_.global_step;
 
-  r.loss = in_.world->mean(loss_sum / static_cast<double>(args_.gradient_accumulation_steps));
+  // Totals over the ranks, as HF reports them: the step's loss, samples, tokens and floating-point operations;
+  // and a stop signal seen by any rank, so that all stop after the same step.
+  auto total = in_.world->sum({loss, sequences, tokens, flos, StopSignal::requested() ? 1.0 : 0.0});
+  r.stop = total[4] > 0;
+  r.loss = total[0] / static_cast<double>(in_.world->size());
+  r.stats.sequences = std::llround(total[1]);
+  r.stats.tokens = std::llround(total[2]);
+  state_.total_flos += total[3];
   r.stats.step = state_.global_step - in_.phase_start_step;
   r.stats.total = max_steps_;
   r.stats.loss = r.loss;
@@ -124,18 +137,47 @@ Trainer::StepResult Trainer::train_step() {
   return r;
 }
 
+// With average_tokens_across_devices, micro-batch i's MLM mean is weighted by its share of the labelled
+// tokens of the whole step on every rank (NSP: of the sequences), times the world size that the gradient
+// average divides by again; the step's gradient is then that of the mean over the global batch. Without it,
+// each micro-batch's loss counts 1 / accumulation (DDP's and HF's older behaviour).
+std::vector<Trainer::LossWeight> Trainer::loss_weights(const std::vector<data::Batch>& micro) {
+  std::vector<LossWeight> w(micro.size());
+  double labelled = 0, sequences = 0;
+  for (std::size_t i = 0; i < micro.size(); ++i) {
+    w[i].mlm = static_cast<double>(micro[i].labels.ne(-100).sum().item<std::int64_t>());
+    w[i].nsp = static_cast<double>(micro[i].input_ids.size(0));
+    labelled += w[i].mlm, sequences += w[i].nsp;
+  }
+  const double world = static_cast<double>(in_.world->size()), n = static_cast<double>(micro.size());
+  std::vector<double> total{labelled, sequences};
+  if (args_.average_tokens_across_devices) total = in_.world->sum(total);
+  for (auto& x : w) {
+    if (args_.average_tokens_across_devices) x = {x.mlm > 0 ? x.mlm * world / total[0] : 0, x.nsp * world / total[1]};
+    else x = {x.mlm > 0 ? 1 / n : 0, 1 / n};
+  }
+  return w;
+}
+
+// A micro-batch without labelled tokens has a NaN MLM mean: its weight is 0 and the term is left out;
+// with no term left the result is undefined and the micro-batch adds nothing to the gradients.
+at::Tensor Trainer::weighted_loss(const model::BertForPreTrainingOutput& out, const LossWeight& w) {
+  at::Tensor l;
+  auto add = [&](const at::Tensor& term, double weight) {
+    if (!term.defined() || weight == 0) return;
+    l = l.defined() ? l + term * weight : term * weight;
+  };
+  add(out.mlm_loss, w.mlm);
+  add(out.nsp_loss, w.nsp);
+  return l;
+}
+
 // The next training batch; at the end of an epoch the loader starts the next one (new order, new masks).
 data::Batch Trainer::next_batch() {
   if (auto b = in_.train->next()) return std::move(*b);
   epoch_ended_ = true;
   if (auto b = in_.train->next()) return std::move(*b);
   throw Error("training data: an epoch yielded no batch");
-}
-
-// A signal may reach the ranks at different steps; they stop together at the first step any rank saw it.
-bool Trainer::stop_requested() {
-  if (in_.world->size() == 1) return StopSignal::requested();
-  return in_.world->sum({StopSignal::requested() ? 1.0 : 0.0})[0] > 0;
 }
 
 void Trainer::verify_parameters() {

@@ -68,9 +68,15 @@ class Trainer {
  private:
   struct StepResult {
     double loss = 0, grad_norm = 0;
+    bool stop = false;  // SIGINT/SIGTERM reached some rank
     StepStats stats;
   };
+  struct LossWeight {
+    double mlm = 0, nsp = 0;
+  };
   StepResult train_step();
+  std::vector<LossWeight> loss_weights(const std::vector<data::Batch>& micro);
+  at::Tensor weighted_loss(const model::BertForPreTrainingOutput& out, const LossWeight& w);
   data::Batch next_batch();
   void sync_gradients();
   void log_train(const StepResult& r);
@@ -78,7 +84,6 @@ class Trainer {
   void track_best(const nlohmann::json& metrics);
   bool due(const std::string& strategy, std::int64_t every, bool epoch_ended) const;
   void finish(double runtime_s);
-  bool stop_requested();
   void verify_parameters();
 
   TrainingArguments args_;

@@ -57,6 +57,9 @@ const std::vector<Field>& fields() {
        &TA::resume_from_checkpoint, {}},
       {{"dataloader_drop_last", "drop the last incomplete batch"}, &TA::dataloader_drop_last, {}},
       {{"optim", "optimizer"}, &TA::optim, {"adam", "adamw_torch", "adamw_torch_fused", "lamb", "sgd"}},
+      {{"average_tokens_across_devices", "normalise the MLM loss by the labelled tokens of the whole step"},
+       &TA::average_tokens_across_devices, {}},
+      {{"ddp_timeout", "distributed: seconds to wait for another rank before failing"}, &TA::ddp_timeout, {}},
   };
   return table;
 }
@@ -153,6 +156,7 @@ void TrainingArguments::validate() const {
   positive("per_device_eval_batch_size", per_device_eval_batch_size);
   positive("gradient_accumulation_steps", gradient_accumulation_steps);
   positive("learning_rate", learning_rate);
+  positive("ddp_timeout", static_cast<double>(ddp_timeout));
   if (max_steps <= 0) positive("num_train_epochs", num_train_epochs);
   if (save_total_limit < 0) throw Error("option save_total_limit: must be >= 0");
   if (output_dir.empty()) throw Error("option output_dir: required");

@@ -51,6 +51,11 @@ struct TrainingArguments {
   std::string resume_from_checkpoint;           // a checkpoint folder, or "latest"/"true" for output_dir's
   bool dataloader_drop_last = false;
   std::string optim = "adamw_torch";            // adam (torch.optim.Adam) adamw_torch lamb sgd
+  // Distributed runs and accumulation: the MLM loss of a step is divided by the labelled tokens of the whole
+  // step (every micro-batch on every rank), the NSP loss by its sequences, so P processes x batch B train
+  // exactly as 1 x (P x B). False: each micro-batch's own mean, averaged (DDP without the count).
+  bool average_tokens_across_devices = true;
+  std::int64_t ddp_timeout = 1800;              // seconds a rank waits for the others before failing
 
   // Sets one option from its textual form (command line). Throws Error for unknown keys or bad values.
   void set(const std::string& key, const std::string& value);
