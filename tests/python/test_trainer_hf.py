@@ -203,8 +203,9 @@ def _free_port():
 def test_torchrun_launches_the_same_run_as_bertforge_launch(setup, bertforge_bin, tmp_path):
     """torchrun from the venv (its variables, its agent store) runs 2 ranks exactly as `bertforge launch`."""
     BertConfig(**TINY, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0).save_pretrained(tmp_path / "model")
-    args = ["pretrain", "--model", tmp_path / "model" / "config.json", "--train_data", setup / "data", *COMMON,
-            "--per_device_train_batch_size", "4", "--max_steps", "4", "--save_steps", "4", "--verify_parameters"]
+    args = ["pretrain", "--model", tmp_path / "model" / "config.json", "--train_data", setup / "data", "--threads", "1",
+            "--device", "cpu", "--per_device_train_batch_size", "4", "--logging_steps", "1", "--learning_rate", "1e-3",
+            "--max_steps", "4", "--save_steps", "4", "--verify_parameters"]
     launchers = {
         "launch": [bertforge_bin, "launch", "--nproc-per-node", "2", "--master-port", _free_port(), "--"],
         "torchrun": [pathlib.Path(sys.executable).with_name("torchrun"), "--nproc-per-node", "2",
