@@ -1,13 +1,16 @@
-"""Data-parallel costs on this machine, ours beside PyTorch's own, from one run.
+"""Data-parallel costs on this machine, ours beside PyTorch's and HF's own, from one run.
 
-  python bench/dist.py [--build build] [--mb 25] [--model mini] [--batch 8]
+  python bench/dist.py [--build build] [--mb 25] [--steps 40]
 
-1. Gradient all-reduce bandwidth, 2 processes on loopback (Gloo): ours = bench_dist allreduce (sync_gradients
-   on one 25 MB bucket, copies included) under `bertforge launch`; peer = torch.distributed.all_reduce (Gloo)
-   of the same buffer in 2 Python processes.
-2. Scaling 1 -> 2 processes, 1 thread each: BertForPreTraining steps (bench_dist train) with the same batch per
-   process; efficiency = samples/s with 2 / (2 x samples/s with 1).
-Prints a table and `uptime` (the machine is shared).
+1. Gradient all-reduce bandwidth, 2 processes on loopback (Gloo): ours = bench_dist (sync_gradients on one
+   25 MB bucket, copies included) under `bertforge launch`; peer = torch.distributed.all_reduce (Gloo) of the
+   same buffer in 2 Python processes.
+2. Scaling 1 -> 2 processes, 1 thread each, batch 8 per process: `bertforge pretrain` (1 process, then
+   `bertforge launch --nproc-per-node 2`) and HF Trainer (python, then torchrun --nproc-per-node 2: DDP on
+   Gloo) pre-training bert-mini on the reference's wikiTokenizedValid.hf, the first --rows rows, no
+   evaluation or checkpoint. samples/s = train_samples_per_second (all ranks); efficiency = samples/s with 2
+   / (2 x samples/s with 1). Start-up is inside the measured runtime on both sides.
+Prints a table and `uptime` (the machine may be shared).
 """
 import os
 import sys
@@ -18,13 +21,21 @@ sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _here]
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import pathlib  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 import torch.multiprocessing as mp  # noqa: E402
+
+
+ROOT = pathlib.Path(_here).parent
+DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA", ROOT.parent / "shared" / "data"))
+VOCAB = DATA / "vocab" / "bert-base-cased" / "vocab.txt"
+MINI = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, vocab_size=28996)
 
 
 def free_port():
@@ -38,9 +49,8 @@ def run_json(cmd):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def launch(build, n, args):
-    return [f"{build}/bertforge", "launch", "--nproc-per-node", str(n), "--master-port", str(free_port()),
-            "--exec", "--", f"{build}/bench/bench_dist"] + args
+def launch_prefix(build, n):
+    return [f"{build}/bertforge", "launch", "--nproc-per-node", str(n), "--master-port", str(free_port()), "--"]
 
 
 def torch_allreduce(rank, world, port, mb, iters, queue):
@@ -72,33 +82,90 @@ def peer_allreduce_ms(mb, iters):
     return s * 1e3
 
 
+HF_RUN = """
+import json, os, sys, torch, datasets, transformers
+cfg = json.loads(sys.argv[1])
+torch.set_num_threads(1)
+transformers.set_seed(42)
+model = transformers.BertForPreTraining(transformers.BertConfig(**cfg["model"]))
+tok = transformers.BertTokenizerFast(cfg["vocab"], do_lower_case=False)
+args = transformers.TrainingArguments(output_dir=cfg["out"], per_device_train_batch_size=8, max_steps=cfg["steps"],
+    logging_steps=cfg["steps"], save_strategy="no", seed=42, report_to=[], use_cpu=True,
+    ddp_backend="gloo" if int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
+    dataloader_num_workers=0, disable_tqdm=True)
+trainer = transformers.Trainer(model=model, args=args, train_dataset=datasets.load_from_disk(cfg["train"]),
+    data_collator=transformers.DataCollatorForLanguageModeling(tok, mlm_probability=0.15))
+trainer.train()
+if trainer.is_world_process_zero():
+    json.dump(trainer.state.log_history, open(cfg["out"] + "/log_history.json", "w"))
+"""
+
+
+def prepare(build, work, rows):
+    import datasets
+    ref = datasets.load_from_disk(str(DATA / "rocm-blog" / "wikiTokenizedValid.hf"))
+    ref.select(range(min(rows, len(ref)))).save_to_disk(str(work / "train.hf"))
+    subprocess.run([f"{build}/bertforge", "prepare", work / "train.hf", "--vocab", VOCAB, "-o", work / "train.bf"],
+                   check=True, capture_output=True)
+    (work / "mini.json").write_text(json.dumps({**MINI, "max_position_embeddings": 512}))
+
+
+def ours_samples_per_s(build, work, n, steps):
+    out = work / f"bf{n}"
+    cmd = ["pretrain", "--threads", "1", "--device", "cpu", "--quiet", "--model", work / "mini.json", "--train_data",
+           work / "train.bf", "--output_dir", out, "--overwrite_output_dir", "--per_device_train_batch_size", "8",
+           "--max_steps", steps, "--logging_steps", steps, "--save_strategy", "no", "--seed", "42"]
+    prefix = [f"{build}/bertforge"] if n == 1 else launch_prefix(build, n)
+    subprocess.run([*map(str, prefix), *map(str, cmd)], check=True)
+    history = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
+    return history["train_samples_per_second"]
+
+
+def hf_samples_per_s(work, n, steps):
+    out = work / f"hf{n}"
+    out.mkdir(exist_ok=True)
+    script = work / "hf_run.py"
+    script.write_text(HF_RUN)
+    cfg = json.dumps(dict(model=MINI, vocab=str(VOCAB), out=str(out), steps=steps, train=str(work / "train.hf")))
+    torchrun = pathlib.Path(sys.executable).with_name("torchrun")
+    cmd = [sys.executable, script, cfg] if n == 1 else [torchrun, "--nproc-per-node", str(n), "--master-port",
+                                                        str(free_port()), script, cfg]
+    subprocess.run(list(map(str, cmd)), check=True, capture_output=True)
+    history = json.loads((out / "log_history.json").read_text())
+    return next(e for e in history if "train_samples_per_second" in e)["train_samples_per_second"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--mb", type=float, default=25)
     ap.add_argument("--iters", type=int, default=20)
-    ap.add_argument("--model", default="mini")
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--rows", type=int, default=2000)
     a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    print("before:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
-    ours = run_json(launch(a.build, 2, ["allreduce", "--mb", str(a.mb), "--iters", str(a.iters)]))
+    ours = run_json(launch_prefix(build, 2)[:-1] + ["--exec", "--", f"{build}/bench/bench_dist", "--mb", str(a.mb),
+                                                   "--iters", str(a.iters)])
     peer_ms = peer_allreduce_ms(a.mb, a.iters)
     mb_bytes = a.mb * (1 << 20)
-    print(f"all-reduce {a.mb:g} MB, 2 processes, Gloo on loopback")
+
+    work = pathlib.Path(tempfile.mkdtemp(prefix="bf_bench_dist_"))
+    prepare(build, work, a.rows)
+    rates = {(side, n): (ours_samples_per_s(build, work, n, a.steps) if side == "bertforge" else
+                         hf_samples_per_s(work, n, a.steps)) for side in ["bertforge", "HF"] for n in [1, 2]}
+
+    print(f"\nall-reduce {a.mb:g} MB, 2 processes, Gloo on loopback")
     print(f"  ours  {ours['ms']:8.2f} ms  {ours['algo_gbps']:6.3f} GB/s (bus {ours['bus_gbps']:.3f})")
     print(f"  torch {peer_ms:8.2f} ms  {mb_bytes / peer_ms / 1e6:6.3f} GB/s   ours/torch time {ours['ms'] / peer_ms:.2f}")
-
-    train = ["train", "--model", a.model, "--batch", str(a.batch), "--seq", str(a.seq), "--steps", str(a.steps)]
-    one = run_json([f"{a.build}/bench/bench_dist"] + train)
-    two = run_json(launch(a.build, 2, train))
-    eff = two["samples_per_s"] / (2 * one["samples_per_s"])
-    print(f"training {a.model}, batch {a.batch}/process, seq {a.seq}, 1 thread/process")
-    print(f"  1 process   {one['samples_per_s']:8.2f} samples/s  ({one['step_s'] * 1e3:.0f} ms/step)")
-    print(f"  2 processes {two['samples_per_s']:8.2f} samples/s  ({two['step_s'] * 1e3:.0f} ms/step)  "
-          f"speed-up {two['samples_per_s'] / one['samples_per_s']:.2f}, efficiency {eff:.2f}")
-    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print(f"\npre-training bert-mini, batch 8 per process, 1 thread per process, {a.steps} steps (samples/s)")
+    print("  side        1 process  2 processes  speed-up  efficiency")
+    for side in ["bertforge", "HF"]:
+        one, two = rates[(side, 1)], rates[(side, 2)]
+        print(f"  {side:10s} {one:10.2f} {two:12.2f} {two / one:9.2f} {two / (2 * one):11.2f}")
+    print(f"  bertforge / HF with 2 processes: {rates[('bertforge', 2)] / rates[('HF', 2)]:.2f}")
+    print("after:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
 if __name__ == "__main__":
