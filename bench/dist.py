@@ -12,27 +12,22 @@
    / (2 x samples/s with 1). Start-up is inside the measured runtime on both sides.
 Prints a table and `uptime` (the machine may be shared).
 """
+import argparse
+import json
 import os
+import pathlib
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 
-# bench/ holds tokenize.py (another driver), which would shadow the standard module of that name.
-_here = os.path.dirname(os.path.abspath(__file__))
-sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _here]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import pathlib  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-import torch  # noqa: E402
-import torch.distributed as dist  # noqa: E402
-import torch.multiprocessing as mp  # noqa: E402
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 
 
-ROOT = pathlib.Path(_here).parent
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA", ROOT.parent / "shared" / "data"))
 VOCAB = DATA / "vocab" / "bert-base-cased" / "vocab.txt"
 MINI = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, vocab_size=28996)

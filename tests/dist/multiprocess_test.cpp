@@ -115,6 +115,21 @@ TEST_F(MultiProcess, TwoRanksMatchOneRankWithTwiceTheBatch) {
   expect_same_training(one, out1, acc, out3);
 }
 
+// --verify catches a single flipped bit on one rank, names the parameter, and every rank fails.
+TEST_F(MultiProcess, VerifyNamesAParameterThatDiffers) {
+  std::string dir = temp_dir();
+  int port = free_port();
+  auto args = toy(dir, {"--perturb-rank", "1"});
+  Process r0 = start(args, rank_env(0, 2, port), dir + "/r0"), r1 = start(args, rank_env(1, 2, port), dir + "/r1");
+  for (const Process& p : {r0, r1}) {
+    auto status = wait_for(p, 60s);
+    std::string out = read_file(p.log);
+    ASSERT_TRUE(status) << out;
+    EXPECT_EQ(WEXITSTATUS(*status), 1) << out;
+    EXPECT_NE(out.find("parameters differ between ranks: 4.bias"), std::string::npos) << out;
+  }
+}
+
 // Two "nodes" on this machine: two launchers, --nnodes 2, one rank each, loopback rendezvous.
 TEST_F(MultiProcess, TwoLaunchersAsTwoNodes) {
   std::string base = temp_dir(), one = base + "/one", nodes = base + "/nodes";

@@ -23,7 +23,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"distributed test trainer"};
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // tests override defaults
-  int steps = 5, global_batch = 8, accum = 1, die_rank = -1, die_at = -1, hang_rank = -1, hang_at = -1;
+  int steps = 5, global_batch = 8, accum = 1, die_rank = -1, die_at = -1, hang_rank = -1, hang_at = -1, perturb_rank = -1;
   long timeout_ms = 10000;
   std::size_t bucket_bytes = 512;
   bool verify = false;
@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   app.add_option("--die-at-step", die_at);
   app.add_option("--hang-rank", hang_rank);
   app.add_option("--hang-at-step", hang_at);
+  app.add_option("--perturb-rank", perturb_rank, "changes one bit of the last parameter on this rank after the broadcast");
   CLI11_PARSE(app, argc, argv);
   try {
     at::set_num_threads(1);
@@ -55,6 +56,10 @@ int main(int argc, char** argv) {
     std::vector<at::Tensor> params;
     for (auto& p : model->named_parameters()) names.push_back(p.key()), params.push_back(p.value());
     world->attach_parameters(params);
+    if (rank == perturb_rank) {
+      torch::NoGradGuard no_grad;
+      params.back().view(at::kInt).flatten()[0].bitwise_xor_(1);
+    }
     if (verify) world->verify_parameters(names, params);
 
     torch::Generator data_gen = at::detail::createCPUGenerator(7);

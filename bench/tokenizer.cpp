@@ -1,9 +1,9 @@
-// bench_tokenize: in-process tokenizer throughput, without I/O: the input file is read into memory as lines,
+// bench_tokenizer: in-process tokenizer throughput, without I/O: the input file is read into memory as lines,
 // then encoded `repeat` times on T threads (each thread a contiguous share of the lines, with its own
 // buffers). Prints one JSON line: {"threads": T, "mb": input MB, "seconds": best of `repeat`, "mb_per_s": ...,
 // "ids": total ids}.
 //
-//   bench_tokenize VOCAB INPUT [--threads T] [--lower-case] [--repeat R]
+//   bench_tokenizer VOCAB INPUT [--threads T] [--lower-case] [--repeat R]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,7 +20,7 @@ using namespace bertforge::text;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: bench_tokenize VOCAB INPUT [--threads T] [--lower-case] [--repeat R]\n");
+    std::fprintf(stderr, "usage: bench_tokenizer VOCAB INPUT [--threads T] [--lower-case] [--repeat R]\n");
     return 2;
   }
   int threads = 1, repeat = 3;

@@ -1,9 +1,9 @@
 """Benchmark: tokenize throughput of bertforge beside HF tokenizers (Rust) on the same input in the same run.
 
-    python bench/tokenize.py [--mb 20] [--vocab bert-base-cased|bert-base-uncased] [--build build]
+    python bench/tokenizer.py [--mb 20] [--vocab bert-base-cased|bert-base-uncased] [--build build]
 
 The input is WikiText-103's wiki.valid.raw (BERTFORGE_DATA) repeated to about --mb megabytes. Rows:
-- bertforge in-process (build/bench/bench_tokenize: lines in memory, Tokenizer::encode_into, no I/O), on 1
+- bertforge in-process (build/bench/bench_tokenizer: lines in memory, Tokenizer::encode_into, no I/O), on 1
   thread and on every hardware thread;
 - bertforge CLI end to end (`bertforge tokenize FILE -o /dev/null`: reading, writing ids, process start-up);
 - HF BertTokenizerFast's Rust encode_batch on the same lines (add_special_tokens=False), on 1 thread
@@ -53,7 +53,7 @@ def main():
         mb = path.stat().st_size / 1e6
         rows = {}
         for t in sorted({1, threads}):
-            out = subprocess.run([f"{args.build}/bench/bench_tokenize", vocab, path, "--threads", str(t), "--repeat", "2"]
+            out = subprocess.run([f"{args.build}/bench/bench_tokenizer", vocab, path, "--threads", str(t), "--repeat", "2"]
                                  + ["--lower-case"] * lower, check=True, capture_output=True, text=True).stdout
             rows[("bertforge (in-process)", t)] = json.loads(out)["mb_per_s"]
             env = dict(os.environ, TOKENIZERS_PARALLELISM="false" if t == 1 else "true", RAYON_NUM_THREADS=str(t))
