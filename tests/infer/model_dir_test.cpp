@@ -49,9 +49,4 @@ TEST(ModelDir, VocabularyAndModelOfDifferentSizesNameBothFiles) {
   EXPECT_THAT(e, HasSubstr("config.json has vocab_size 50"));
 }
 
-TEST(ModelDir, RefusesUnknownDevices) {
-  EXPECT_THAT(error_of([] { bertforge::infer::parse_device("tpu"); }), HasSubstr("--device: 'tpu'"));
-  EXPECT_EQ(bertforge::infer::parse_device("cpu"), c10::Device(c10::kCPU));
-}
-
 }  // namespace

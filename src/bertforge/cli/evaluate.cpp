@@ -6,6 +6,7 @@
 
 #include "bertforge/cli/commands.h"
 #include "bertforge/infer/model_dir.h"
+#include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/model/safetensors.h"
 #include "bertforge/train/evaluation.h"
@@ -33,7 +34,7 @@ void dump_first_batch(data::Loader& loader, const std::string& path) {
 }
 
 int run(EvaluateCli& o) {
-  c10::Device device = infer::parse_device(o.device);
+  c10::Device device = model::parse_device(o.device);
   auto shards = std::make_shared<const data::ShardSet>(o.dataset);
   model::BertForPreTraining m = model::from_pretrained(o.model, device).model;
   if (static_cast<std::int64_t>(shards->meta().vocab_size) != m->config.vocab_size)

@@ -6,6 +6,7 @@
 
 #include "bertforge/cli/commands.h"
 #include "bertforge/infer/fill_mask.h"
+#include "bertforge/model/device.h"
 #include "bertforge/util/error.h"
 
 namespace bertforge::cli {
@@ -41,7 +42,7 @@ void print_human(const std::string& text, const infer::FillMaskResult& r) {
 
 int run(const FillMaskCli& o) {
   if (o.texts.empty() && o.input.empty()) throw Error("fill-mask: give a text or --input FILE");
-  infer::ModelDir m = infer::open_model_dir(o.model, o.tokenizer, infer::parse_device(o.device));
+  infer::ModelDir m = infer::open_model_dir(o.model, o.tokenizer, model::parse_device(o.device));
   // Command-line texts first, then the file's lines; errors name the file and line for the latter.
   std::vector<infer::FillMaskResult> results = infer::fill_mask(m, o.texts, o.options);
   std::vector<std::string> texts = o.texts;

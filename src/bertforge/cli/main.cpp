@@ -1,6 +1,9 @@
 // bertforge: pre-train BERT natively. Dispatches to one subcommand; errors become one line and exit 1.
+#include <c10/util/Exception.h>
+
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <vector>
 
 #include "bertforge/cli/commands.h"
@@ -27,6 +30,11 @@ int main(int argc, char** argv) {
     bertforge::set_threads(threads);
     for (auto& c : commands)
       if (c.app->parsed()) return c.run();
+  } catch (const c10::Error& e) {
+    // LibTorch's message goes on with hints and a backtrace after its first line.
+    std::string m = e.what_without_backtrace();
+    std::fprintf(stderr, "bertforge: error: %s\n", m.substr(0, m.find('\n')).c_str());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bertforge: error: %s\n", e.what());
     return 1;

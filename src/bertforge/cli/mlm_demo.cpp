@@ -4,6 +4,7 @@
 
 #include "bertforge/cli/commands.h"
 #include "bertforge/infer/mlm_demo.h"
+#include "bertforge/model/device.h"
 
 namespace bertforge::cli {
 namespace {
@@ -14,7 +15,7 @@ struct MlmDemoCli {
 };
 
 int run(const MlmDemoCli& o) {
-  infer::ModelDir m = infer::open_model_dir(o.model, o.tokenizer, infer::parse_device(o.device));
+  infer::ModelDir m = infer::open_model_dir(o.model, o.tokenizer, model::parse_device(o.device));
   infer::MlmDemo r = infer::mlm_demo(m, o.text, o.options);
   std::printf("Input:  %s\nOutput: %s\n", r.input.c_str(), r.output.c_str());
   if (r.masked == 0) {

@@ -77,9 +77,10 @@ C10dWorld::C10dWorld(LaunchEnv env, WorldOptions options) : env_(std::move(env))
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
+    std::string cause = e.what();
     throw Error("rank " + std::to_string(env_.rank) + " of " + std::to_string(env_.world_size) + " (" + env_.source +
                 "): rendezvous at " + address + " failed within " + std::to_string(options_.timeout.count()) +
-                " ms: " + e.what());
+                " ms: " + cause.substr(0, cause.find('\n')));
   }
   health_ = std::make_unique<Health>(store_, env_.rank, env_.world_size, address);
 }

@@ -1,7 +1,5 @@
 #include "bertforge/infer/model_dir.h"
 
-#include <torch/cuda.h>
-
 #include <filesystem>
 
 #include "bertforge/model/pretrained.h"
@@ -10,13 +8,6 @@
 namespace fs = std::filesystem;
 
 namespace bertforge::infer {
-
-c10::Device parse_device(const std::string& name) {
-  if (name != "cpu" && name.rfind("cuda", 0) != 0) throw Error("--device: '" + name + "' is not cpu, cuda or cuda:N");
-  c10::Device device(name);
-  if (device.is_cuda() && !torch::cuda::is_available()) throw Error("--device " + name + ": CUDA is not available");
-  return device;
-}
 
 std::string find_tokenizer(const std::string& dir, const std::string& tokenizer) {
   if (!tokenizer.empty()) {

@@ -1,12 +1,12 @@
 // A model folder opened for inference: the weights (model::from_pretrained: config.json + model.safetensors)
 // and the tokenizer that belongs to them, checked against each other.
 //
-//   ModelDir m = open_model_dir("runs/bert-mini", "", parse_device("cpu"));   // m.model is in eval mode
+//   ModelDir m = open_model_dir("runs/bert-mini", "", model::parse_device("cpu"));   // m.model: eval mode
 //
 // The tokenizer comes from `tokenizer` when given (a folder or a vocab.txt), else from the model folder
 // itself (tokenizer.json or vocab.txt, as HF's AutoTokenizer finds them). Errors, one line each, naming the
 // files: a folder without a vocabulary ("pass --tokenizer"), a vocabulary whose size is not the model's
-// vocab_size, a tokenizer without [MASK]. parse_device refuses cuda when no GPU is there.
+// vocab_size, a tokenizer without [MASK].
 #pragma once
 #include <c10/core/Device.h>
 
@@ -24,7 +24,6 @@ struct ModelDir {
   c10::Device device;
 };
 
-c10::Device parse_device(const std::string& name);  // "cpu", "cuda", "cuda:N"
 
 // Where the tokenizer of `dir` is, or Error when the folder has none.
 std::string find_tokenizer(const std::string& dir, const std::string& tokenizer);

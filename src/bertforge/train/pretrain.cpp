@@ -2,7 +2,6 @@
 
 #include <ATen/Context.h>
 #include <c10/core/Device.h>
-#include <torch/cuda.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +10,7 @@
 #include "bertforge/data/loader.h"
 #include "bertforge/data/prepare.h"
 #include "bertforge/dist/world.h"
+#include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/trainer.h"
@@ -21,11 +21,6 @@ namespace fs = std::filesystem;
 namespace bertforge::train {
 
 namespace {
-
-c10::Device pick_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  return c10::Device(name);
-}
 
 // A prepared folder, or an HF save_to_disk dataset of token ids (the reference's), imported once into
 // output_dir/prepared/<name> with the tokenizer's special ids; its ids are checked against the vocabulary.
@@ -144,7 +139,7 @@ int run_pretraining(const PretrainSpec& spec) {
   spec.args.validate();
   std::string checkpoint = resume_checkpoint(spec.args);
   check_output_dir(spec.args, !checkpoint.empty());
-  c10::Device device = pick_device(spec.device);
+  c10::Device device = model::parse_device(spec.device);
   dist::WorldOptions wo;
   wo.timeout = std::chrono::seconds(spec.args.ddp_timeout);
   wo.device = device.is_cuda() ? "cuda" : "cpu";
