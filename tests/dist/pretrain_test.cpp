@@ -99,6 +99,16 @@ std::vector<nlohmann::json> metrics(const std::string& out) {
 }
 
 // fp32 tolerance: the two runs add the same products in another order (per rank, then across ranks).
+void expect_same_weights(const std::string& a, const std::string& b) {
+  bertforge::model::SafetensorsFile wa(a + "/model.safetensors"), wb(b + "/model.safetensors");
+  ASSERT_EQ(wa.entries().size(), wb.entries().size());
+  for (const auto& e : wa.entries()) {
+    at::Tensor x = wa.tensor(e.name), y = wb.tensor(e.name);
+    EXPECT_TRUE(at::allclose(x, y, 1e-4, 1e-6)) << e.name << ": max difference "
+                                                 << (x - y).abs().max().item<double>();
+  }
+}
+
 void expect_same_run(const std::string& a, const std::string& b) {
   auto ma = metrics(a), mb = metrics(b);
   ASSERT_EQ(ma.size(), mb.size()) << "metrics.jsonl of " << a << " and " << b;
@@ -115,13 +125,7 @@ void expect_same_run(const std::string& a, const std::string& b) {
   }
   EXPECT_EQ(losses, 8);
   EXPECT_EQ(evals, 2);
-  bertforge::model::SafetensorsFile wa(a + "/checkpoint-8/model.safetensors"), wb(b + "/checkpoint-8/model.safetensors");
-  ASSERT_EQ(wa.entries().size(), wb.entries().size());
-  for (const auto& e : wa.entries()) {
-    at::Tensor x = wa.tensor(e.name), y = wb.tensor(e.name);
-    EXPECT_TRUE(at::allclose(x, y, 1e-4, 1e-6)) << e.name << ": max difference "
-                                                 << (x - y).abs().max().item<double>();
-  }
+  expect_same_weights(a + "/checkpoint-8", b + "/checkpoint-8");
 }
 
 }  // namespace
@@ -170,6 +174,24 @@ TEST_F(DistPretrain, ResumeAtTheSameWorldSize) {
   bertforge::model::SafetensorsFile a((dir_ / "whole/checkpoint-8/model.safetensors").string());
   bertforge::model::SafetensorsFile b((dir_ / "parts/checkpoint-8/model.safetensors").string());
   for (const auto& e : a.entries()) EXPECT_TRUE(at::equal(a.tensor(e.name), b.tensor(e.name))) << e.name;
+}
+
+// A 1-process checkpoint resumed on 2 processes with the same global batch (2 x 4 = 8): the loader position
+// (epoch, batch) names the same sequences under both shardings, so the run ends as the 1-process one would.
+TEST_F(DistPretrain, ResumeOnMoreRanksWithTheSameGlobalBatch) {
+  std::string one = one_rank_of_eight();
+  fs::create_directories(dir_ / "grown");
+  fs::copy(dir_ / "one" / "checkpoint-4", dir_ / "grown" / "checkpoint-4", fs::copy_options::recursive);
+  run_ok(launch(pretrain("grown", 4, {"--resume_from_checkpoint", "latest"})), "grown.log");
+  expect_same_weights(one + "/checkpoint-8", (dir_ / "grown" / "checkpoint-8").string());
+  auto a = metrics(one), b = metrics((dir_ / "grown").string());
+  ASSERT_GE(a.size(), b.size());
+  ASSERT_FALSE(b.empty());
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    const auto& x = a[a.size() - b.size() + i];
+    ASSERT_EQ(x["step"], b[i]["step"]);
+    if (x.contains("loss")) EXPECT_NEAR(x["loss"].get<double>(), b[i]["loss"].get<double>(), 1e-5) << x["step"];
+  }
 }
 
 // Bare processes with torchrun's variables (rank 0 hosts the store); rank 1 is killed mid-training: rank 0
