@@ -12,6 +12,12 @@
 // loader position and the phase; resume seeks the loader there (no replay), so the per-step losses of an
 // interrupted and resumed run equal an uninterrupted run's, bit for bit on CPU with the same thread count.
 // SIGINT/SIGTERM: the current step finishes, a checkpoint is saved, train() returns Stopped.
+//
+// Loss: with average_tokens_across_devices (HF's default) a step's MLM loss is the mean over every labelled
+// token of its micro-batches on every rank, NSP over every sequence, so P ranks x batch B x accumulation A
+// train as one process with batch P*B*A. Distributed (a World of several ranks): rank 0's weights are
+// broadcast when train() starts; the step's loss, samples, tokens, FLOPs and stop signals are totalled over
+// the ranks; evaluation metrics are those of the whole eval set; rank 0 alone writes logs and checkpoints.
 #pragma once
 #include <memory>
 #include <string>
