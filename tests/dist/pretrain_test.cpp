@@ -164,6 +164,30 @@ TEST_F(DistPretrain, TwoLaunchersAsTwoNodes) {
   expect_same_run(one, (dir_ / "nodes").string());
 }
 
+// A two-phase recipe (NVIDIA's BERT recipe shape: new data, learning rate and optimizer in phase 2): the
+// second phase's trainer attaches to the same World again, and 2 x 4 still trains as 1 x 8.
+TEST_F(DistPretrain, TwoPhaseRecipeTrainsAsOneRank) {
+  nlohmann::json recipe{{"phases",
+                         {{{"train_data", data_}, {"eval_data", eval_}, {"max_steps", 4}},
+                          {{"train_data", write_tiny_data(dir_ / "data2", 32, 64, 2)}, {"max_steps", 4},
+                           {"learning_rate", 5e-4}}}}};
+  std::ofstream((dir_ / "recipe.json").string()) << recipe.dump();
+  Args one{kBin};
+  for (auto& a : pretrain("one", 8, {"--recipe", (dir_ / "recipe.json").string()})) one.push_back(a);
+  run_ok(one, "one.log");
+  run_ok(launch(pretrain("two", 4, {"--recipe", (dir_ / "recipe.json").string()})), "two.log");
+  auto a = metrics((dir_ / "one").string()), b = metrics((dir_ / "two").string());
+  ASSERT_EQ(a.size(), b.size());
+  int losses = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].contains("loss")) {
+      EXPECT_NEAR(a[i]["loss"].get<double>(), b[i]["loss"].get<double>(), 1e-5) << a[i]["step"];
+      ++losses;
+    }
+  EXPECT_EQ(losses, 8);
+  expect_same_weights((dir_ / "one" / "checkpoint-8").string(), (dir_ / "two" / "checkpoint-8").string());
+}
+
 // Resumed from step 4 with the same world size: the run ends as the uninterrupted one, bit for bit (each
 // rank seeks its own shard; the generators are alike on every rank).
 TEST_F(DistPretrain, ResumeAtTheSameWorldSize) {
