@@ -182,9 +182,12 @@ def test_wrong_dataset_columns(setup, run_bertforge, shared_data, tmp_path):
         assert not (tmp_path / f"out-{name}" / "checkpoint-1").exists()
 
 
-def test_trains_on_the_reference_hf_dataset(run_bertforge, shared_data, tmp_path):
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_trains_on_the_reference_hf_dataset(run_bertforge, shared_data, tmp_path, ranks):
+    """With 2 ranks, rank 0 imports the HF dataset while the other waits, then both train on it."""
     BertConfig(**{**TINY, "vocab_size": 28996}).save_pretrained(tmp_path / "model")
-    run_bertforge("pretrain", "--model", tmp_path / "model" / "config.json", "--train_data",
+    launch = [] if ranks == 1 else ["launch", "--nproc-per-node", ranks, "--master-port", _free_port(), "--"]
+    run_bertforge(*launch, "pretrain", "--model", tmp_path / "model" / "config.json", "--train_data",
                   shared_data("rocm-blog/wikiTokenizedValid.hf"), "--tokenizer",
                   shared_data("vocab/bert-base-cased/vocab.txt"), "--output_dir", tmp_path / "out", *COMMON,
                   "--max_steps", "3")
