@@ -47,12 +47,12 @@ std::uint64_t Loader::batches_per_epoch() const {
 
 std::uint64_t Loader::index_at(std::uint64_t epoch, std::uint64_t k) const {
   const std::uint64_t n = shards_->size();
-  const std::uint64_t p = (o_.rank + k * o_.world_size) % n;  // padding repeats the list's start
+  const std::uint64_t p = place(k) % n;  // padding repeats the list's start
   return o_.shuffle ? permute(p, n, mix64(o_.seed) ^ mix64(epoch + 0x51ed270b27ULL)) : p;
 }
 
 std::uint64_t Loader::mask_seed(std::uint64_t epoch, std::uint64_t k) const {
-  return mix64(o_.seed) ^ mix64((epoch << 40) ^ (o_.rank + k * o_.world_size));
+  return mix64(o_.seed) ^ mix64((epoch << 40) ^ place(k));
 }
 
 Batch Loader::make(LoaderPosition p) const {

@@ -60,6 +60,8 @@ class Loader {
 
  private:
   Batch make(LoaderPosition p) const;
+  // Sample k of this rank stands at this place of the epoch's padded list: rank, rank + W, rank + 2W, ...
+  std::uint64_t place(std::uint64_t k) const { return o_.rank + k * o_.world_size; }
   std::uint64_t mask_seed(std::uint64_t epoch, std::uint64_t k) const;  // of sample k of this rank
   void start_worker();
   void stop_worker();
