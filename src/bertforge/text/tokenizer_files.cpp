@@ -1,11 +1,11 @@
 // Tokenizer::from_pretrained: reads vocab.txt, HF tokenizer.json and tokenizer_config.json.
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "bertforge/text/tokenizer.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::text {
 
@@ -13,16 +13,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) fail_at(path.string(), 0, "cannot open");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    fail_at(path.string(), 0, std::string("not valid JSON: ") + e.what());
-  }
-}
 
 // j[key] as T when present and not null; a wrong type is an Error naming the file and field.
 template <typename T>
@@ -62,7 +52,7 @@ void read_normalizer(const json& n, NormalizerOptions& out, const fs::path& path
 }
 
 Vocab read_tokenizer_json(const fs::path& path, TokenizerConfig& config) {
-  json j = read_json(path);
+  json j = read_json_file(path.string(), "tokenizer file");
   const json& model = j.value("model", json::object());
   if (model.value("type", "") != "WordPiece")
     fail_at(path.string(), 0, "model.type must be WordPiece, found " + model.value("type", std::string("(none)")));
@@ -95,7 +85,7 @@ Vocab read_tokenizer_json(const fs::path& path, TokenizerConfig& config) {
 }
 
 void read_tokenizer_config(const fs::path& path, TokenizerConfig& config) {
-  json j = read_json(path);
+  json j = read_json_file(path.string(), "tokenizer file");
   NormalizerOptions& n = config.normalizer;
   n.lowercase = field<bool>(j, "do_lower_case", path, "").value_or(n.lowercase);
   if (j.contains("strip_accents")) n.strip_accents = field<bool>(j, "strip_accents", path, "");

@@ -1,9 +1,9 @@
 #include "bertforge/train/trainer_state.h"
 
-#include <fstream>
 
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::train {
 
@@ -74,15 +74,7 @@ void TrainerState::save(const std::string& path) const {
 }
 
 TrainerState TrainerState::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail_at(path, 0, "cannot read");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail_at(path, 0, std::string("not valid JSON: ") + e.what());
-  }
-  return from_json(j, path);
+  return from_json(read_json_file(path, "trainer state"), path);
 }
 
 }  // namespace bertforge::train

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <variant>
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::train {
 
@@ -172,16 +172,8 @@ nlohmann::json TrainingArguments::to_json() const {
 }
 
 TrainingArguments TrainingArguments::from_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail_at(path, 0, "cannot read training arguments");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail_at(path, 0, std::string("not valid JSON: ") + e.what());
-  }
   TrainingArguments args;
-  args.update(j, path);
+  args.update(read_json_file(path, "training arguments"), path);
   return args;
 }
 
