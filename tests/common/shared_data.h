@@ -8,11 +8,13 @@
 #include <filesystem>
 #include <string>
 
+#include "common/paths.h"
+
 namespace bertforge::testing {
 
 inline std::string shared_data_root() {
   const char* env = std::getenv("BERTFORGE_DATA");
-  return env && *env ? env : std::string(BERTFORGE_SOURCE_DIR) + "/../shared/data";
+  return env && *env ? env : source_dir() + "/../shared/data";
 }
 
 // Use as: SHARED_DATA(path, "vocab/bert-base-cased/vocab.txt");

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dist/process.h"
+#include "common/paths.h"
 
 namespace fs = std::filesystem;
 using namespace bertforge::testing;
@@ -19,8 +20,8 @@ using Env = std::map<std::string, std::string>;
 
 namespace {
 
-const std::string kToy = BERTFORGE_DIST_TOY;
-const std::string kBin = BERTFORGE_BIN;
+const std::string kToy = ::bertforge::testing::dist_toy_bin();
+const std::string kBin = ::bertforge::testing::bertforge_bin();
 
 
 Env rank_env(int rank, int size, int port) {

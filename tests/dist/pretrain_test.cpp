@@ -18,6 +18,7 @@
 #include "bertforge/model/safetensors.h"
 #include "dist/process.h"
 #include "train/tiny_data.h"
+#include "common/paths.h"
 
 namespace fs = std::filesystem;
 using namespace bertforge::testing;
@@ -27,7 +28,7 @@ using Args = std::vector<std::string>;
 
 namespace {
 
-const std::string kBin = BERTFORGE_BIN;
+const std::string kBin = ::bertforge::testing::bertforge_bin();
 
 class DistPretrain : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include "bertforge/model/safetensors.h"
 #include "bertforge/train/schedule.h"
 #include "bertforge/util/error.h"
+#include "common/paths.h"
 
 using namespace bertforge::train;
 using nlohmann::json;
@@ -21,7 +22,7 @@ namespace {
 
 const json& golden() {
   static const json g = [] {
-    std::ifstream in(std::string(BERTFORGE_SOURCE_DIR) + "/tests/golden/optim_schedules.json");
+    std::ifstream in(::bertforge::testing::source_dir() + "/tests/golden/optim_schedules.json");
     return json::parse(in);
   }();
   return g;
@@ -124,7 +125,7 @@ TEST(Schedule, MatchesTransformersBitwise) {
 // HF Trainer checkpoint -> bertforge: the imported AdamW state takes the step PyTorch takes
 // (tests/golden/hf_optimizer, from tools/gen_golden/hf_optimizer.py).
 TEST(Optimizer, ContinuesHfTrainerOptimizerBitwise) {
-  std::string dir = std::string(BERTFORGE_SOURCE_DIR) + "/tests/golden/hf_optimizer";
+  std::string dir = ::bertforge::testing::source_dir() + "/tests/golden/hf_optimizer";
   std::ifstream meta_in(dir + "/meta.json");
   json meta = json::parse(meta_in);
   auto model = bertforge::model::from_pretrained(dir).model;

@@ -15,6 +15,7 @@
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/trainer_state.h"
 #include "train/tiny_data.h"
+#include "common/paths.h"
 
 namespace fs = std::filesystem;
 using namespace bertforge::train;
@@ -36,7 +37,7 @@ RunDir make_run(const std::string& name) {
 }
 
 pid_t start(const RunDir& r, const std::string& out, const std::vector<std::string>& extra) {
-  std::vector<std::string> args{BERTFORGE_BIN, "pretrain", "--threads", "1", "--quiet", "--device", "cpu",
+  std::vector<std::string> args{::bertforge::testing::bertforge_bin(), "pretrain", "--threads", "1", "--quiet", "--device", "cpu",
                                 "--model", r.config, "--train_data", r.data, "--output_dir", (r.root / out).string(),
                                 "--per_device_train_batch_size", "4", "--logging_steps", "1", "--learning_rate", "1e-3"};
   args.insert(args.end(), extra.begin(), extra.end());
