@@ -1,10 +1,12 @@
 """Writes tests/golden/hf_optimizer/: an HF Trainer checkpoint of a tiny BertForPreTraining after 2 AdamW steps
 (config.json, model.safetensors, optimizer.pt as HF saves them), then one more AdamW step done by PyTorch from
 that state with the gradients in grads.safetensors at lr in meta.json; expected.safetensors holds the
-parameters after it. The oracle for Optimizer.ContinuesHfTrainerOptimizerBitwise.
+parameters after it, expected_fused.safetensors those after the same step by optim="adamw_torch_fused" (HF 5's
+default) from the same optimizer.pt. The oracle for Optimizer.ContinuesHfTrainerOptimizerBitwise.
 
 Run: ~/.local/share/bertforge/venv/bin/python tools/gen_golden/hf_optimizer.py
 """
+import dataclasses
 import json
 import pathlib
 import shutil
@@ -40,20 +42,25 @@ def main():
             shutil.copy(pathlib.Path(tmp) / "checkpoint-2" / name, OUT / name)
 
     # One more step from the saved state, by PyTorch, the way HF Trainer would resume it.
-    model = transformers.BertForPreTraining.from_pretrained(OUT)
-    trainer = transformers.Trainer(model=model, args=args)
-    optimizer = trainer.create_optimizer()
-    optimizer.load_state_dict(torch.load(OUT / "optimizer.pt", weights_only=True))
-    for group in optimizer.param_groups:
-        group["lr"] = LR
     g = torch.Generator().manual_seed(1)
     grads = {}
-    for name, p in model.named_parameters():
-        p.grad = torch.randn(p.shape, generator=g) * 0.1
-        grads[name] = p.grad.clone()
-    optimizer.step()
+    for name, p in transformers.BertForPreTraining.from_pretrained(OUT).named_parameters():
+        grads[name] = torch.randn(p.shape, generator=g) * 0.1
     save_file(grads, OUT / "grads.safetensors")
-    save_file({n: p.detach().clone() for n, p in model.named_parameters()}, OUT / "expected.safetensors")
+    for optim, out in [("adamw_torch", "expected.safetensors"), ("adamw_torch_fused", "expected_fused.safetensors")]:
+        model = transformers.BertForPreTraining.from_pretrained(OUT)
+        step_args = dataclasses.replace(args, optim=optim)
+        optimizer = transformers.Trainer(model=model, args=step_args).create_optimizer()
+        optimizer.load_state_dict(torch.load(OUT / "optimizer.pt", weights_only=True))
+        for group in optimizer.param_groups:
+            group["lr"] = LR
+            # load_state_dict takes 'fused' from the saved groups (None: this checkpoint came from adamw_torch),
+            # which would silently step single-tensor; a fused run's checkpoint says True.
+            group["fused"] = optim.endswith("_fused")
+        for name, p in model.named_parameters():
+            p.grad = grads[name].clone()
+        optimizer.step()
+        save_file({n: p.detach().clone() for n, p in model.named_parameters()}, OUT / out)
     (OUT / "meta.json").write_text(json.dumps({
         "generator": "tools/gen_golden/hf_optimizer.py", "lr": LR, "weight_decay": 0.01,
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}, indent=1) + "\n")

@@ -1,5 +1,6 @@
-"""Writes tests/golden/optim_schedules.json: PyTorch optimizer steps and transformers LR schedules, the
-oracle for tests/train/optimizer_test.cpp. LAMB has no implementation in the venv (apex is CUDA-only), so its
+"""Writes tests/golden/optim_schedules.json: PyTorch optimizer steps (single-tensor and fused=True, the CPU
+kernels of at::_fused_adam_/_fused_adamw_) and transformers LR schedules, the oracle for
+tests/train/optimizer_test.cpp. LAMB has no implementation in the venv (apex is CUDA-only), so its
 expected values come from a float64 transcription of apex's multi_tensor_lamb below.
 
 Run: ~/.local/share/bertforge/venv/bin/python tools/gen_golden/optim_schedules.py
@@ -14,6 +15,7 @@ import transformers
 OUT = pathlib.Path(__file__).resolve().parents[2] / "tests" / "golden" / "optim_schedules.json"
 STEPS = 6
 LRS = [1e-2, 2e-2, 5e-3, 1e-2, 3e-2, 1e-3]
+TORCH_KINDS = ["adam", "adamw_torch", "sgd", "adam_torch_fused", "adamw_torch_fused"]  # bertforge's optim names
 HP = dict(beta1=0.9, beta2=0.999, eps=1e-6, weight_decay=0.05)
 
 
@@ -25,7 +27,9 @@ def problem():
     g = torch.Generator().manual_seed(0)
     params = {"encoder.dense.weight": torch.randn(3, 4, generator=g),
               "encoder.dense.bias": torch.randn(4, generator=g),
-              "encoder.LayerNorm.weight": torch.randn(4, generator=g)}
+              "encoder.LayerNorm.weight": torch.randn(4, generator=g),
+              # long enough for the fused kernels' vectorised loop, not only their scalar tail
+              "encoder.intermediate.dense.weight": torch.randn(8, 37, generator=g)}
     grads = [{k: torch.randn(v.shape, generator=g) for k, v in params.items()} for _ in range(STEPS)]
     return params, grads
 
@@ -41,8 +45,8 @@ def run_torch(kind, params, grads):
     if kind == "sgd":
         opt = torch.optim.SGD(groups, lr=LRS[0])
     else:
-        cls = torch.optim.Adam if kind == "adam" else torch.optim.AdamW
-        opt = cls(groups, lr=LRS[0], betas=(HP["beta1"], HP["beta2"]), eps=HP["eps"])
+        cls = torch.optim.Adam if kind.startswith("adam_") or kind == "adam" else torch.optim.AdamW
+        opt = cls(groups, lr=LRS[0], betas=(HP["beta1"], HP["beta2"]), eps=HP["eps"], fused=kind.endswith("_fused"))
     for step in range(STEPS):
         for group in opt.param_groups:
             group["lr"] = LRS[step]
@@ -94,7 +98,7 @@ def main():
         "hyper": HP, "lrs": LRS,
         "params": {k: {"shape": list(v.shape), "values": flat(v)} for k, v in params.items()},
         "grads": [{k: flat(v) for k, v in g.items()} for g in grads],
-        "expected": {kind: run_torch(kind, params, grads) for kind in ["adam", "adamw_torch", "sgd"]},
+        "expected": {kind: run_torch(kind, params, grads) for kind in TORCH_KINDS},
         "schedules": schedules(),
     }
     golden["expected"]["lamb"] = run_lamb(params, grads)

@@ -17,18 +17,30 @@ namespace bertforge::train {
 
 Optimizer::Optimizer(const std::vector<NamedTensor>& params, OptimizerOptions options)
     : options_(std::move(options)) {
-  static const std::vector<std::string> kinds{"adam", "adamw_torch", "adamw_torch_fused", "lamb", "sgd"};
-  if (std::find(kinds.begin(), kinds.end(), options_.kind) == kinds.end())
-    throw Error("optim: unknown optimizer '" + options_.kind + "'");
-  if (options_.kind == "adamw_torch_fused") options_.kind = "adamw_torch";
-  bool moments = options_.kind != "sgd";
+  static const std::vector<std::pair<std::string, std::string>> kinds{  // kind -> update rule
+      {"adamw_torch_fused", "adamw_torch"}, {"adam_torch_fused", "adam"}, {"adamw_torch", "adamw_torch"},
+      {"adam", "adam"}, {"lamb", "lamb"}, {"sgd", "sgd"}};
+  auto kind = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == options_.kind; });
+  if (kind == kinds.end()) throw Error("optim: unknown optimizer '" + options_.kind + "'");
+  rule_ = kind->second;
+  fused_ = options_.kind != rule_;
   for (const auto& p : params) {
-    Slot s{p.name, p.tensor, decays(p.name) ? options_.weight_decay : 0.0, 0, {}, {}};
-    if (moments) {
+    Slot s{p.name, p.tensor, decays(p.name) ? options_.weight_decay : 0.0, 0, {}, {}, {}};
+    if (rule_ != "sgd") {
       s.exp_avg = at::zeros_like(p.tensor, at::MemoryFormat::Preserve);
       s.exp_avg_sq = at::zeros_like(p.tensor, at::MemoryFormat::Preserve);
     }
+    if (fused_) s.fused_step = at::zeros({}, p.tensor.options().dtype(at::kFloat));
     slots_.push_back(std::move(s));
+  }
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    auto same = [&](const std::vector<std::size_t>& g) {
+      const Slot &a = slots_[g[0]], &b = slots_[i];
+      return a.weight_decay == b.weight_decay && a.param.dtype() == b.param.dtype() && a.param.device() == b.param.device();
+    };
+    auto g = std::find_if(groups_.begin(), groups_.end(), same);
+    if (g == groups_.end()) groups_.push_back({i});
+    else g->push_back(i);
   }
 }
 
@@ -42,18 +54,51 @@ bool Optimizer::decays(const std::string& name) {
 
 void Optimizer::step(double lr) {
   at::NoGradGuard no_grad;
+  if (fused_) return fused_step(lr);
+  if (rule_ == "lamb") return lamb_step(lr);
   for (auto& s : slots_) {
     at::Tensor grad = s.param.grad();
     if (!grad.defined()) continue;
     ++s.step;
-    if (options_.kind == "sgd") {
+    if (rule_ == "sgd") {
       if (s.weight_decay != 0) grad = grad.add(s.param, s.weight_decay);
       s.param.add_(grad, -lr);
-    } else if (options_.kind == "lamb") {
-      lamb_update(s, grad, lr);
     } else {
       adam_update(s, grad, lr);
     }
+  }
+}
+
+Optimizer::Lists Optimizer::stepping(const std::vector<std::size_t>& group) {
+  Lists l;
+  l.weight_decay = slots_[group[0]].weight_decay;
+  for (std::size_t i : group) {
+    Slot& s = slots_[i];
+    if (!s.param.grad().defined()) continue;
+    ++s.step;
+    l.params.push_back(s.param);
+    l.grads.push_back(s.param.grad());
+    l.exp_avgs.push_back(s.exp_avg);
+    l.exp_avg_sqs.push_back(s.exp_avg_sq);
+    if (s.fused_step.defined()) l.steps.push_back(s.fused_step);
+    l.counts.push_back(static_cast<double>(s.step));
+  }
+  return l;
+}
+
+// torch/optim/adam.py _fused_adam: count the steps on the tensor side, then one kernel per group.
+void Optimizer::fused_step(double lr) {
+  const auto& o = options_;
+  for (const auto& group : groups_) {
+    Lists l = stepping(group);
+    if (l.params.empty()) continue;
+    at::_foreach_add_(l.steps, 1);
+    if (rule_ == "adamw_torch")
+      at::_fused_adamw_(l.params, l.grads, l.exp_avgs, l.exp_avg_sqs, {}, l.steps, lr, o.beta1, o.beta2,
+                        l.weight_decay, o.eps, /*amsgrad=*/false, /*maximize=*/false);
+    else
+      at::_fused_adam_(l.params, l.grads, l.exp_avgs, l.exp_avg_sqs, {}, l.steps, lr, o.beta1, o.beta2,
+                       l.weight_decay, o.eps, /*amsgrad=*/false, /*maximize=*/false);
   }
 }
 
@@ -61,7 +106,7 @@ void Optimizer::step(double lr) {
 void Optimizer::adam_update(Slot& s, const at::Tensor& g, double lr) const {
   at::Tensor grad = g;
   if (s.weight_decay != 0) {
-    if (options_.kind == "adamw_torch") s.param.mul_(1 - lr * s.weight_decay);
+    if (rule_ == "adamw_torch") s.param.mul_(1 - lr * s.weight_decay);
     else grad = grad.add(s.param, s.weight_decay);
   }
   s.exp_avg.lerp_(grad, 1 - options_.beta1);
@@ -76,22 +121,47 @@ void Optimizer::adam_update(Slot& s, const at::Tensor& g, double lr) const {
 }
 
 // apex multi_tensor_lamb (FusedLAMB as NVIDIA's BERT recipe uses it: bias correction, grad averaging,
-// decoupled decay, trust ratio only where the tensor decays). Its internal clip by the global norm is the
-// trainer's max_grad_norm clip, done before step().
-void Optimizer::lamb_update(Slot& s, const at::Tensor& grad, double lr) const {
-  s.exp_avg.mul_(options_.beta1).add_(grad, 1 - options_.beta1);
-  s.exp_avg_sq.mul_(options_.beta2).addcmul_(grad, grad, 1 - options_.beta2);
-  double step = static_cast<double>(s.step);
-  at::Tensor m_hat = s.exp_avg / (1 - std::pow(options_.beta1, step));
-  at::Tensor v_hat = s.exp_avg_sq / (1 - std::pow(options_.beta2, step));
-  at::Tensor update = m_hat / (v_hat.sqrt() + options_.eps);
-  if (s.weight_decay != 0) update.add_(s.param, s.weight_decay);
-  double ratio = lr;
-  if (s.weight_decay != 0) {
-    double p_norm = s.param.norm().item<double>(), u_norm = update.norm().item<double>();
-    if (p_norm != 0 && u_norm != 0) ratio = lr * (p_norm / u_norm);
+// decoupled decay, trust ratio only where the tensor decays), one foreach op per stage over each group. Its
+// internal clip by the global norm is the trainer's max_grad_norm clip, done before step().
+void Optimizer::lamb_step(double lr) {
+  const auto& o = options_;
+  for (const auto& group : groups_) {
+    Lists l = stepping(group);
+    if (l.params.empty()) continue;
+    at::_foreach_mul_(l.exp_avgs, o.beta1);
+    at::_foreach_add_(l.exp_avgs, l.grads, 1 - o.beta1);
+    at::_foreach_mul_(l.exp_avg_sqs, o.beta2);
+    at::_foreach_addcmul_(l.exp_avg_sqs, l.grads, l.grads, 1 - o.beta2);
+    std::vector<at::Scalar> correction1, correction2;
+    for (double step : l.counts)
+      correction1.emplace_back(1 - std::pow(o.beta1, step)), correction2.emplace_back(1 - std::pow(o.beta2, step));
+    std::vector<at::Tensor> v_hat = at::_foreach_div(l.exp_avg_sqs, correction2);
+    at::_foreach_sqrt_(v_hat);
+    at::_foreach_add_(v_hat, o.eps);
+    std::vector<at::Tensor> update = at::_foreach_div(at::_foreach_div(l.exp_avgs, correction1), v_hat);
+    if (l.weight_decay == 0) {
+      at::_foreach_add_(l.params, update, -lr);
+      continue;
+    }
+    at::_foreach_add_(update, l.params, l.weight_decay);
+    // Trust ratio lr * |p| / |update| (lr where either norm is 0), in float64 as the host-side version was.
+    at::Tensor p_norm = at::stack(at::_foreach_norm(l.params)).to(at::kDouble);
+    at::Tensor u_norm = at::stack(at::_foreach_norm(update)).to(at::kDouble);
+    at::Tensor ratio = at::where(p_norm.ne(0).logical_and(u_norm.ne(0)), lr * (p_norm / u_norm), lr);
+    at::_foreach_mul_(update, ratio.neg().unbind());
+    at::_foreach_add_(l.params, update);
   }
-  s.param.add_(update, -ratio);
+}
+
+at::Tensor clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
+  std::vector<at::Tensor> grads, norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad()), norms.push_back(p.grad().norm(2));
+  if (grads.empty()) return at::zeros({}, at::kDouble);  // as LibTorch returns 0.0
+  at::Tensor total = norms.size() == 1 ? norms[0] : at::stack(norms).norm(2);
+  at::Tensor coef = at::clamp(max_norm / (total + 1e-6), std::nullopt, 1.0);
+  for (auto& g : grads) g.mul_(coef);
+  return total;
 }
 
 void Optimizer::zero_grad() {
@@ -101,7 +171,7 @@ void Optimizer::zero_grad() {
 void Optimizer::save(const std::string& path) const {
   torch::serialize::OutputArchive archive;
   archive.write("format", at::tensor(1, at::kLong));  // layout version of this archive
-  archive.write("kind/" + options_.kind, at::tensor(0, at::kLong));
+  archive.write("kind/" + rule_, at::tensor(0, at::kLong));  // the rule, not the kernel
   for (const auto& s : slots_) {
     archive.write(s.name + "/step", at::tensor(s.step, at::kLong));
     if (s.exp_avg.defined()) {
@@ -124,12 +194,14 @@ void Optimizer::load(const std::string& path) {
     at::Tensor t;
     return archive.try_read(key, t) ? t : at::Tensor();
   };
-  if (!read("kind/" + options_.kind).defined())
-    fail_at(path, 0, "optimizer state was not written by optim=" + options_.kind);
+  if (!read("kind/" + rule_).defined())
+    fail_at(path, 0, "optimizer state was not written by optim=" + options_.kind +
+                         (rule_ == "adam" || rule_ == "adamw_torch" ? " or its fused/single-tensor twin" : ""));
   for (auto& s : slots_) {
     at::Tensor step = read(s.name + "/step");
     if (!step.defined()) fail_at(path, 0, "no optimizer state for parameter " + s.name);
     s.step = step.item<std::int64_t>();
+    if (s.fused_step.defined()) s.fused_step.fill_(static_cast<double>(s.step));
     if (!s.exp_avg.defined()) continue;
     for (auto [key, dst] : {std::pair{"/exp_avg", &s.exp_avg}, std::pair{"/exp_avg_sq", &s.exp_avg_sq}}) {
       at::Tensor t = read(s.name + key);
@@ -145,8 +217,8 @@ void Optimizer::load(const std::string& path) {
 namespace bertforge::train {
 
 std::int64_t Optimizer::load_torch(const std::string& path) {
-  if (options_.kind != "adam" && options_.kind != "adamw_torch")
-    fail_at(path, 0, "PyTorch optimizer state can only continue optim=adam or adamw_torch");
+  if (rule_ != "adam" && rule_ != "adamw_torch")
+    fail_at(path, 0, "PyTorch optimizer state can only continue optim=adamw_torch_fused, adamw_torch, adam_torch_fused or adam");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail_at(path, 0, "cannot read");
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
@@ -180,6 +252,7 @@ std::int64_t Optimizer::load_torch(const std::string& path) {
       s.exp_avg.copy_(avg);
       s.exp_avg_sq.copy_(avg_sq);
       s.step = static_cast<std::int64_t>(entry.at("step").toTensor().item<double>());
+      if (s.fused_step.defined()) s.fused_step.fill_(static_cast<double>(s.step));
       step = std::max(step, s.step);
     }
   }

@@ -1,16 +1,25 @@
-// Optimizers that reproduce PyTorch's torch.optim single-tensor updates op for op (the path torch takes for
-// CPU tensors), so a bertforge step and a PyTorch step from the same state give the same bits on CPU:
-//   adam         torch.optim.Adam  (L2 weight decay added to the gradient; the reference's optimizer)
-//   adamw_torch  torch.optim.AdamW (decoupled decay; HF's default; adamw_torch_fused is taken as this)
-//   sgd          torch.optim.SGD without momentum (as HF's optim=sgd builds it)
-//   lamb         NVIDIA's BERT recipe (apex FusedLAMB): Adam moments with bias correction, decoupled decay
-//                inside the update, per-tensor trust ratio |p|/|update| where the tensor decays.
+// Optimizers as PyTorch's torch.optim runs them on CPU, so a bertforge step and a PyTorch step from the same
+// state give the same bits:
+//   adamw_torch_fused  torch.optim.AdamW(fused=True): at::_fused_adamw_, one kernel over each group's tensors
+//                      (HF 5's default and ours)
+//   adam_torch_fused   torch.optim.Adam(fused=True): at::_fused_adam_ (L2 weight decay added to the gradient)
+//   adamw_torch        torch.optim.AdamW's single-tensor update, op for op (decoupled decay)
+//   adam               torch.optim.Adam's single-tensor update (L2 decay; the reference's optimizer)
+//   sgd                torch.optim.SGD without momentum (as HF's optim=sgd builds it)
+//   lamb               NVIDIA's BERT recipe (apex FusedLAMB) over foreach ops: Adam moments with bias
+//                      correction, decoupled decay inside the update, per-tensor trust ratio |p|/|update|
+//                      where the tensor decays, computed on the tensor side (no host read per tensor).
 // LibTorch's own torch::optim::Adam updates the first moment with mul_+add_ instead of lerp_, which rounds
-// differently, hence this file.
+// differently, hence this file. The fused kernels round differently from the single-tensor ops (a few ulp per
+// step); each equals its PyTorch counterpart.
 //
 // Parameters are grouped as HF Trainer groups them: no weight decay for biases and normalisation weights
-// (get_decay_parameter_names). State is keyed by parameter name; save()/load() write a LibTorch archive
-// holding the step and every moment tensor, so a resumed run continues bit for bit.
+// (get_decay_parameter_names); the fused and foreach kinds further split the groups by dtype and device, once,
+// as torch's _group_tensors_by_device_and_dtype does. State is keyed by parameter name; save()/load() write a
+// LibTorch archive holding the step and every moment tensor, so a resumed run continues bit for bit. The
+// archive names the update rule (adam, adamw_torch, lamb, sgd), not the kernel: a fused run's state resumes
+// with the single-tensor kernel of the same rule and the other way round. torch's fused step counter (a float32
+// tensor per parameter, state_steps) is kept beside the integer step, which is what the archive holds.
 #pragma once
 #include <ATen/Tensor.h>
 
@@ -21,7 +30,7 @@
 namespace bertforge::train {
 
 struct OptimizerOptions {
-  std::string kind = "adamw_torch";
+  std::string kind = "adamw_torch_fused";
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
 };
 
@@ -57,12 +66,29 @@ class Optimizer {
     double weight_decay;
     std::int64_t step = 0;           // per parameter, as torch counts it
     at::Tensor exp_avg, exp_avg_sq;  // empty for sgd
+    at::Tensor fused_step;           // fused kinds: torch's state_steps entry (float32 scalar beside the param)
   };
+  // The slots of one fused or foreach call, with a gradient this step (their steps already counted).
+  struct Lists {
+    double weight_decay = 0;
+    std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+    std::vector<double> counts;  // the step of each, for LAMB's bias corrections
+  };
+  Lists stepping(const std::vector<std::size_t>& group);
+  void fused_step(double lr);
+  void lamb_step(double lr);
   void adam_update(Slot& s, const at::Tensor& grad, double lr) const;
-  void lamb_update(Slot& s, const at::Tensor& grad, double lr) const;
 
   OptimizerOptions options_;
+  std::string rule_;  // the update rule the archive names: adam, adamw_torch, lamb or sgd
+  bool fused_ = false;
   std::vector<Slot> slots_;
+  std::vector<std::vector<std::size_t>> groups_;  // slot indices of equal dtype, device and weight decay
 };
+
+// torch::nn::utils::clip_grad_norm_ (2-norm) op for op, so the clipped gradients are the same bits, but the
+// total norm before clipping comes back as a tensor on the gradients' device instead of a double: no host
+// synchronisation until someone reads it. Parameters without a gradient are skipped; with none, the norm is 0.
+at::Tensor clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm);
 
 }  // namespace bertforge::train

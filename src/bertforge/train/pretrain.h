@@ -3,7 +3,7 @@
 //
 // The model comes from a preset name (Google's sizes; the vocabulary size is then taken from the data), a
 // config.json (fresh weights), or an HF model folder such as an HF Trainer checkpoint-N (continued
-// pre-training from its weights, and from its optimizer.pt when optim is adam or adamw_torch: the moments
+// pre-training from its weights, and from its optimizer.pt when optim is an Adam or AdamW kind: the moments
 // and step counts of PyTorch's Adam/AdamW carry over; the schedule starts afresh). Before any step: the data's vocabulary size must equal the model's, every
 // special id must lie in the vocabulary, the longest sequence must fit max_position_embeddings, and the data
 // must carry the columns training needs; otherwise an Error names the file and both values.
