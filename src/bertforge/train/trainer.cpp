@@ -1,7 +1,5 @@
 #include "bertforge/train/trainer.h"
 
-#include <torch/nn/utils/clip_grad.h>
-
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -16,14 +14,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-struct Forward {
-  model::BertForPreTrainingOutput out;
-  std::int64_t sequences, tokens;
-};
-
-Forward forward(model::BertForPreTraining& m, const data::Batch& b, c10::Device device, bool bf16) {
-  return {forward_batch(m, b, device, bf16), b.input_ids.size(0), b.attention_mask.sum().item<std::int64_t>()};
-}
 }  // namespace
 
 Trainer::Trainer(TrainingArguments args, TrainerInputs inputs) : args_(std::move(args)), in_(std::move(inputs)) {
@@ -101,27 +91,33 @@ Trainer::StepResult Trainer::train_step() {
   for (std::int64_t i = 0; i < args_.gradient_accumulation_steps; ++i) micro.push_back(next_batch());
   r.stats.wait_s = seconds_since(waited);
   std::vector<LossWeight> weights = loss_weights(micro);
-  double loss = 0, flos = 0, sequences = 0, tokens = 0;
+  // Loss and token counts stay tensors until the step has been queued: no host synchronisation per
+  // micro-batch. The loss sums in float64, as the host-side sum it replaces did.
+  at::Tensor loss = at::zeros({}, at::TensorOptions(in_.device).dtype(at::kDouble));
+  at::Tensor tokens = at::zeros({}, at::TensorOptions(in_.device).dtype(at::kLong));
+  double flos = 0, sequences = 0;
   for (std::size_t i = 0; i < micro.size(); ++i) {
-    Forward f = forward(in_.model, micro[i], in_.device, args_.bf16);
+    auto out = forward_batch(in_.model, micro[i], in_.device, args_.bf16);
     in_.world->sync_next_backward(i + 1 == micro.size());  // no all-reduce before the last micro-batch
-    at::Tensor l = weighted_loss(f.out, weights[i]);
+    at::Tensor l = weighted_loss(out, weights[i]);
     if (l.defined()) {
       l.backward();
-      loss += l.item<double>();
+      loss.add_(l.detach());
     }
-    sequences += static_cast<double>(f.sequences);
-    tokens += static_cast<double>(f.tokens);
+    tokens.add_(micro[i].attention_mask.to(in_.device).sum());
+    sequences += static_cast<double>(micro[i].input_ids.size(0));
     flos += flos_per_token_ * static_cast<double>(micro[i].input_ids.numel());
   }
   sync_gradients();
-  if (args_.max_grad_norm > 0) r.grad_norm = torch::nn::utils::clip_grad_norm_(in_.model->parameters(), args_.max_grad_norm);
+  if (args_.max_grad_norm > 0) r.grad_norm = clip_grad_norm(in_.model->parameters(), args_.max_grad_norm);
   optimizer_->step(lr);
   ++state_.global_step;
 
   // Totals over the ranks, as HF reports them: the step's loss, samples, tokens and floating-point operations;
-  // and a stop signal seen by any rank, so that all stop after the same step.
-  auto total = in_.world->sum({loss, sequences, tokens, flos, StopSignal::requested() ? 1.0 : 0.0});
+  // and a stop signal seen by any rank, so that all stop after the same step. The one read per step.
+  at::Tensor local = at::stack({loss, tokens.to(at::kDouble)}).cpu();
+  auto total = in_.world->sum({local[0].item<double>(), sequences, local[1].item<double>(), flos,
+                               StopSignal::requested() ? 1.0 : 0.0});
   r.stop = total[4] > 0;
   r.loss = total[0] / static_cast<double>(in_.world->size());
   r.stats.sequences = std::llround(total[1]);
@@ -205,7 +201,7 @@ void Trainer::log_train(const StepResult& r) {
   nlohmann::json entry{{"loss", loss_since_log_ / static_cast<double>(steps_since_log_)},
                        {"learning_rate", r.stats.lr},
                        {"epoch", state_.epoch}};
-  if (args_.max_grad_norm > 0) entry["grad_norm"] = r.grad_norm;
+  if (args_.max_grad_norm > 0) entry["grad_norm"] = r.grad_norm.item<double>();  // read only when logged
   log_->log(entry);
   loss_since_log_ = 0;
   steps_since_log_ = 0;

@@ -73,7 +73,8 @@ class Trainer {
 
  private:
   struct StepResult {
-    double loss = 0, grad_norm = 0;
+    double loss = 0;
+    at::Tensor grad_norm;  // before clipping, on the gradients' device; read when a log line needs it
     bool stop = false;  // SIGINT/SIGTERM reached some rank
     StepStats stats;
   };
