@@ -1,6 +1,7 @@
 #include "bertforge/data/loader.h"
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/threads.h"
 
 namespace bertforge::data {
 
@@ -73,6 +74,7 @@ void Loader::start_worker() {
   if (o_.prefetch <= 0) return;
   stop_ = false;
   worker_ = std::thread([this] {
+    compute_serially_on_this_thread();  // masking's tensor ops never compete with the step's threads
     LoaderPosition p = position_;
     const std::uint64_t batches = batches_per_epoch();
     while (true) {

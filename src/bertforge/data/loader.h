@@ -1,5 +1,6 @@
 // The training loader: a prepared folder (ShardSet) -> MLM batches, with torch DistributedSampler semantics,
-// a background prefetch thread, and a position the trainer checkpoints for an exact resume.
+// a background prefetch thread (its tensor work serial, off the intra-op threads), and a position the trainer
+// checkpoints for an exact resume.
 //
 // Order: each epoch visits a permutation of [0, N) keyed by (seed, epoch) — a Feistel-network bijection
 // evaluated per index, so memory stays constant whatever N (torch's randperm would hold 8 bytes per

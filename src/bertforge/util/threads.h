@@ -14,4 +14,9 @@ int set_threads(int requested);
 // The count last set by set_threads (hardware_concurrency before any call).
 int num_threads();
 
+// For a background thread (the loader's prefetch): ATen work on the calling thread runs serially from here
+// on, so it never takes the intra-op threads the compute thread uses. Only the calling thread changes.
+// Returns false where LibTorch's parallel backend is not OpenMP (nothing changed).
+bool compute_serially_on_this_thread();
+
 }  // namespace bertforge
