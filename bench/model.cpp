@@ -2,7 +2,8 @@
 // peak, for bench/model.py (which runs HF beside it and computes ratios and MFU). Prints one JSON line.
 //
 //   bench_model --config base [--batch 8 --seq 128 --iters 3 --warmup 1 --threads N --sparse-mlm]
-//   bench_model --peak [--threads N]      // best FLOP/s of n x n x n fp32 matmuls (n = 2048)
+//   bench_model --peak [--threads N] [--dtype float|bfloat16] [--mkn 1024,768,3072]
+//                                         // best FLOP/s of [m x k] x [k x n] matmuls (default 2048^3 fp32)
 //
 // The batch is random ids without padding, 15% of positions labelled, random NSP labels; train mode
 // (dropout on), as in pre-training. Each timed iteration is forward, backward and zero_grad.
@@ -25,14 +26,14 @@ namespace {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-double matmul_peak(std::int64_t n, int reps) {
-  auto a = at::rand({n, n}), b = at::rand({n, n});
-  at::mm(a, b);  // warm-up: thread pool, caches
+double matmul_peak(std::int64_t m, std::int64_t k, std::int64_t n, at::ScalarType dtype, int reps) {
+  auto a = at::rand({m, k}).to(dtype), b = at::rand({k, n}).to(dtype);
+  at::mm(a, b);  // warm-up: thread pool, caches, oneDNN's kernel for this shape
   double best = 0;
   for (int i = 0; i < reps; ++i) {
     auto t = Clock::now();
     auto c = at::mm(a, b);
-    best = std::max(best, 2.0 * n * n * n / seconds_since(t));
+    best = std::max(best, 2.0 * m * k * n / seconds_since(t));
   }
   return best;
 }
@@ -62,8 +63,12 @@ int main(int argc, char** argv) {
   std::int64_t batch = 8, seq = 128;
   int iters = 3, warmup = 1, threads = 0;
   bool peak = false, sparse = false;
+  std::string dtype = "float";
+  std::vector<std::int64_t> mkn{2048, 2048, 2048};
   app.add_option("--config", config, "preset or config.json");
-  app.add_flag("--peak", peak, "measure the fp32 matmul peak instead");
+  app.add_flag("--peak", peak, "measure the matmul peak instead");
+  app.add_option("--dtype", dtype, "--peak: float or bfloat16")->check(CLI::IsMember({"float", "bfloat16"}));
+  app.add_option("--mkn", mkn, "--peak: [m x k] x [k x n]")->delimiter(',')->expected(3);
   app.add_option("--batch", batch);
   app.add_option("--seq", seq);
   app.add_option("--iters", iters);
@@ -73,7 +78,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   threads = bertforge::set_threads(threads);
   if (peak) {
-    std::printf("{\"peak_flops\": %.6g, \"threads\": %d}\n", matmul_peak(2048, 5), threads);
+    auto type = dtype == "float" ? at::kFloat : at::kBFloat16;
+    std::printf("{\"peak_flops\": %.6g, \"threads\": %d}\n", matmul_peak(mkn[0], mkn[1], mkn[2], type, 10), threads);
     return 0;
   }
   torch::manual_seed(0);
