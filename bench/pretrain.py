@@ -25,23 +25,54 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA", ROOT.parent / "shared" / "data"))
 MINI = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, vocab_size=28996)
 
+# HF Trainer on the same data; writes log_history.json and step_times.json (time.perf_counter() at the end
+# of each optimizer step, and the real and padded tokens of each step's batch) into cfg["out"].
 HF_RUN = """
-import json, sys, torch, datasets, transformers
+import json, sys, time, torch, datasets, transformers
 cfg = json.loads(sys.argv[1])
 torch.set_num_threads(cfg["threads"])
 transformers.set_seed(42)
 model = transformers.BertForPreTraining(transformers.BertConfig(**cfg["model"]))
 tok = transformers.BertTokenizerFast(cfg["vocab"], do_lower_case=False)
-collator = transformers.DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
+mlm = transformers.DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
+tokens = []
+def collator(rows):
+    batch = mlm(rows)
+    tokens.append([int(batch["attention_mask"].sum()), batch["input_ids"].numel()])
+    return batch
+class StepTimes(transformers.TrainerCallback):
+    times = []
+    def on_step_end(self, args, state, control, **kw):
+        self.times.append(time.perf_counter())
+evaluating = cfg.get("eval") is not None
 args = transformers.TrainingArguments(output_dir=cfg["out"], per_device_train_batch_size=8, per_device_eval_batch_size=8,
     learning_rate=cfg["lr"], weight_decay=0.0, max_steps=cfg["steps"], lr_scheduler_type="linear", warmup_steps=0,
-    logging_steps=cfg["log"], eval_strategy="steps", eval_steps=cfg["eval_steps"], save_strategy="no", seed=42,
-    optim="adamw_torch", report_to=[], use_cpu=True, dataloader_num_workers=0, disable_tqdm=True)
-trainer = transformers.Trainer(model=model, args=args, data_collator=collator,
-    train_dataset=datasets.load_from_disk(cfg["train"]), eval_dataset=datasets.load_from_disk(cfg["eval"]))
+    logging_steps=cfg["log"], eval_strategy="steps" if evaluating else "no", eval_steps=cfg.get("eval_steps"),
+    save_strategy="no", seed=42, optim=cfg["optim"], bf16=cfg.get("bf16", False), report_to=[], use_cpu=True,
+    dataloader_num_workers=0, disable_tqdm=True)
+trainer = transformers.Trainer(model=model, args=args, data_collator=collator, callbacks=[StepTimes()],
+    train_dataset=datasets.load_from_disk(cfg["train"]),
+    eval_dataset=datasets.load_from_disk(cfg["eval"]) if evaluating else None)
 trainer.train()
 json.dump(trainer.state.log_history, open(cfg["out"] + "/log_history.json", "w"))
+json.dump({"times": StepTimes.times, "tokens": tokens[:len(StepTimes.times)]}, open(cfg["out"] + "/step_times.json", "w"))
 """
+
+
+def prepare_data(bf, work, eval_rows):
+    """The reference's rows [0, N-eval_rows) and the rest as HF save_to_disk folders, and each imported by
+    `bertforge prepare`; returns {split: (hf folder, bertforge folder)} and the vocabulary file."""
+    import datasets
+    vocab = DATA / "vocab" / "bert-base-cased" / "vocab.txt"
+    ref = datasets.load_from_disk(str(DATA / "rocm-blog" / "wikiTokenizedValid.hf"))
+    n = len(ref)
+    out = {}
+    for split, rows in [("train", range(n - eval_rows)), ("eval", range(n - eval_rows, n))]:
+        ref.select(rows).save_to_disk(str(work / f"{split}.hf"))
+        subprocess.run([bf, "prepare", work / f"{split}.hf", "--vocab", vocab, "-o", work / f"{split}.bf"], check=True,
+                       capture_output=True)
+        out[split] = (work / f"{split}.hf", work / f"{split}.bf")
+    return out, vocab
 
 
 def windows(history, size):
@@ -63,16 +94,7 @@ def main():
     bf = os.environ.get("BERTFORGE_BIN", str(ROOT / "build" / "bertforge"))
     work = pathlib.Path(a.keep or tempfile.mkdtemp(prefix="bf_bench_pretrain_"))
     work.mkdir(parents=True, exist_ok=True)
-    vocab = DATA / "vocab" / "bert-base-cased" / "vocab.txt"
-
-    import datasets
-    ref = datasets.load_from_disk(str(DATA / "rocm-blog" / "wikiTokenizedValid.hf"))
-    n = len(ref)
-    ref.select(range(n - a.eval)).save_to_disk(str(work / "train.hf"))
-    ref.select(range(n - a.eval, n)).save_to_disk(str(work / "eval.hf"))
-    for split in ["train", "eval"]:
-        subprocess.run([bf, "prepare", work / f"{split}.hf", "--vocab", vocab, "-o", work / f"{split}.bf"], check=True,
-                       capture_output=True)
+    _, vocab = prepare_data(bf, work, a.eval)
     (work / "mini.json").write_text(json.dumps({**MINI, "max_position_embeddings": 512}))
 
     log, eval_steps = 10, max(a.steps // 3, 1)
@@ -85,7 +107,7 @@ def main():
                     "--train_data", work / "train.bf", "--eval_data", work / "eval.bf", "--output_dir", work / "bf",
                     "--overwrite_output_dir", *map(str, common)], check=True)
     cfg = dict(threads=a.threads, model=MINI, vocab=str(vocab), out=str(work / "hf"), lr=a.lr, steps=a.steps, log=log,
-               eval_steps=eval_steps, train=str(work / "train.hf"), eval=str(work / "eval.hf"))
+               optim="adamw_torch", eval_steps=eval_steps, train=str(work / "train.hf"), eval=str(work / "eval.hf"))
     subprocess.run([sys.executable, "-c", HF_RUN, json.dumps(cfg)], check=True)
     load_after = os.getloadavg()
 

@@ -1,0 +1,209 @@
+"""Pre-training speed, bertforge vs HF Trainer, in one run on one machine: the LibTorch matmul peak of each
+dtype, then bert-mini and bert-base trained on the reference's data by `bertforge pretrain` and by HF Trainer,
+fp32 and bf16 autocast, each side with its default optimizer (adamw_torch_fused: torch's fused AdamW kernel)
+and the same data, batch, learning rate, schedule, seed and threads.
+
+    BERTFORGE_BIN=build/bertforge python bench/pretrain_speed.py [--models mini base] [--precisions fp32 bf16]
+        [--warmup 3] [--steps 12] [--threads 2] [--out bench/results]
+
+Data: ../shared/data/rocm-blog/wikiTokenizedValid.hf (BERTFORGE_DATA), batch 8 x 128, as bench/pretrain.py
+prepares it (HF's collator keeps the rows' padding to 128; bertforge's import drops it and pads each batch to
+its longest row). Each run takes --warmup steps untimed, then --steps timed steps; a step's end is stamped by
+HF's on_step_end callback and, for bertforge, when its per-step progress line arrives (logging_steps 1).
+Reported per run: seq/s, tokens/s (real = attention mask, padded = what was computed), MFU = 6 x
+non-embedding parameters x tokens / time / measured peak of the dtype (HF's floating_point_ops count,
+padding included, so a side that skips padding is not credited for it; "real MFU" counts real tokens only),
+peak RSS of the process, and the loss of the last step and the mean over the timed steps (different
+initial weights and data order: same distribution, not the same numbers). Writes <out>/<date>-cpu-pretrain.json
+and .md, prints the Markdown. The machine may be shared: the load average is recorded; quote ratios.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from pretrain import DATA, HF_RUN, MINI, ROOT, prepare_data
+
+BASE = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072, vocab_size=28996)
+MODELS = {"mini": MINI, "base": BASE}
+PEAK_SHAPES = [(1024, 768, 3072), (1024, 3072, 768), (1024, 768, 768), (2048, 2048, 2048)]
+STEP_LINE = re.compile(r"^step (\d+)/\d+ .* (\d+) tok/s")
+
+
+def run_measured(cmd, on_line=None):
+    """Runs cmd; returns (stderr lines, peak RSS in MiB) and calls on_line(line, time) as stderr lines arrive."""
+    proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stderr:
+        if on_line:
+            on_line(line, time.perf_counter())
+        lines.append(line)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{''.join(lines[-20:])}")
+    return lines, usage.ru_maxrss / 1024
+
+
+def matmul_peaks(threads):
+    bench = pathlib.Path(os.environ.get("BERTFORGE_BUILD", ROOT / "build")) / "bench" / "bench_model"
+    peaks = {}
+    for dtype, name in [("float", "fp32"), ("bfloat16", "bf16")]:
+        best = {}
+        for m, k, n in PEAK_SHAPES:
+            out = subprocess.run([bench, "--peak", "--threads", str(threads), "--dtype", dtype, "--mkn", f"{m},{k},{n}"],
+                                 check=True, capture_output=True, text=True).stdout
+            best[f"[{m}x{k}]x[{k}x{n}]"] = json.loads(out)["peak_flops"]
+        peaks[name] = {"peak_flops": max(best.values()), "by_shape": best}
+    return peaks
+
+
+def non_embedding_params(cfg):
+    """As HF's floating_point_ops counts them: num_parameters(exclude_embeddings=True) (the MLM decoder's
+    weight is tied to the word embeddings and not counted; its bias is)."""
+    import torch
+    import transformers
+    with torch.device("meta"):
+        model = transformers.BertForPreTraining(transformers.BertConfig(**cfg))
+    return model.num_parameters(exclude_embeddings=True)
+
+
+def summarise(times, real, padded, losses, warmup, rss, flops_per_token, peak):
+    """times[s] = end of step s+1; real/padded tokens per step; losses per step."""
+    timed = slice(warmup, len(times))
+    seconds = times[-1] - times[warmup - 1]
+    steps = len(times) - warmup
+    real_tokens, padded_tokens = sum(real[timed]), sum(padded[timed])
+    return {"seq_per_s": 8 * steps / seconds, "real_tokens_per_s": real_tokens / seconds,
+            "padded_tokens_per_s": padded_tokens / seconds,
+            "mfu": flops_per_token * padded_tokens / seconds / peak,
+            "real_mfu": flops_per_token * real_tokens / seconds / peak,
+            "peak_rss_mib": rss, "loss_last": losses[-1], "loss_mean_timed": statistics.mean(losses[timed]),
+            "timed_steps": steps, "timed_s": seconds}
+
+
+def run_bertforge(bf, a, cfg_path, data, precision, out, flops_per_token, peak):
+    stamps = {}
+
+    def on_line(line, t):
+        m = STEP_LINE.match(line)
+        if m:
+            stamps[int(m.group(1))] = (t, int(m.group(2)))
+
+    total = a.warmup + a.steps
+    cmd = [bf, "pretrain", "--threads", a.threads, "--device", "cpu", "--model", cfg_path, "--train_data", data,
+           "--output_dir", out, "--overwrite_output_dir", "--per_device_train_batch_size", "8", "--learning_rate",
+           a.lr, "--weight_decay", "0", "--max_steps", total, "--lr_scheduler_type", "linear", "--logging_steps", "1",
+           "--save_strategy", "no", "--seed", "42"] + (["--bf16"] if precision == "bf16" else [])
+    lines, rss = run_measured(cmd, on_line)
+    optim = next((m.group(1) for m in map(re.compile(r"optim (\S+)").search, lines) if m), "?")
+    state = json.loads((out / "trainer_state.json").read_text())
+    losses = [e["loss"] for e in state["log_history"] if "loss" in e]
+    times = [stamps[s][0] for s in range(1, total + 1)]
+    # Real tokens per step from the line's tok/s over that step's interval; padded ones (computed) from
+    # total_flos, which counts every position of every batch: the run's mean per step.
+    real = [stamps[s][1] * (times[s - 1] - times[s - 2]) if s > 1 else 0 for s in range(1, total + 1)]
+    padded = [state["total_flos"] / flops_per_token / total] * total
+    return {**summarise(times, real, padded, losses, a.warmup, rss, flops_per_token, peak), "optim": optim}
+
+
+def run_hf(a, model, vocab, data, precision, out, flops_per_token, peak):
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = dict(threads=a.threads, model={**MODELS[model], "max_position_embeddings": 512}, vocab=str(vocab),
+               out=str(out), lr=a.lr, steps=a.warmup + a.steps, log=1, optim="adamw_torch_fused",
+               bf16=precision == "bf16", train=str(data))
+    _, rss = run_measured([sys.executable, "-c", HF_RUN, json.dumps(cfg)])
+    steps = json.loads((out / "step_times.json").read_text())
+    losses = [e["loss"] for e in json.loads((out / "log_history.json").read_text()) if "loss" in e]
+    real, padded = zip(*steps["tokens"])
+    return {**summarise(steps["times"], list(real), list(padded), losses, a.warmup, rss, flops_per_token, peak),
+            "optim": cfg["optim"]}
+
+
+def markdown(report):
+    r = report
+    out = [f"### CPU pre-training speed, {r['date']} ({r['machine']})", "",
+           f"bertforge {r['bertforge_commit']}, torch {r['torch']}, transformers {r['transformers']}, "
+           f"{r['threads']} threads; batch 8 x 128 of the reference's wikiTokenizedValid.hf; {r['warmup']} warm-up + "
+           f"{r['steps']} timed steps; optimizer: each side's default ({r['rows'][0]['bertforge']['optim']} / "
+           f"{r['rows'][0]['hf']['optim']}). Matmul peak (LibTorch, best of {', '.join(r['peaks']['fp32']['by_shape'])}): "
+           f"fp32 {r['peaks']['fp32']['peak_flops'] / 1e12:.3f}, bf16 {r['peaks']['bf16']['peak_flops'] / 1e12:.3f} TFLOP/s. "
+           f"MFU = 6 x non-embedding parameters x tokens (padding included, HF's floating_point_ops) / time / peak of "
+           f"the dtype; real MFU counts real tokens only. Load average {r['load_before']:.1f} before, "
+           f"{r['load_after']:.1f} after (shared machine).", "",
+           "| model | precision | side | seq/s | ratio | real tok/s | padded tok/s | MFU | real MFU | peak RSS MiB | "
+           "loss last / mean timed |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in r["rows"]:
+        for side in ["bertforge", "hf"]:
+            x = row[side]
+            ratio = x["seq_per_s"] / row["hf"]["seq_per_s"]
+            out.append(f"| {row['model']} | {row['precision']} | {'bertforge' if side == 'bertforge' else 'HF Trainer'} | "
+                       f"{x['seq_per_s']:.2f} | {ratio:.2f}x | {x['real_tokens_per_s']:.0f} | "
+                       f"{x['padded_tokens_per_s']:.0f} | {x['mfu']:.1%} | {x['real_mfu']:.1%} | "
+                       f"{x['peak_rss_mib']:.0f} | {x['loss_last']:.3f} / {x['loss_mean_timed']:.3f} |")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=["mini", "base"], choices=list(MODELS))
+    ap.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--keep", help="folder to keep run outputs in (default: a temporary one)")
+    a = ap.parse_args()
+    if a.warmup < 2:
+        ap.error("--warmup must be at least 2 (the first timed interval needs a stamped step before it)")
+    bf = os.environ.get("BERTFORGE_BIN", str(ROOT / "build" / "bertforge"))
+    work = pathlib.Path(a.keep or tempfile.mkdtemp(prefix="bf_bench_speed_"))
+    work.mkdir(parents=True, exist_ok=True)
+    import torch
+    import transformers
+    load_before = os.getloadavg()[0]
+    peaks = matmul_peaks(a.threads)
+    data, vocab = prepare_data(bf, work, 200)
+    rows = []
+    for model in a.models:
+        cfg_path = work / f"{model}.json"
+        cfg_path.write_text(json.dumps({**MODELS[model], "max_position_embeddings": 512}))
+        flops_per_token = 6 * non_embedding_params(MODELS[model])
+        for precision in a.precisions:
+            peak = peaks[precision]["peak_flops"]
+            ours = run_bertforge(bf, a, cfg_path, data["train"][1], precision, work / f"bf-{model}-{precision}",
+                                 flops_per_token, peak)
+            theirs = run_hf(a, model, vocab, data["train"][0], precision, work / f"hf-{model}-{precision}",
+                            flops_per_token, peak)
+            rows.append({"model": f"bert-{model}", "precision": precision, "non_embedding_params": flops_per_token // 6,
+                         "bertforge": ours, "hf": theirs})
+            print(f"bert-{model} {precision}: bertforge {ours['seq_per_s']:.2f} seq/s, HF {theirs['seq_per_s']:.2f} "
+                  f"seq/s ({ours['seq_per_s'] / theirs['seq_per_s']:.2f}x)", flush=True)
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    date = datetime.datetime.now(datetime.timezone.utc)
+    report = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "machine": f"{cpu}, {os.cpu_count()} cores",
+              "bertforge_commit": commit, "torch": torch.__version__, "transformers": transformers.__version__,
+              "threads": a.threads, "warmup": a.warmup, "steps": a.steps, "lr": a.lr, "peaks": peaks,
+              "load_before": load_before, "load_after": os.getloadavg()[0],
+              "flops": "6 x non-embedding parameters x tokens, padding included (HF floating_point_ops)", "rows": rows}
+    out = pathlib.Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{date.strftime('%Y-%m-%d')}-cpu-pretrain"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    md = markdown(report)
+    stem.with_suffix(".md").write_text(md)
+    print("\n" + md + f"\nwrote {stem}.json and .md; run outputs in {work}")
+
+
+if __name__ == "__main__":
+    main()
