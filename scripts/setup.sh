@@ -14,8 +14,9 @@ venv="${BERTFORGE_VENV:-$HOME/.local/share/bertforge/venv}"
 build="${BERTFORGE_BUILD:-$root/build}"
 
 debs=(build-essential cmake ninja-build git python3 python3-venv python3-pip ccache pkg-config
-      nlohmann-json3-dev libcli11-dev libutf8proc-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+      nlohmann-json3-dev libcli11-dev libutf8proc-dev libgtest-dev libgmock-dev libbenchmark-dev
       libgloo-dev
+      libcairo2-dev fontconfig fonts-dejavu-core
       bible-kjv)
 missing=()
 for p in "${debs[@]}"; do

@@ -81,9 +81,42 @@ def test_learning_rates_follow_transformers_schedules(setup, run_bertforge, tmp_
     want = []
     for _ in range(7):
         opt.step()
+        want.append(sched.get_last_lr()[0])  # what HF Trainer 5 logs: the rate the step used
         sched.step()
-        want.append(sched.get_last_lr()[0])  # what HF Trainer logs after each step
     assert logged == want
+
+
+TOKENIZER_FILES = ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+TEXTS = ["In the beginning God created the heaven and the earth.", "Naïve Ünïcode, 東京 and [MASK] tokens!"]
+
+
+def test_checkpoints_carry_the_tokenizer(setup, run_bertforge, shared_data, tmp_path):
+    """Without --tokenizer, pretrain takes the one prepare wrote beside the data (here lower-cased on the
+    command line, which the saved files must keep) and saves it with every checkpoint and the final model."""
+    data = tmp_path / "lower"
+    run_bertforge("prepare", setup / "kjv.txt", "--vocab", shared_data(VOCAB), "--lower-case", "-o", data,
+                  "--threads", "1", "--max_seq_length", "64")
+    out = tmp_path / "run"
+    run_bertforge("pretrain", "--model", setup / "model" / "config.json", "--train_data", data, "--output_dir", out,
+                  *COMMON, "--max_steps", "2", "--save_steps", "1", "--save_total_limit", "1")
+    original = transformers.BertTokenizerFast(str(shared_data(VOCAB)), do_lower_case=True)
+    for folder in [out / "checkpoint-2", out]:
+        for name in TOKENIZER_FILES:
+            assert (folder / name).exists(), folder / name
+        loaded = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        assert loaded(TEXTS)["input_ids"] == original(TEXTS)["input_ids"]
+        assert loaded.mask_token == "[MASK]" and loaded.do_lower_case
+    filled = run_bertforge("fill-mask", "--model", out / "checkpoint-2", "--json", "--top-k", "3",
+                           "And God said, Let there be [MASK].")
+    assert len(json.loads(filled.stdout.splitlines()[0])) == 3
+
+
+def test_a_tokenizer_of_another_vocabulary_is_refused(setup, run_bertforge, shared_data, tmp_path):
+    proc = pretrain(run_bertforge, setup, tmp_path / "run", "--tokenizer", shared_data("vocab/bert-base-cased"),
+                    "--max_steps", "1", check=False)
+    assert proc.returncode == 1
+    assert "bert-base-cased" in proc.stderr and "not the vocabulary" in proc.stderr
+    assert not (tmp_path / "run" / "checkpoint-1").exists()
 
 
 def test_continue_from_hf_trainer_checkpoint(setup, run_bertforge, tmp_path):
@@ -204,11 +237,12 @@ def _free_port():
 
 
 def test_torchrun_launches_the_same_run_as_bertforge_launch(setup, bertforge_bin, tmp_path):
-    """torchrun from the venv (its variables, its agent store) runs 2 ranks exactly as `bertforge launch`."""
+    """torchrun from the venv (its variables, its agent store) runs 2 ranks exactly as `bertforge launch`; only
+    rank 0 reports to TensorBoard."""
     BertConfig(**TINY, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0).save_pretrained(tmp_path / "model")
     args = ["pretrain", "--model", tmp_path / "model" / "config.json", "--train_data", setup / "data", "--threads", "1",
             "--device", "cpu", "--per_device_train_batch_size", "4", "--logging_steps", "1", "--learning_rate", "1e-3",
-            "--max_steps", "4", "--save_steps", "4", "--verify_parameters"]
+            "--max_steps", "4", "--save_steps", "4", "--verify_parameters", "--report_to", "tensorboard"]
     launchers = {
         "launch": [bertforge_bin, "launch", "--nproc-per-node", "2", "--master-port", _free_port(), "--"],
         "torchrun": [pathlib.Path(sys.executable).with_name("torchrun"), "--nproc-per-node", "2",
@@ -222,6 +256,8 @@ def test_torchrun_launches_the_same_run_as_bertforge_launch(setup, bertforge_bin
             for name in launchers}
     losses = {name: [e["loss"] for e in log if "loss" in e] for name, log in logs.items()}
     assert len(losses["launch"]) == 4 and losses["torchrun"] == losses["launch"]
+    for name in launchers:  # rank 0 alone writes TensorBoard events
+        assert len(list((tmp_path / name / "runs").glob("*/events.out.tfevents.*"))) == 1, name
     a = load_file(tmp_path / "launch" / "checkpoint-4" / "model.safetensors")
     b = load_file(tmp_path / "torchrun" / "checkpoint-4" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -75,3 +75,28 @@ TEST(SaveTokenizer, RefusesBadVocabulariesAndWritesNothing) {
   EXPECT_THROW(save_tokenizer(dir.string(), kVocab, o), bertforge::Error);
   EXPECT_FALSE(fs::exists(dir));
 }
+
+TEST(SaveTokenizer, SavePretrainedKeepsEveryResolvedSetting) {
+  auto src = fresh_dir();
+  save_tokenizer(src.string(), kVocab, {});
+  TokenizerOptions o;
+  o.lower_case = true;  // an override on loading, as `prepare --lower-case` makes: the saved files must keep it
+  o.strip_accents = false;
+  Tokenizer original = Tokenizer::from_pretrained(src.string(), o);
+  auto dir = src.string() + "_saved";
+  fs::remove_all(dir);
+  save_pretrained(original, dir);
+  for (const char* name : {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
+    EXPECT_TRUE(fs::exists(fs::path(dir) / name)) << name;
+  Tokenizer loaded = Tokenizer::from_pretrained(dir);
+  EXPECT_TRUE(loaded.config().normalizer.lowercase);
+  EXPECT_EQ(loaded.config().normalizer.strip_accents, std::optional<bool>(false));
+  EXPECT_EQ(loaded.vocab().tokens(), original.vocab().tokens());
+  for (const char* text : {"A aé", "AÉ [MASK] a", "é a"}) EXPECT_EQ(loaded.encode(text), original.encode(text)) << text;
+  EXPECT_EQ(loaded.encode("AÉ"), std::vector<std::int32_t>({8}));  // lower-cased, accent kept: "aé"
+  auto map = nlohmann::json::parse(slurp(fs::path(dir) / "special_tokens_map.json"));
+  EXPECT_EQ(map, nlohmann::json({{"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}, {"pad_token", "[PAD]"},
+                                 {"sep_token", "[SEP]"}, {"unk_token", "[UNK]"}}));
+  fs::remove_all(dir);
+  fs::remove_all(src);
+}

@@ -8,7 +8,6 @@
 #include "bertforge/infer/model_dir.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
-#include "bertforge/model/safetensors.h"
 #include "bertforge/train/evaluation.h"
 #include "bertforge/util/error.h"
 
@@ -26,11 +25,7 @@ void dump_first_batch(data::Loader& loader, const std::string& path) {
   loader.seek({0, 0});
   auto b = loader.next();
   if (!b) throw Error("--dump-batch: the dataset has no batch");
-  std::vector<std::pair<std::string, at::Tensor>> tensors{
-      {"input_ids", b->input_ids}, {"token_type_ids", b->token_type_ids},
-      {"attention_mask", b->attention_mask}, {"labels", b->labels}};
-  if (b->sentence_label.defined()) tensors.emplace_back(b->sentence_label_name, b->sentence_label);
-  model::save_safetensors(path, tensors);
+  train::save_batch(*b, path);
 }
 
 int run(EvaluateCli& o) {

@@ -7,6 +7,7 @@
 #include "bertforge/cli/commands.h"
 #include "bertforge/data/hf_dataset.h"
 #include "bertforge/data/prepare.h"
+#include "bertforge/text/save_tokenizer.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/threads.h"
 
@@ -43,10 +44,12 @@ int run_prepare(PrepareArgs& a) {
   }
   if (o.output.empty()) throw bertforge::Error("prepare: -o/--output is required (or --dry-run)");
   nlohmann::json result;
-  if (o.inputs.size() == 1 && data::is_tokenized_hf(o.inputs[0]))
+  if (o.inputs.size() == 1 && data::is_tokenized_hf(o.inputs[0])) {
+    text::save_pretrained(tokenizer, o.output);  // as data::prepare does: the folder names its tokenizer
     result = data::import_hf(o.inputs[0], o.output, data::shard_meta(tokenizer, o.pairs.task));
-  else
+  } else {
     result = data::prepare(tokenizer, o);
+  }
   if (!a.export_hf.empty()) data::export_hf(data::ShardSet(o.output), a.export_hf);
   std::fprintf(stderr, "prepare: %s\n", result["statistics"].dump().c_str());
   return 0;

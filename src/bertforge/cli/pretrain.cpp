@@ -47,6 +47,8 @@ Command add_pretrain(CLI::App& parent) {
   app->add_flag("--quiet", o->spec.quiet, "no progress lines");
   app->add_flag("--verify_parameters,--verify-parameters", o->spec.verify_parameters,
                 "distributed: check that every rank holds the same weights (at start and at each save)");
+  app->add_option("--dump_batches,--dump-batches", o->spec.dump_batches,
+                  "also write each training micro-batch (masks applied) to this folder as safetensors");
   for (const auto& s : train::training_arg_specs()) {
     std::string dashed = s.name;
     std::replace(dashed.begin(), dashed.end(), '_', '-');

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bertforge/data/stats.h"
+#include "bertforge/text/save_tokenizer.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/progress.h"
 
@@ -205,6 +206,7 @@ nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& o
   auto shards = writer.finish();
   nlohmann::json extra = {{"options", options_json(o)}, {"corpus", corpus_json(corpus, sentences)},
                           {"statistics", stats.to_json()}};
+  text::save_pretrained(tokenizer, o.output);
   write_manifest(o.output, meta, shards, extra);
   extra["shards"] = shards;
   return extra;

@@ -6,7 +6,9 @@
 // order. So the output depends on seed and chunk_bytes, never on the thread count; memory holds at most
 // threads + 2 chunks (one being read, one per worker, one being written). A one-chunk corpus (up to
 // chunk_bytes, 8 MB of text by default) draws random sentences from all its documents, as the reference does.
-// The output folder gets shard files and, last, manifest.json (see shard.h) with the options and statistics.
+// The output folder gets shard files, the tokenizer's files as resolved (text::save_pretrained: vocab.txt,
+// tokenizer.json, tokenizer_config.json, special_tokens_map.json, so that training finds the tokenizer the
+// ids came from) and, last, manifest.json (see shard.h) with the options and statistics.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>

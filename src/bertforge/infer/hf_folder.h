@@ -1,8 +1,8 @@
 // `export` and `import`: a model folder (a bertforge run, a checkpoint-N, or any HF BERT folder) written
 // again as a clean Hugging Face folder:
 //   config.json, model.safetensors   model::save_pretrained (BertForPreTraining keys, tied weights once, fp32)
-//   vocab.txt, tokenizer.json, tokenizer_config.json   text::save_tokenizer (lower-casing as the source's)
-//   special_tokens_map.json          unk/sep/pad/cls/mask tokens
+//   vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json
+//                                    text::save_pretrained (the source's tokenizer, settings as resolved)
 // HF's AutoTokenizer, AutoModelForMaskedLM, BertForPreTraining and pipeline("fill-mask") load the result
 // offline. Reading goes through open_model_dir, so HF's variants (bare BertModel keys, legacy LayerNorm
 // names, an untied decoder, fp16/bf16 weights) are normalised and the vocabulary is checked against the

@@ -29,6 +29,8 @@ void EvalMetrics::add(const at::Tensor& loss, const at::Tensor& prediction_logit
     mlm_top5_ += std::get<1>(logits.topk(k)).eq(targets.unsqueeze(1)).sum().item<std::int64_t>();
   }
   if (seq_relationship_logits.defined() && next_sentence_label.defined()) {
+    nsp_ce_sum_ += at::cross_entropy_loss(seq_relationship_logits.to(at::kFloat), next_sentence_label, {},
+                                          at::Reduction::Sum).item<double>();
     nsp_correct_ += seq_relationship_logits.argmax(-1).eq(next_sentence_label).sum().item<std::int64_t>();
     nsp_total_ += next_sentence_label.numel();
   }
@@ -38,10 +40,11 @@ void EvalMetrics::sum_over(dist::World& world) {
   if (world.size() == 1) return;
   auto t = world.sum({loss_sum_, mlm_ce_sum_, static_cast<double>(sequences_), static_cast<double>(mlm_tokens_),
                       static_cast<double>(mlm_correct_), static_cast<double>(mlm_top5_),
-                      static_cast<double>(nsp_total_), static_cast<double>(nsp_correct_)});
+                      static_cast<double>(nsp_total_), static_cast<double>(nsp_correct_), nsp_ce_sum_});
   loss_sum_ = t[0], mlm_ce_sum_ = t[1];
   sequences_ = std::llround(t[2]), mlm_tokens_ = std::llround(t[3]), mlm_correct_ = std::llround(t[4]);
   mlm_top5_ = std::llround(t[5]), nsp_total_ = std::llround(t[6]), nsp_correct_ = std::llround(t[7]);
+  nsp_ce_sum_ = t[8];
 }
 
 nlohmann::json EvalMetrics::result() const {
@@ -54,7 +57,10 @@ nlohmann::json EvalMetrics::result() const {
     out["eval_mlm_accuracy"] = static_cast<double>(mlm_correct_) / static_cast<double>(mlm_tokens_);
     out["eval_mlm_top5_accuracy"] = static_cast<double>(mlm_top5_) / static_cast<double>(mlm_tokens_);
   }
-  if (nsp_total_) out["eval_nsp_accuracy"] = static_cast<double>(nsp_correct_) / static_cast<double>(nsp_total_);
+  if (nsp_total_) {
+    out["eval_nsp_loss"] = nsp_ce_sum_ / static_cast<double>(nsp_total_);
+    out["eval_nsp_accuracy"] = static_cast<double>(nsp_correct_) / static_cast<double>(nsp_total_);
+  }
   return out;
 }
 

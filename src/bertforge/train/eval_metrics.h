@@ -4,6 +4,7 @@
 //   eval_perplexity    exp(eval_mlm_loss)
 //   eval_mlm_accuracy  argmax == label over labelled tokens
 //   eval_mlm_top5_accuracy  label among the 5 largest logits, over labelled tokens
+//   eval_nsp_loss      cross-entropy of the sentence head per sequence (absent without sentence labels)
 //   eval_nsp_accuracy  argmax == next_sentence_label over sequences (absent without sentence labels)
 // Logits may be dense [batch, seq, vocab] or sparse [labelled, vocab] (rows in row-major order of the
 // labelled positions, as the model's sparse_mlm head returns them).
@@ -26,7 +27,7 @@ class EvalMetrics {
   nlohmann::json result() const;  // HF-style keys with the eval_ prefix
 
  private:
-  double loss_sum_ = 0, mlm_ce_sum_ = 0;
+  double loss_sum_ = 0, mlm_ce_sum_ = 0, nsp_ce_sum_ = 0;
   std::int64_t sequences_ = 0, mlm_tokens_ = 0, mlm_correct_ = 0, mlm_top5_ = 0, nsp_total_ = 0, nsp_correct_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "bertforge/model/autocast.h"
+#include "bertforge/model/safetensors.h"
 #include "bertforge/train/eval_metrics.h"
 #include "bertforge/util/progress.h"
 
@@ -60,6 +61,14 @@ nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, cons
   r["eval_samples_per_second"] = static_cast<double>(samples) / runtime;
   r["eval_tokens_per_second"] = static_cast<double>(tokens) / runtime;
   return r;
+}
+
+void save_batch(const data::Batch& b, const std::string& path) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors{
+      {"input_ids", b.input_ids}, {"token_type_ids", b.token_type_ids},
+      {"attention_mask", b.attention_mask}, {"labels", b.labels}};
+  if (b.sentence_label.defined()) tensors.emplace_back(b.sentence_label_name, b.sentence_label);
+  model::save_safetensors(path, tensors);
 }
 
 }  // namespace bertforge::train

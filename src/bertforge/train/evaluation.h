@@ -38,4 +38,9 @@ model::BertForPreTrainingOutput forward_batch(model::BertForPreTraining& m, cons
 
 nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, const EvalOptions& options);
 
+// A batch as the model sees it (masks applied), as safetensors: input_ids, token_type_ids, attention_mask,
+// labels and, when present, next_sentence_label / sentence_order_label. For checking losses and training
+// steps against another implementation (evaluate --dump-batch, pretrain --dump_batches).
+void save_batch(const data::Batch& b, const std::string& path);
+
 }  // namespace bertforge::train

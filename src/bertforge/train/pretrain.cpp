@@ -12,6 +12,7 @@
 #include "bertforge/dist/world.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
+#include "bertforge/text/save_tokenizer.h"
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/trainer.h"
 #include "bertforge/util/error.h"
@@ -39,10 +40,30 @@ std::shared_ptr<const data::ShardSet> open_data(const std::string& path, const P
   if (world.is_main() && !fs::exists(cache / "manifest.json")) {
     fs::remove_all(cache);
     auto tokenizer = text::Tokenizer::from_pretrained(spec.tokenizer);
+    text::save_pretrained(tokenizer, cache.string());
     data::import_hf(path, cache.string(), data::shard_meta(tokenizer, data::SentenceTask::nsp));
   }
   world.barrier();
   return std::make_shared<const data::ShardSet>(cache.string());
+}
+
+bool has_tokenizer(const fs::path& dir) {
+  return fs::is_directory(dir) && (fs::exists(dir / "tokenizer.json") || fs::exists(dir / "vocab.txt"));
+}
+
+// The tokenizer each checkpoint carries: --tokenizer, else the one `prepare` wrote beside the training data,
+// else the model folder's; null when there is none. Its vocabulary must be the one the data was made with.
+std::shared_ptr<const text::Tokenizer> find_tokenizer(const PretrainSpec& spec, const data::ShardSet& d,
+                                                      const std::string& data_path) {
+  std::string source = spec.tokenizer;
+  if (source.empty() && has_tokenizer(data_path)) source = data_path;
+  if (source.empty() && has_tokenizer(spec.model)) source = spec.model;
+  if (source.empty()) return nullptr;
+  auto tokenizer = std::make_shared<const text::Tokenizer>(text::Tokenizer::from_pretrained(source));
+  std::uint64_t hash = data::shard_meta(*tokenizer, d.meta().task).vocab_hash;
+  if (d.meta().vocab_hash != 0 && hash != d.meta().vocab_hash)
+    fail_at(source, 0, "not the vocabulary " + data_path + " was prepared with (pass the tokenizer it was made with as --tokenizer)");
+  return tokenizer;
 }
 
 // The checks HF leaves to a device-side assert in the middle of a run.
@@ -146,6 +167,7 @@ int run_pretraining(const PretrainSpec& spec) {
   auto world = dist::from_environment(wo);
   if (device.is_cuda() && world->size() > 1) device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(world->local_rank()));
   fs::create_directories(spec.args.output_dir);
+  if (!spec.dump_batches.empty()) fs::create_directories(spec.dump_batches);
   if (world->is_main()) remove_partial_checkpoints(spec.args.output_dir);
   ResumePoint from = checkpoint.empty() ? ResumePoint{} : load_resume_point(checkpoint + "/bertforge_state.json");
   if (from.phase >= static_cast<int>(phases.size()))
@@ -168,7 +190,7 @@ int run_pretraining(const PretrainSpec& spec) {
       eval = make_loader(eval_data, args, false, *world);
     }
     Trainer trainer(args, {model, make_loader(train_data, args, true, *world), eval, world.get(), device, i, start_step,
-                           spec.quiet, spec.verify_parameters});
+                           spec.quiet, spec.verify_parameters, find_tokenizer(spec, *train_data, phases[i].train_data), spec.dump_batches});
     if (i == from.phase && !checkpoint.empty()) trainer.resume(checkpoint);
     else if (i > from.phase) trainer.carry_over(previous);
     else if (fs::exists(fs::path(spec.model) / "optimizer.pt") && args.optim.rfind("adam", 0) == 0)

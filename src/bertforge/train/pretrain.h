@@ -13,6 +13,11 @@
 // into output_dir/prepared/<name> (given --tokenizer for the vocabulary and special ids; ids outside it and
 // missing columns are errors naming the file and row).
 //
+// Tokenizer: each checkpoint and the final model carry the tokenizer files (vocab.txt, tokenizer.json,
+// tokenizer_config.json, special_tokens_map.json), as HF Trainer saves its tokenizer. It is --tokenizer when
+// given, else the one `prepare` wrote beside the training data, else the model folder's; its vocabulary must
+// be the one the data was prepared with (an Error names both otherwise). Without any, no tokenizer is saved.
+//
 // Phases (NVIDIA's BERT recipe: seq 128 then 512): a recipe JSON {"phases": [{"train_data": ..., "eval_data":
 // ..., <any TrainingArguments key>}, ...]} runs each phase in turn in one output_dir, each with its own data,
 // batch, steps, schedule and a fresh optimizer, the model carried over; checkpoints count steps across phases
@@ -35,12 +40,13 @@ struct PhaseSpec {
 struct PretrainSpec {
   std::string model = "mini";
   std::string train_data, eval_data;  // prepared folders, or HF save_to_disk datasets of ids (need tokenizer)
-  std::string tokenizer;              // vocab.txt or tokenizer folder: special ids and vocabulary of HF data
+  std::string tokenizer;              // vocab.txt or tokenizer folder: saved with checkpoints; needed for HF data
   TrainingArguments args;
   std::vector<PhaseSpec> phases;  // empty: one phase of train_data/eval_data with args
   std::string device = "auto";    // auto (CUDA when available), cpu, cuda, cuda:N
   bool quiet = false;
   bool verify_parameters = false;  // distributed: check that all ranks hold identical weights at start and each save
+  std::string dump_batches;        // non-empty: every training micro-batch also written there (TrainerInputs)
 };
 
 // Reads {"phases": [...]} (and optionally "model"); keys are checked like TrainingArguments'.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "bertforge/train/evaluation.h"
@@ -47,7 +48,8 @@ Trainer::Trainer(TrainingArguments args, TrainerInputs inputs) : args_(std::move
   std::error_code ec;
   std::filesystem::create_directories(args_.output_dir, ec);
   if (ec) fail_at(args_.output_dir, 0, "cannot create output_dir: " + ec.message());
-  log_ = std::make_unique<RunLog>(args_.output_dir, state_, in_.quiet || !in_.world->is_main(), in_.world->is_main());
+  log_ = std::make_unique<RunLog>(args_.output_dir, state_, in_.quiet || !in_.world->is_main(), in_.world->is_main(),
+                                  args_.reports_to_tensorboard() ? tensorboard_logging_dir(args_.output_dir) : "");
 }
 
 TrainOutcome Trainer::train() {
@@ -95,6 +97,8 @@ Trainer::StepResult Trainer::train_step() {
   // micro-batch. The loss sums in float64, as the host-side sum it replaces did.
   at::Tensor loss = at::zeros({}, at::TensorOptions(in_.device).dtype(at::kDouble));
   at::Tensor tokens = at::zeros({}, at::TensorOptions(in_.device).dtype(at::kLong));
+  // The loss's two terms (mlm_loss, nsp_loss in the log), weighted as in the loss.
+  at::Tensor mlm = at::zeros({}, at::TensorOptions(in_.device).dtype(at::kDouble)), nsp = at::zeros_like(mlm);
   double flos = 0, sequences = 0;
   for (std::size_t i = 0; i < micro.size(); ++i) {
     auto out = forward_batch(in_.model, micro[i], in_.device, args_.bf16);
@@ -105,6 +109,11 @@ Trainer::StepResult Trainer::train_step() {
       loss.add_(l.detach());
     }
     tokens.add_(micro[i].attention_mask.to(in_.device).sum());
+    if (weights[i].mlm > 0) mlm.add_(out.mlm_loss.detach().to(at::kDouble) * weights[i].mlm);
+    if (out.nsp_loss.defined()) {
+      nsp.add_(out.nsp_loss.detach().to(at::kDouble) * weights[i].nsp);
+      r.has_nsp = true;
+    }
     sequences += static_cast<double>(micro[i].input_ids.size(0));
     flos += flos_per_token_ * static_cast<double>(micro[i].input_ids.numel());
   }
@@ -115,18 +124,20 @@ Trainer::StepResult Trainer::train_step() {
 
   // Totals over the ranks, as HF reports them: the step's loss, samples, tokens and floating-point operations;
   // and a stop signal seen by any rank, so that all stop after the same step. The one read per step.
-  at::Tensor local = at::stack({loss, tokens.to(at::kDouble)}).cpu();
+  at::Tensor local = at::stack({loss, tokens.to(at::kDouble), mlm, nsp}).cpu();
   auto total = in_.world->sum({local[0].item<double>(), sequences, local[1].item<double>(), flos,
-                               StopSignal::requested() ? 1.0 : 0.0});
+                               StopSignal::requested() ? 1.0 : 0.0, local[2].item<double>(), local[3].item<double>()});
   r.stop = total[4] > 0;
   r.loss = total[0] / static_cast<double>(in_.world->size());
+  r.mlm_loss = total[5] / static_cast<double>(in_.world->size());
+  r.nsp_loss = total[6] / static_cast<double>(in_.world->size());
   r.stats.sequences = std::llround(total[1]);
   r.stats.tokens = std::llround(total[2]);
   state_.total_flos += total[3];
   r.stats.step = state_.global_step - in_.phase_start_step;
   r.stats.total = max_steps_;
   r.stats.loss = r.loss;
-  r.stats.lr = schedule_.lr_at(r.stats.step);
+  r.stats.lr = lr;  // the rate this step used: HF 5 reads it before the scheduler steps
   auto pos = in_.train->position();
   state_.epoch = static_cast<double>(pos.epoch) +
                  static_cast<double>(pos.batch) / static_cast<double>(in_.train->batches_per_epoch());
@@ -170,10 +181,18 @@ at::Tensor Trainer::weighted_loss(const model::BertForPreTrainingOutput& out, co
 
 // The next training batch; at the end of an epoch the loader starts the next one (new order, new masks).
 data::Batch Trainer::next_batch() {
-  if (auto b = in_.train->next()) return std::move(*b);
-  epoch_ended_ = true;
-  if (auto b = in_.train->next()) return std::move(*b);
-  throw Error("training data: an epoch yielded no batch");
+  std::optional<data::Batch> b = in_.train->next();
+  if (!b) {
+    epoch_ended_ = true;
+    b = in_.train->next();
+  }
+  if (!b) throw Error("training data: an epoch yielded no batch");
+  if (!in_.dump_batches.empty()) {
+    char name[64];
+    std::snprintf(name, sizeof name, "batch-%d-%06lld.safetensors", in_.world->rank(), static_cast<long long>(dumped_++));
+    save_batch(*b, (std::filesystem::path(in_.dump_batches) / name).string());
+  }
+  return std::move(*b);
 }
 
 void Trainer::verify_parameters() {
@@ -189,6 +208,8 @@ void Trainer::sync_gradients() { in_.world->sync_gradients(in_.model->parameters
 
 void Trainer::log_train(const StepResult& r) {
   loss_since_log_ += r.loss;
+  mlm_since_log_ += r.mlm_loss;
+  nsp_since_log_ += r.nsp_loss;
   ++steps_since_log_;
   run_loss_sum_ += r.loss;
   ++run_steps_;
@@ -198,12 +219,15 @@ void Trainer::log_train(const StepResult& r) {
                  due(args_.logging_strategy, state_.logging_steps, epoch_ended_) || step == max_steps_;
   log_->tick(r.stats, log_now);
   if (!log_now || args_.logging_strategy == "no") return;
-  nlohmann::json entry{{"loss", loss_since_log_ / static_cast<double>(steps_since_log_)},
+  const double steps = static_cast<double>(steps_since_log_);
+  nlohmann::json entry{{"loss", loss_since_log_ / steps},
                        {"learning_rate", r.stats.lr},
-                       {"epoch", state_.epoch}};
+                       {"epoch", state_.epoch},
+                       {"mlm_loss", mlm_since_log_ / steps}};
+  if (r.has_nsp) entry["nsp_loss"] = nsp_since_log_ / steps;
   if (args_.max_grad_norm > 0) entry["grad_norm"] = r.grad_norm.item<double>();  // read only when logged
   log_->log(entry);
-  loss_since_log_ = 0;
+  loss_since_log_ = mlm_since_log_ = nsp_since_log_ = 0;
   steps_since_log_ = 0;
 }
 

@@ -4,7 +4,9 @@
 //
 // Semantics follow HF where it defines them: steps per epoch = batches per epoch / accumulation (at least
 // 1); max_steps from num_train_epochs when not given; the logged loss is the mean over the steps since the
-// last log; learning_rate is the rate after the schedule stepped; epoch is fractional. Masks are drawn at
+// last log, with its two terms beside it as mlm_loss and nsp_loss (bertforge's keys: HF logs the sum only);
+// learning_rate is the rate the step used (transformers 5 reads it before lr_scheduler.step(); 4.x logged
+// the next step's); epoch is fractional. Masks are drawn at
 // batch time by the loader (new masks each epoch). Evaluation masks come from the eval loader's own seed, so
 // every evaluation sees the same masks and training randomness is untouched by evaluating.
 //
@@ -26,6 +28,7 @@
 #include "bertforge/data/loader.h"
 #include "bertforge/dist/world.h"
 #include "bertforge/model/bert.h"
+#include "bertforge/text/tokenizer.h"
 #include "bertforge/train/optimizer.h"
 #include "bertforge/train/run_log.h"
 #include "bertforge/train/schedule.h"
@@ -51,6 +54,13 @@ struct TrainerInputs {
   std::int64_t phase_start_step = 0;
   bool quiet = false;                     // no progress lines (tests)
   bool verify_parameters = false;         // check all ranks hold the same weights at start and at each save
+  // Saved (text::save_pretrained) into each checkpoint and the final model, as HF Trainer saves its
+  // tokenizer, so the folders load with AutoTokenizer and fill-mask alone; null: no tokenizer files.
+  std::shared_ptr<const text::Tokenizer> tokenizer;
+  // Non-empty: each training micro-batch, as the model sees it, also goes to this folder (save_batch) as
+  // batch-<rank>-<n>.safetensors, n counting from 0 in the order this process takes them. For comparing
+  // training steps with another trainer (tools/gen_golden/trainer_steps.py).
+  std::string dump_batches;
 };
 
 enum class TrainOutcome { Finished, Stopped };
@@ -75,6 +85,8 @@ class Trainer {
   struct StepResult {
     double loss = 0;
     at::Tensor grad_norm;  // before clipping, on the gradients' device; read when a log line needs it
+    double mlm_loss = 0, nsp_loss = 0;  // the loss's two terms, each weighted as in the loss
+    bool has_nsp = false;               // the data has sentence labels
     bool stop = false;  // SIGINT/SIGTERM reached some rank
     StepStats stats;
   };
@@ -105,9 +117,10 @@ class Trainer {
   double flos_per_token_ = 0;
   double run_loss_sum_ = 0;             // over the steps this process ran (HF's train_loss)
   std::int64_t run_steps_ = 0, run_samples_ = 0;
-  double loss_since_log_ = 0;
+  double loss_since_log_ = 0, mlm_since_log_ = 0, nsp_since_log_ = 0;
   std::int64_t steps_since_log_ = 0;
   bool epoch_ended_ = false;
+  std::int64_t dumped_ = 0;  // batches written to dump_batches
 };
 
 // bertforge_state.json: written into each checkpoint, read back on resume.

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "bertforge/model/pretrained.h"
+#include "bertforge/text/save_tokenizer.h"
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/plot.h"
 #include "bertforge/train/trainer.h"
@@ -56,6 +57,7 @@ void Trainer::save_checkpoint() {
   }
   std::string dir = write_checkpoint(args_.output_dir, state_.global_step, [&](const std::string& folder) {
     model::save_pretrained(*in_.model, folder);
+    if (in_.tokenizer) text::save_pretrained(*in_.tokenizer, folder);
     optimizer_->save(folder + "/optimizer_state.pt");
     save_rng_state(folder + "/rng_state.pt");
     save_resume_point(folder + "/bertforge_state.json", {in_.phase, in_.phase_start_step, in_.train->position()});
@@ -112,6 +114,7 @@ void Trainer::finish(double runtime_s) {
              {"epoch", state_.epoch}});
   if (!in_.world->is_main()) return;
   model::save_pretrained(*in_.model, args_.output_dir);
+  if (in_.tokenizer) text::save_pretrained(*in_.tokenizer, args_.output_dir);
   state_.save((fs::path(args_.output_dir) / "trainer_state.json").string());
   log_->message("wrote " + args_.output_dir + " and " + plot_losses(args_.output_dir));
 }

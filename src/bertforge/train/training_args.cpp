@@ -61,6 +61,7 @@ const std::vector<Field>& fields() {
       {{"average_tokens_across_devices", "normalise the MLM loss by the labelled tokens of the whole step"},
        &TA::average_tokens_across_devices, {}},
       {{"ddp_timeout", "distributed: seconds to wait for another rank before failing"}, &TA::ddp_timeout, {}},
+      {{"report_to", "where logs also go: none, all or tensorboard (output_dir/runs/)"}, &TA::report_to, {}},
   };
   return table;
 }
@@ -88,6 +89,21 @@ T parse_number(const std::string& key, const std::string& v) {
   } catch (const std::exception&) {
   }
   throw Error("option " + key + ": expected a number, got '" + v + "'");
+}
+
+// report_to's list: HF takes a list of names; here they are separated by commas or spaces.
+std::vector<std::string> report_targets(const std::string& value) {
+  std::vector<std::string> out;
+  std::string name;
+  for (char c : value + ",") {
+    if (c == ',' || c == ' ') {
+      if (!name.empty()) out.push_back(name);
+      name.clear();
+    } else {
+      name += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -150,6 +166,9 @@ void TrainingArguments::validate() const {
       throw Error("option " + f.spec.name + ": '" + v + "' is not one of " + all);
     }
   }
+  for (const std::string& target : report_targets(report_to))
+    if (target != "none" && target != "all" && target != "tensorboard")
+      throw Error("option report_to: '" + target + "' is not supported (none, all or tensorboard)");
   auto positive = [](const char* name, double v) {
     if (!(v > 0)) throw Error(std::string("option ") + name + ": must be > 0");
   };
@@ -192,6 +211,12 @@ bool TrainingArguments::best_is_greater() const {
 std::int64_t TrainingArguments::warmup_for(std::int64_t total_steps) const {
   double w = warmup_ratio > 0 ? warmup_ratio : warmup_steps;
   return w >= 1 ? static_cast<std::int64_t>(w) : static_cast<std::int64_t>(std::ceil(total_steps * w));
+}
+
+bool TrainingArguments::reports_to_tensorboard() const {
+  for (const std::string& target : report_targets(report_to))
+    if (target == "all" || target == "tensorboard") return true;
+  return false;
 }
 
 std::int64_t interval_steps(double steps, std::int64_t total_steps) {

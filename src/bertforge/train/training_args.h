@@ -56,6 +56,7 @@ struct TrainingArguments {
   // exactly as 1 x (P x B). False: each micro-batch's own mean, averaged (DDP without the count).
   bool average_tokens_across_devices = true;
   std::int64_t ddp_timeout = 1800;              // seconds a rank waits for the others before failing
+  std::string report_to = "none";               // none, all or tensorboard (comma-separated list allowed)
 
   // Sets one option from its textual form (command line). Throws Error for unknown keys or bad values.
   void set(const std::string& key, const std::string& value);
@@ -70,6 +71,7 @@ struct TrainingArguments {
   std::string best_metric_key() const;          // "eval_" + metric, as HF compares it
   bool best_is_greater() const;
   std::int64_t warmup_for(std::int64_t total_steps) const;
+  bool reports_to_tensorboard() const;          // report_to names tensorboard or all (HF: all installed)
 };
 
 struct TrainingArgSpec {
