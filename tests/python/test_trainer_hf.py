@@ -109,6 +109,9 @@ def test_checkpoints_carry_the_tokenizer(setup, run_bertforge, shared_data, tmp_
     filled = run_bertforge("fill-mask", "--model", out / "checkpoint-2", "--json", "--top-k", "3",
                            "And God said, Let there be [MASK].")
     assert len(json.loads(filled.stdout.splitlines()[0])) == 3
+    run_bertforge("export", "--model", out / "checkpoint-2", tmp_path / "exported")
+    exported = transformers.AutoTokenizer.from_pretrained(tmp_path / "exported", local_files_only=True)
+    assert exported(TEXTS)["input_ids"] == original(TEXTS)["input_ids"]
 
 
 def test_a_tokenizer_of_another_vocabulary_is_refused(setup, run_bertforge, shared_data, tmp_path):
