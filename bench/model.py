@@ -1,16 +1,20 @@
 """Benchmark: BertForPreTraining forward+backward throughput, bertforge vs HF transformers on the venv's
 PyTorch, same machine, same run, same thread count; and MFU against this machine's measured matmul peak.
 
-    BERTFORGE_BIN=build/bertforge python bench/model.py [--sizes mini base] [--batch 8] [--seq 128]
-        [--threads N] [--rounds 2]
+    BERTFORGE_BIN=build/bertforge python bench/model.py [--sizes mini base] [--precisions fp32 bf16]
+        [--batch 8] [--seq 128] [--threads N] [--rounds 2]
 
 Each size's config.json comes from `bertforge forward --config SIZE --save DIR`, so both sides build the same
 network. The batch is random ids without padding, 15% labelled, NSP labels, train mode (dropout on); a step is
-forward, backward, zero_grad. Ours and HF alternate for --rounds rounds (the machine may be shared) and each
-side's best round is kept. The peak is LibTorch's best 2048^3 fp32 matmul (bench_model --peak).
+forward, backward, zero_grad; bf16 is autocast on both sides. Per size and precision the rows switch
+bertforge's techniques on one at a time (each row adds one to the row above): the sparse MLM head, the fused
+dropout kernels (model/dropout.h, also inside attention), bf16 activations between the layers (bf16 only);
+a last row sets attention dropout to 0 (SDPA's flash kernel; not the same model, shown for the cost of
+attention dropout). All rows alternate for --rounds rounds (the machine may be shared) and each keeps its best
+round. The peak is LibTorch's best 2048^3 matmul in the row's precision (bench_model --peak).
 Model FLOPs per sequence (forward x3 for forward+backward), counting matmuls only:
 layers * (24 T H^2 + 4 T^2 H) + 2 T H^2 (head transform) + 2 T H V (decoder), T = seq.
-The sparse-head row uses the same (dense) model FLOPs, so its "MFU" is an effective figure.
+Rows with the sparse head use the same (dense) model FLOPs, so its "MFU" is an effective figure.
 """
 import argparse
 import json
@@ -37,7 +41,7 @@ def ours(args, config_path, *extra):
     return json.loads(out)["seq_per_s"]
 
 
-def hf(args, config_path):
+def hf(args, config_path, bf16):
     torch.manual_seed(0)
     model = BertForPreTraining(BertConfig.from_pretrained(config_path.parent)).train()
     b, t, v = args.batch, args.seq, model.config.vocab_size
@@ -47,7 +51,9 @@ def hf(args, config_path):
                  labels=torch.where(torch.rand(b, t) < 0.15, ids, -100), next_sentence_label=torch.randint(0, 2, (b,)))
 
     def step():
-        model(**batch).loss.backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = model(**batch).loss
+        loss.backward()
         model.zero_grad()
 
     step()
@@ -63,9 +69,24 @@ def model_flops_per_seq(c, t):
     return 3 * forward
 
 
+# (row name, bench_model switches): each row adds one technique to the one above.
+OURS = {
+    "fp32": [("bertforge plain", ["--aten-dropout"]),
+             ("+ sparse MLM head", ["--aten-dropout", "--sparse-mlm"]),
+             ("+ fused dropout", ["--sparse-mlm"]),
+             ("(attention dropout 0)", ["--sparse-mlm", "--attention-dropout", "0"])],
+    "bf16": [("bertforge plain", ["--bf16", "--plain-autocast", "--aten-dropout"]),
+             ("+ sparse MLM head", ["--bf16", "--plain-autocast", "--aten-dropout", "--sparse-mlm"]),
+             ("+ fused dropout", ["--bf16", "--plain-autocast", "--sparse-mlm"]),
+             ("+ bf16 activations", ["--bf16", "--sparse-mlm"]),
+             ("(attention dropout 0)", ["--bf16", "--sparse-mlm", "--attention-dropout", "0"])],
+}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", nargs="+", default=["mini", "base"])
+    ap.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -74,28 +95,31 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(f"load before: {os.getloadavg()}  threads: {args.threads}  torch {torch.__version__}")
-    peak = json.loads(subprocess.run([BENCH, "--peak", "--threads", str(args.threads)], check=True,
-                                     capture_output=True, text=True).stdout)["peak_flops"]
-    print(f"fp32 matmul peak (LibTorch, 2048^3): {peak / 1e9:.1f} GFLOP/s")
+    peak = {}
+    for precision in args.precisions:
+        extra = ["--dtype", "bfloat16"] if precision == "bf16" else []
+        peak[precision] = json.loads(subprocess.run([BENCH, "--peak", "--threads", str(args.threads), *extra],
+                                                    check=True, capture_output=True, text=True).stdout)["peak_flops"]
+        print(f"{precision} matmul peak (LibTorch, 2048^3): {peak[precision] / 1e9:.1f} GFLOP/s")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             folder = pathlib.Path(tmp) / size
             subprocess.run([BIN, "forward", "--config", size, "--save", folder], check=True, capture_output=True)
             config_path = folder / "config.json"
-            best = {"bertforge": 0.0, "HF": 0.0, "bertforge sparse MLM": 0.0}
-            for _ in range(args.rounds):
-                best["bertforge"] = max(best["bertforge"], ours(args, str(config_path)))
-                best["HF"] = max(best["HF"], hf(args, config_path))
-                best["bertforge sparse MLM"] = max(best["bertforge sparse MLM"],
-                                                   ours(args, str(config_path), "--sparse-mlm"))
             flops = model_flops_per_seq(json.loads(config_path.read_text()), args.seq)
-            for name, sps in best.items():
-                rows.append((size, name, sps, sps / best["HF"], sps * flops / peak))
+            for precision in args.precisions:
+                best = {"HF": 0.0, **{name: 0.0 for name, _ in OURS[precision]}}
+                for _ in range(args.rounds):
+                    best["HF"] = max(best["HF"], hf(args, config_path, precision == "bf16"))
+                    for name, switches in OURS[precision]:
+                        best[name] = max(best[name], ours(args, str(config_path), *switches))
+                for name, sps in best.items():
+                    rows.append((size, precision, name, sps, sps / best["HF"], sps * flops / peak[precision]))
     print(f"\nbatch {args.batch} x seq {args.seq}, forward+backward, best of {args.rounds} rounds x {args.iters} steps")
-    print(f"{'model':6} {'impl':22} {'seq/s':>8} {'vs HF':>7} {'MFU':>7}")
-    for size, name, sps, ratio, mfu in rows:
-        print(f"{size:6} {name:22} {sps:8.2f} {ratio:7.2f} {mfu:7.1%}")
+    print(f"{'model':6} {'prec':5} {'impl':24} {'seq/s':>8} {'vs HF':>7} {'MFU':>7}")
+    for size, precision, name, sps, ratio, mfu in rows:
+        print(f"{size:6} {precision:5} {name:24} {sps:8.2f} {ratio:7.2f} {mfu:7.1%}")
     print(f"load after: {os.getloadavg()}")
 
 

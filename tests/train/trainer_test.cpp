@@ -91,6 +91,27 @@ TEST(Trainer, ResumeGivesBitwiseEqualLossesMidEpochAndAtEpochEnd) {
   }
 }
 
+// bf16 (activations in bf16, dropout from the fused kernels) resumes as exactly as fp32.
+TEST(Trainer, Bf16ResumeGivesBitwiseEqualLosses) {
+  Fixture f = make_fixture("resume_bf16");
+  PretrainSpec straight = spec_for(f, "straight");
+  straight.args.bf16 = true;
+  straight.args.max_steps = 8;
+  ASSERT_EQ(run_pretraining(straight), 0);
+  std::vector<double> want = losses(straight.args.output_dir);
+  ASSERT_EQ(want.size(), 8u);
+  PretrainSpec resumed = spec_for(f, "resumed");
+  resumed.args.bf16 = true;
+  resumed.args.max_steps = 8;
+  fs::create_directories(resumed.args.output_dir);
+  fs::copy(straight.args.output_dir + "/checkpoint-5", resumed.args.output_dir + "/checkpoint-5",
+           fs::copy_options::recursive);
+  resumed.args.resume_from_checkpoint = "latest";
+  at::manual_seed(12345);
+  ASSERT_EQ(run_pretraining(resumed), 0);
+  EXPECT_EQ(losses(resumed.args.output_dir), want);
+}
+
 TEST(Trainer, VocabularyMismatchFailsBeforeAnyStep) {
   Fixture f = make_fixture("vocab");
   PretrainSpec s = spec_for(f, "out");

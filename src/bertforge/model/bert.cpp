@@ -1,5 +1,6 @@
 #include "bertforge/model/bert.h"
 
+#include <ATen/autocast_mode.h>
 #include <ATen/ops/cross_entropy_loss.h>
 #include <ATen/ops/nonzero.h>
 #include <torch/nn/init.h>
@@ -12,7 +13,7 @@ namespace {
 constexpr std::int64_t kIgnoreIndex = -100;  // HF's CrossEntropyLoss default
 
 at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& target) {
-  return at::cross_entropy_loss(logits, target, {}, at::Reduction::Mean, kIgnoreIndex);
+  return at::cross_entropy_loss(logits.to(at::kFloat), target, {}, at::Reduction::Mean, kIgnoreIndex);
 }
 
 }  // namespace
@@ -31,7 +32,10 @@ BertModelOutput BertModelImpl::forward(const at::Tensor& input_ids, const at::Te
                 " exceeds max_position_embeddings " + std::to_string(max_positions));
   at::Tensor mask;
   if (attention_mask.defined()) mask = attention_mask.to(at::kBool).view({input_ids.size(0), 1, 1, input_ids.size(1)});
-  auto hidden = encoder(embeddings(input_ids, token_type_ids), mask);
+  auto hidden = embeddings(input_ids, token_type_ids);
+  if (low_precision_activations && at::autocast::is_autocast_enabled(hidden.device().type()))
+    hidden = hidden.to(at::autocast::get_autocast_dtype(hidden.device().type()));
+  hidden = encoder(hidden, mask);
   return {hidden, pooler(hidden)};
 }
 

@@ -12,7 +12,7 @@
 // cross-entropy over labelled positions + mean NSP cross-entropy, each term present when its labels are.
 // With sparse_mlm set and labels given, the vocabulary projection runs only at labelled positions:
 // prediction_logits is then [labelled positions in row-major order, vocab], the loss and gradients are the
-// dense head's. named_parameters() yields HF's state-dict keys; the tied decoder appears once, as
+// dense head's. Losses are computed in fp32 whatever the precision of the logits. named_parameters() yields HF's state-dict keys; the tied decoder appears once, as
 // bert.embeddings.word_embeddings.weight.
 #pragma once
 #include "bertforge/model/layers.h"
@@ -32,6 +32,10 @@ struct BertModelImpl : torch::nn::Module {
   BertEncoder encoder{nullptr};
   BertPooler pooler{nullptr};
   std::int64_t max_positions;
+  // Under autocast to a lower precision, the embeddings' output is cast once and the layers pass activations
+  // in that dtype (LayerNorm and softmax compute in fp32 inside, and return the input's dtype), instead of an
+  // fp32 residual stream cast again before every matmul. false: plain autocast, for comparison.
+  bool low_precision_activations = true;
 };
 TORCH_MODULE(BertModel);
 

@@ -4,13 +4,14 @@
 #include <ATen/ops/gelu.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/relu.h>
-#include <ATen/ops/scaled_dot_product_attention.h>
 #include <ATen/ops/sigmoid.h>
 #include <ATen/ops/silu.h>
 #include <ATen/ops/tanh.h>
 #include <ATen/ops/zeros.h>
 #include <ATen/ops/zeros_like.h>
 
+#include "bertforge/model/attention.h"
+#include "bertforge/model/dropout.h"
 #include "bertforge/util/error.h"
 
 namespace bertforge::model {
@@ -56,7 +57,7 @@ at::Tensor BertEmbeddingsImpl::forward(const at::Tensor& input_ids, const at::Te
   auto positions = at::arange(input_ids.size(1), input_ids.options().dtype(at::kLong));
   auto types = token_type_ids.defined() ? token_type_ids : at::zeros_like(input_ids);
   auto x = word_embeddings(input_ids) + token_type_embeddings(types) + position_embeddings(positions);
-  return dropout(LayerNorm(x));
+  return model::dropout(LayerNorm(x), dropout->options.p(), is_training());
 }
 
 BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
@@ -69,9 +70,7 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
 at::Tensor BertSelfAttentionImpl::forward(const at::Tensor& hidden, const at::Tensor& mask) {
   auto b = hidden.size(0), s = hidden.size(1), h = hidden.size(2);
   auto split = [&](const at::Tensor& x) { return x.view({b, s, heads, h / heads}).transpose(1, 2); };
-  auto context = at::scaled_dot_product_attention(split(query(hidden)), split(key(hidden)), split(value(hidden)),
-                                                  mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt,
-                                                  is_training() ? dropout_p : 0.0);
+  auto context = model::attention(split(query(hidden)), split(key(hidden)), split(value(hidden)), mask, dropout_p, is_training());
   return context.transpose(1, 2).reshape({b, s, h});
 }
 
@@ -82,7 +81,7 @@ BertResidualOutputImpl::BertResidualOutputImpl(const BertConfig& c, std::int64_t
 }
 
 at::Tensor BertResidualOutputImpl::forward(const at::Tensor& x, const at::Tensor& residual) {
-  return LayerNorm(dropout(dense(x)) + residual);
+  return LayerNorm(dropout_add(dense(x), residual, dropout->options.p(), is_training()));
 }
 
 BertAttentionImpl::BertAttentionImpl(const BertConfig& c) {

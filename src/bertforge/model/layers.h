@@ -3,8 +3,9 @@
 // (e.g. encoder.layer.0.attention.self.query.weight) and checkpoints need no rename table.
 //
 // Every module works on whatever device and dtype its parameters live on; under autocast (bf16) the matmuls
-// run in the autocast dtype. Attention goes through at::scaled_dot_product_attention with a boolean padding
-// mask of shape [batch, 1, 1, seq] (true = attend); attention dropout is applied only in training mode.
+// run in the autocast dtype. Attention is model/attention.h's, with a boolean padding mask of shape
+// [batch, 1, 1, seq] (true = attend); dropout (model/dropout.h) is applied only in training mode, and the
+// torch::nn::Dropout members only hold its probability, under HF's names.
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>

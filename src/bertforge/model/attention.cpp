@@ -1,0 +1,50 @@
+#include "bertforge/model/attention.h"
+
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/add.h>
+#include <ATen/ops/full.h>
+#include <ATen/ops/matmul.h>
+#include <ATen/ops/scaled_dot_product_attention.h>
+#include <ATen/ops/softmax.h>
+#include <ATen/ops/where.h>
+#include <ATen/ops/zeros.h>
+
+#include <cmath>
+#include <limits>
+
+#include "bertforge/model/dropout.h"
+
+namespace bertforge::model {
+namespace {
+
+double lowest(at::ScalarType t) {
+  switch (t) {
+    case at::kBFloat16: return static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
+    case at::kHalf: return static_cast<double>(std::numeric_limits<c10::Half>::lowest());
+    case at::kDouble: return std::numeric_limits<double>::lowest();
+    default: return std::numeric_limits<float>::lowest();
+  }
+}
+
+}  // namespace
+
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double p,
+                     bool train) {
+  std::optional<at::Tensor> sdpa_mask = mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt;
+  if (!train || p == 0 || !q.device().is_cpu() || !fused_dropout())
+    return at::scaled_dot_product_attention(q, k, v, sdpa_mask, train ? p : 0.0);
+  double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  auto scores = at::matmul(q, k.transpose(-2, -1));
+  // The padding bias is the dtype's lowest finite value, as HF's eager attention: an all-padding row gets a
+  // uniform distribution instead of NaN.
+  at::Tensor logits;
+  if (mask.defined()) {
+    auto bias = at::where(mask, at::zeros({}, scores.options()), at::full({}, lowest(scores.scalar_type()), scores.options()));
+    logits = at::add(bias, scores, scale);
+  } else {
+    logits = scores * scale;
+  }
+  return at::matmul(model::dropout(at::softmax(logits, -1), p, true), v);
+}
+
+}  // namespace bertforge::model

@@ -1,0 +1,17 @@
+// BERT's scaled dot-product attention over [batch, heads, seq, head_dim] tensors with a boolean padding mask
+// ([batch, 1, 1, seq], true = attend, or undefined), attention dropout p applied when train is true.
+//
+// Without dropout (eval, or p == 0) this is at::scaled_dot_product_attention, which takes its flash kernel on
+// CPU and on CUDA (a boolean mask does not keep it from flash; a dropout p > 0 does, on CPU). With dropout on
+// CPU it is softmax(q k^T / sqrt(d) + mask bias) through model/dropout.h's kernel, times v, all in the inputs'
+// dtype: SDPA's math fallback would draw with bernoulli_ and, for bf16, run in fp32 copies of q, k and v.
+// Other devices keep SDPA with dropout (flash or memory-efficient kernels on CUDA).
+#pragma once
+#include <ATen/core/Tensor.h>
+
+namespace bertforge::model {
+
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double p,
+                     bool train);
+
+}  // namespace bertforge::model

@@ -1,0 +1,263 @@
+#include "bertforge/model/dropout.h"
+
+#include <ATen/CPUGeneratorImpl.h>  // the default CPU generator, source of each call's key
+#include <ATen/Parallel.h>          // at::parallel_for
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/dropout.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/result_type.h>
+#include <torch/autograd.h>  // torch::autograd::Function
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+
+#include "bertforge/util/error.h"
+
+// The kernels are compiled for AVX-512, AVX2 and baseline x86-64 and the loader picks one at start-up; the
+// loops are written so that the compiler vectorises them (16 counters side by side).
+#if defined(__x86_64__) && defined(__GNUC__)
+#define BERTFORGE_CLONES __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#else
+#define BERTFORGE_CLONES
+#endif
+
+namespace bertforge::model {
+namespace {
+
+using BF16 = c10::BFloat16;
+constexpr std::int64_t kLanes = 16;           // counters drawn side by side
+constexpr std::int64_t kBlock = 4 * kLanes;   // elements per block: word w of counter lane l is element 16 w + l
+constexpr std::int64_t kGrainBlocks = 1024;   // 64 Ki elements per task
+
+struct Draw {
+  std::uint32_t key0, key1, threshold;
+  float scale;
+};
+
+struct Pointers {
+  const void* x;
+  const void* residual;
+  void* out;
+  std::uint8_t* mask;
+  std::int64_t n;
+};
+
+inline float load(float v) { return v; }
+inline float load(BF16 v) {
+  std::uint32_t bits = static_cast<std::uint32_t>(v.x) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+template <typename T>
+inline T store(float v);
+template <>
+inline float store<float>(float v) {
+  return v;
+}
+template <>
+inline BF16 store<BF16>(float v) {  // round to nearest even, as c10::BFloat16, branch-free so it vectorises
+  std::uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  std::uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+  return BF16(static_cast<std::uint16_t>(v != v ? 0x7fc0u : rounded), BF16::from_bits());
+}
+
+// Philox4x32-10 at counters (block * 16 + l, 0, 0, 0), l < 16: r[w][l] is word w of lane l.
+inline void philox_block(std::uint64_t block, const Draw& d, std::uint32_t r[4][kLanes]) {
+  std::uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
+  for (std::int64_t l = 0; l < kLanes; ++l) {
+    std::uint64_t counter = block * kLanes + static_cast<std::uint64_t>(l);
+    c0[l] = static_cast<std::uint32_t>(counter), c1[l] = static_cast<std::uint32_t>(counter >> 32), c2[l] = c3[l] = 0;
+  }
+  std::uint32_t k0 = d.key0, k1 = d.key1;
+  for (int round = 0; round < 10; ++round) {
+    for (std::int64_t l = 0; l < kLanes; ++l) {
+      std::uint64_t p0 = 0xD2511F53ull * c0[l], p1 = 0xCD9E8D57ull * c2[l];
+      std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
+      std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
+      c1[l] = static_cast<std::uint32_t>(p1), c3[l] = static_cast<std::uint32_t>(p0), c0[l] = n0, c2[l] = n2;
+    }
+    k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
+  }
+  for (std::int64_t l = 0; l < kLanes; ++l) r[0][l] = c0[l], r[1][l] = c1[l], r[2][l] = c2[l], r[3][l] = c3[l];
+}
+
+template <bool kAdd, typename X, typename R, typename O>
+inline __attribute__((always_inline)) void forward_blocks(const Pointers& p, const Draw& d, std::int64_t b0,
+                                                          std::int64_t b1) {
+  const X* x = static_cast<const X*>(p.x);
+  const R* res = static_cast<const R*>(p.residual);
+  O* out = static_cast<O*>(p.out);
+  std::uint32_t r[4][kLanes];
+  for (std::int64_t b = b0; b < b1; ++b) {
+    philox_block(static_cast<std::uint64_t>(b), d, r);
+    const std::int64_t base = b * kBlock;
+    auto element = [&](std::int64_t i, std::uint32_t draw) {
+      bool keep = draw >= d.threshold;
+      p.mask[i] = keep;
+      float v = keep ? load(x[i]) * d.scale : 0.0f;
+      if constexpr (kAdd) v += load(res[i]);
+      out[i] = store<O>(v);
+    };
+    if (base + kBlock <= p.n) {
+      for (std::int64_t w = 0; w < 4; ++w)
+        for (std::int64_t l = 0; l < kLanes; ++l) element(base + w * kLanes + l, r[w][l]);
+    } else {
+      for (std::int64_t w = 0; w < 4; ++w)
+        for (std::int64_t l = 0; l < kLanes && base + w * kLanes + l < p.n; ++l) element(base + w * kLanes + l, r[w][l]);
+    }
+  }
+}
+
+template <typename G, typename X>
+inline __attribute__((always_inline)) void backward_range(const G* g, const std::uint8_t* mask, X* gx, float scale,
+                                                          std::int64_t i0, std::int64_t i1) {
+  for (std::int64_t i = i0; i < i1; ++i) gx[i] = store<X>(mask[i] ? load(g[i]) * scale : 0.0f);
+}
+
+using ForwardKernel = void (*)(const Pointers&, const Draw&, std::int64_t, std::int64_t);
+using BackwardKernel = void (*)(const void*, const std::uint8_t*, void*, float, std::int64_t, std::int64_t);
+
+#define BERTFORGE_FORWARD(name, add, X, R, O)                                                     \
+  BERTFORGE_CLONES void name(const Pointers& p, const Draw& d, std::int64_t b0, std::int64_t b1) { \
+    forward_blocks<add, X, R, O>(p, d, b0, b1);                                                   \
+  }
+BERTFORGE_FORWARD(forward_f, false, float, float, float)
+BERTFORGE_FORWARD(forward_b, false, BF16, BF16, BF16)
+BERTFORGE_FORWARD(forward_add_fff, true, float, float, float)
+BERTFORGE_FORWARD(forward_add_bbb, true, BF16, BF16, BF16)
+BERTFORGE_FORWARD(forward_add_bff, true, BF16, float, float)
+BERTFORGE_FORWARD(forward_add_fbf, true, float, BF16, float)
+#undef BERTFORGE_FORWARD
+
+#define BERTFORGE_BACKWARD(name, G, X)                                                                        \
+  BERTFORGE_CLONES void name(const void* g, const std::uint8_t* m, void* gx, float s, std::int64_t i0,       \
+                             std::int64_t i1) {                                                              \
+    backward_range<G, X>(static_cast<const G*>(g), m, static_cast<X*>(gx), s, i0, i1);                     \
+  }
+BERTFORGE_BACKWARD(backward_ff, float, float)
+BERTFORGE_BACKWARD(backward_bb, BF16, BF16)
+BERTFORGE_BACKWARD(backward_fb, float, BF16)
+#undef BERTFORGE_BACKWARD
+
+ForwardKernel forward_kernel(at::ScalarType x, at::ScalarType r, bool add) {
+  const auto f = at::kFloat, b = at::kBFloat16;
+  if (!add) return x == f ? forward_f : forward_b;
+  if (x == f) return r == f ? forward_add_fff : forward_add_fbf;
+  return r == b ? forward_add_bbb : forward_add_bff;
+}
+
+BackwardKernel backward_kernel(at::ScalarType g, at::ScalarType x) {
+  if (g == x) return g == at::kFloat ? backward_ff : backward_bb;
+  return backward_fb;
+}
+
+Draw next_draw(double p) {
+  auto* gen = at::check_generator<at::CPUGeneratorImpl>(at::detail::getDefaultCPUGenerator());
+  std::uint64_t key;
+  {
+    std::lock_guard<std::mutex> lock(gen->mutex_);
+    key = gen->random64();
+  }
+  double t = std::ldexp(p, 32);
+  return {static_cast<std::uint32_t>(key), static_cast<std::uint32_t>(key >> 32),
+          static_cast<std::uint32_t>(std::min(t, 4294967295.0)), static_cast<float>(1.0 / (1.0 - p))};
+}
+
+// Draws the mask and writes x * keep * scale (+ residual) in the promoted type; returns {out, mask}.
+std::pair<at::Tensor, at::Tensor> draw_forward(const at::Tensor& x, const at::Tensor& residual, double p) {
+  bool add = residual.defined();
+  auto xc = x.contiguous();
+  auto rc = add ? residual.contiguous() : at::Tensor();
+  auto out_type = add ? at::result_type(x, residual) : x.scalar_type();
+  auto out = at::empty(x.sizes(), x.options().dtype(out_type));
+  auto mask = at::empty(x.sizes(), x.options().dtype(at::kByte));
+  Pointers ptr{xc.data_ptr(), add ? rc.data_ptr() : nullptr, out.data_ptr(), mask.data_ptr<std::uint8_t>(),
+               x.numel()};
+  Draw d = next_draw(p);
+  ForwardKernel k = forward_kernel(x.scalar_type(), add ? residual.scalar_type() : x.scalar_type(), add);
+  at::parallel_for(0, (ptr.n + kBlock - 1) / kBlock, kGrainBlocks,
+                   [&](std::int64_t b0, std::int64_t b1) { k(ptr, d, b0, b1); });
+  return {out, mask};
+}
+
+at::Tensor masked_grad(const at::Tensor& grad, const at::Tensor& mask, double scale, at::ScalarType x_type) {
+  auto g = grad.contiguous();
+  auto gx = at::empty(g.sizes(), g.options().dtype(x_type));
+  BackwardKernel k = backward_kernel(g.scalar_type(), x_type);
+  const void* gp = g.data_ptr();
+  const std::uint8_t* mp = mask.data_ptr<std::uint8_t>();
+  void* out = gx.data_ptr();
+  at::parallel_for(0, g.numel(), kGrainBlocks * kBlock,
+                   [&](std::int64_t i0, std::int64_t i1) { k(gp, mp, out, static_cast<float>(scale), i0, i1); });
+  return gx;
+}
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+struct DropoutFunction : torch::autograd::Function<DropoutFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double p) {
+    auto [out, mask] = draw_forward(x, {}, p);
+    ctx->save_for_backward({mask});
+    ctx->saved_data["scale"] = 1.0 / (1.0 - p);
+    ctx->saved_data["x_type"] = static_cast<std::int64_t>(x.scalar_type());
+    return out;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto x_type = static_cast<at::ScalarType>(ctx->saved_data["x_type"].toInt());
+    return {masked_grad(grads[0], ctx->get_saved_variables()[0], ctx->saved_data["scale"].toDouble(), x_type), {}};
+  }
+};
+
+struct DropoutAddFunction : torch::autograd::Function<DropoutAddFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& residual, double p) {
+    auto [out, mask] = draw_forward(x, residual, p);
+    ctx->save_for_backward({mask});
+    ctx->saved_data["scale"] = 1.0 / (1.0 - p);
+    ctx->saved_data["x_type"] = static_cast<std::int64_t>(x.scalar_type());
+    ctx->saved_data["r_type"] = static_cast<std::int64_t>(residual.scalar_type());
+    return out;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto x_type = static_cast<at::ScalarType>(ctx->saved_data["x_type"].toInt());
+    auto r_type = static_cast<at::ScalarType>(ctx->saved_data["r_type"].toInt());
+    return {masked_grad(grads[0], ctx->get_saved_variables()[0], ctx->saved_data["scale"].toDouble(), x_type),
+            grads[0].to(r_type), {}};
+  }
+};
+
+std::atomic<bool> fused_on{true};
+
+bool fused(const at::Tensor& x) {
+  auto t = x.scalar_type();
+  return fused_on && x.device().is_cpu() && (t == at::kFloat || t == at::kBFloat16);
+}
+
+void check_p(double p) {
+  if (!(p >= 0 && p < 1)) throw Error("dropout: probability " + std::to_string(p) + " outside [0, 1)");
+}
+
+}  // namespace
+
+void set_fused_dropout(bool on) { fused_on = on; }
+bool fused_dropout() { return fused_on; }
+
+at::Tensor dropout(const at::Tensor& x, double p, bool train) {
+  check_p(p);
+  if (!train || p == 0) return x;
+  if (!fused(x)) return at::dropout(x, p, true);
+  return DropoutFunction::apply(x, p);
+}
+
+at::Tensor dropout_add(const at::Tensor& x, const at::Tensor& residual, double p, bool train) {
+  check_p(p);
+  if (!train || p == 0) return x + residual;
+  if (!fused(x) || !fused(residual) || x.sizes() != residual.sizes()) return at::dropout(x, p, true) + residual;
+  return DropoutAddFunction::apply(x, residual, p);
+}
+
+}  // namespace bertforge::model

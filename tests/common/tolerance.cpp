@@ -1,0 +1,34 @@
+#include "common/tolerance.h"
+
+#include "bertforge/util/json_file.h"
+#include "common/paths.h"
+
+namespace bertforge::testing {
+namespace {
+
+at::Tensor f64(const at::Tensor& t) { return t.detach().to(at::kCPU, at::kDouble); }
+
+}  // namespace
+
+Tolerance tolerance(c10::DeviceType device, at::ScalarType dtype) {
+  static const nlohmann::json table = read_json_file(source_dir() + "/tests/common/tolerance.json", "tolerance table");
+  const auto& e = table.at(device == c10::kCUDA ? "cuda" : "cpu").at(dtype == at::kBFloat16 ? "bfloat16" : "float32");
+  return {e.at("values").get<double>(), e.at("loss").get<double>(), e.at("grad").get<double>()};
+}
+
+bool values_close(const at::Tensor& got, const at::Tensor& want, const Tolerance& t) {
+  auto w = f64(want);
+  return ((f64(got) - w).abs() <= t.values * (1 + w.abs())).all().item<bool>();
+}
+
+bool loss_close(const at::Tensor& got, const at::Tensor& want, const Tolerance& t) {
+  double w = f64(want).item<double>();
+  return std::abs(f64(got).item<double>() - w) <= t.loss * std::abs(w);
+}
+
+bool grad_close(const at::Tensor& got, const at::Tensor& want, const Tolerance& t) {
+  auto w = f64(want);
+  return (f64(got) - w).abs().max().item<double>() <= t.grad * w.abs().max().item<double>();
+}
+
+}  // namespace bertforge::testing

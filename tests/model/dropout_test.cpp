@@ -1,0 +1,130 @@
+#include "bertforge/model/dropout.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/ops/equal.h>
+#include <ATen/ops/ones.h>
+#include <ATen/ops/rand.h>
+#include <ATen/ops/randn.h>
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+#include <torch/utils.h>
+
+#include <cmath>
+
+#include "bertforge/util/error.h"
+#include "common/tolerance.h"
+
+using namespace bertforge::model;
+namespace model = bertforge::model;
+using bertforge::testing::values_close;
+using bertforge::testing::tolerance;
+
+namespace {
+
+constexpr std::int64_t kN = 1 << 20;
+
+// 1 where dropout(ones) kept the element.
+at::Tensor keep_mask(double p, std::int64_t n = kN, at::ScalarType dtype = at::kFloat) {
+  return model::dropout(at::ones({n}, dtype), p, true).ne(0).to(at::kDouble);
+}
+
+double correlation(const at::Tensor& a, const at::Tensor& b) {
+  auto da = a - a.mean(), db = b - b.mean();
+  return ((da * db).mean() / (da.std(false) * db.std(false))).item<double>();
+}
+
+class DropoutTest : public ::testing::TestWithParam<at::ScalarType> {};
+
+}  // namespace
+
+TEST_P(DropoutTest, KeepRateLiesWithinBinomialBounds) {
+  for (double p : {0.1, 0.5, 0.9}) {
+    double rate = keep_mask(p, kN, GetParam()).mean().item<double>();
+    EXPECT_NEAR(rate, 1 - p, 5 * std::sqrt(p * (1 - p) / kN)) << "p " << p;  // 5 sigma
+  }
+}
+
+TEST(Dropout, DrawsAreUncorrelatedAcrossElementsAndCalls) {
+  torch::manual_seed(3);
+  auto first = keep_mask(0.1), second = keep_mask(0.1);
+  double bound = 5 / std::sqrt(static_cast<double>(kN));
+  // Lags 1, 4 (Philox words of one counter), 16 and 64 (the kernel's lanes and blocks).
+  for (std::int64_t lag : {1, 4, 16, 64})
+    EXPECT_LT(std::abs(correlation(first.slice(0, 0, kN - lag), first.slice(0, lag))), bound) << "lag " << lag;
+  EXPECT_LT(std::abs(correlation(first, second)), bound) << "consecutive calls";
+}
+
+TEST_P(DropoutTest, OutputIsInputTimesMaskTimesScale) {
+  auto x = (at::rand({3, 1000}) + 0.5).to(GetParam());
+  auto y = model::dropout(x, 0.25, true);
+  ASSERT_EQ(y.scalar_type(), GetParam());
+  auto kept = y.ne(0);
+  EXPECT_TRUE(at::equal(y, (x.to(at::kFloat) * kept / 0.75).to(GetParam())));
+}
+
+TEST(Dropout, SeededDrawsRepeatAndDoNotDependOnThreads) {
+  auto x = at::randn({5000});
+  int threads = at::get_num_threads();
+  torch::manual_seed(11);
+  auto a = model::dropout(x, 0.1, true);
+  at::set_num_threads(1);
+  torch::manual_seed(11);
+  auto b = model::dropout(x, 0.1, true);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(a, b));
+  torch::manual_seed(12);
+  EXPECT_FALSE(at::equal(a, model::dropout(x, 0.1, true)));
+}
+
+TEST_P(DropoutTest, BackwardIsGradTimesMaskTimesScale) {
+  auto x = (at::rand({64, 33}) + 0.5).to(GetParam()).requires_grad_();
+  auto g = at::randn({64, 33}).to(GetParam());
+  auto y = model::dropout(x, 0.2, true);
+  y.backward(g);
+  auto kept = y.ne(0);
+  ASSERT_EQ(x.grad().scalar_type(), GetParam());
+  EXPECT_TRUE(at::equal(x.grad(), (g.to(at::kFloat) * kept / 0.8).to(GetParam())));
+}
+
+// dropout_add in one pass against dropout followed by +, from the same seed: values and both gradients.
+TEST_P(DropoutTest, FusedAddEqualsDropoutThenAdd) {
+  for (at::ScalarType residual_type : {at::kFloat, at::kBFloat16}) {
+    auto x = at::randn({7, 130}).to(GetParam()).requires_grad_();
+    auto r = at::randn({7, 130}).to(residual_type).requires_grad_();
+    auto g = at::randn({7, 130});
+    torch::manual_seed(5);
+    auto fused = dropout_add(x, r, 0.1, true);
+    fused.backward(g.to(fused.scalar_type()));
+    auto fused_gx = x.grad().clone(), fused_gr = r.grad().clone();
+    x.mutable_grad().reset(), r.mutable_grad().reset();
+    torch::manual_seed(5);
+    auto plain = model::dropout(x, 0.1, true) + r;
+    plain.backward(g.to(plain.scalar_type()));
+    ASSERT_EQ(fused.scalar_type(), plain.scalar_type());
+    // Both round once in fp32; in bf16 the composition rounds dropout's result first.
+    auto t = tolerance(c10::kCPU, fused.scalar_type());
+    EXPECT_TRUE(values_close(fused, plain, t)) << "residual " << residual_type;
+    EXPECT_TRUE(at::equal(fused_gx, x.grad())) << "residual " << residual_type;
+    EXPECT_TRUE(at::equal(fused_gr, r.grad())) << "residual " << residual_type;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, DropoutTest, ::testing::Values(at::kFloat, at::kBFloat16),
+                         [](const auto& info) { return std::string(c10::toString(info.param)); });
+
+TEST(Dropout, IsTheIdentityInEvalModeOrWithoutProbability) {
+  auto x = at::randn({10}), r = at::randn({10});
+  EXPECT_TRUE(at::equal(model::dropout(x, 0.1, false), x));
+  EXPECT_TRUE(at::equal(model::dropout(x, 0.0, true), x));
+  EXPECT_TRUE(at::equal(dropout_add(x, r, 0.1, false), x + r));
+  EXPECT_THROW(model::dropout(x, 1.0, true), bertforge::Error);
+  EXPECT_THROW(model::dropout(x, -0.1, true), bertforge::Error);
+}
+
+// Other devices take at::dropout (that device's generator): same keep rate and scale.
+TEST(Dropout, FallsBackToAtenOnCuda) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto y = model::dropout(at::ones({kN}, at::TensorOptions().device(at::kCUDA)), 0.1, true).cpu();
+  EXPECT_NEAR(y.ne(0).to(at::kDouble).mean().item<double>(), 0.9, 5 * std::sqrt(0.09 / kN));
+  EXPECT_NEAR(y.max().item<double>(), 1 / 0.9, 1e-6);
+}
