@@ -1,7 +1,6 @@
 // `bertforge pretrain`: BERT pre-training with Hugging Face TrainingArguments names (dashes or underscores),
 // from the command line and/or a JSON file (--config_file; the command line wins), optionally a multi-phase
 // recipe (--recipe). Everything else lives in train/pretrain.h.
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -9,6 +8,7 @@
 #include "bertforge/cli/commands.h"
 #include "bertforge/train/pretrain.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::cli {
 
@@ -21,10 +21,7 @@ struct PretrainOptions {
 
 // The JSON file may also name the model and data, as HF's parse_json_file takes every dataclass's keys.
 void apply_config_file(PretrainOptions& o) {
-  std::ifstream in(o.config_file);
-  if (!in) fail_at(o.config_file, 0, "cannot read");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) fail_at(o.config_file, 0, "expected a JSON object");
+  nlohmann::json j = read_json_file(o.config_file, "training arguments");
   for (auto [key, field] : {std::pair{"model", &o.spec.model}, {"train_data", &o.spec.train_data},
                             {"eval_data", &o.spec.eval_data}, {"device", &o.spec.device},
                             {"tokenizer", &o.spec.tokenizer}})

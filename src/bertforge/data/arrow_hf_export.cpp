@@ -9,6 +9,7 @@
 #include "bertforge/data/arrow_util.h"
 #include "bertforge/data/hf_dataset.h"
 #include "bertforge/util/atomic_file.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::data {
 
@@ -65,12 +66,6 @@ std::shared_ptr<arrow::RecordBatch> make_batch(const ShardSet& shards, const std
   return arrow::RecordBatch::Make(schema, last - first, columns);
 }
 
-void write_json(const std::string& path, const nlohmann::json& j) {
-  AtomicFile out(path, std::ios::out);
-  out.stream() << j.dump(2) << "\n";
-  out.commit();
-}
-
 }  // namespace
 
 void export_hf(const ShardSet& shards, const std::string& hf_dir) {
@@ -105,10 +100,10 @@ void export_hf(const ShardSet& shards, const std::string& hf_dir) {
   char fingerprint[17];
   std::snprintf(fingerprint, sizeof fingerprint, "%016llx",
                 static_cast<unsigned long long>(shards.meta().vocab_hash ^ (rows * 0x9e3779b97f4a7c15ULL) ^ tokens));
-  write_json(tmp + "/state.json", {{"_data_files", data_files}, {"_fingerprint", fingerprint},
+  write_json_file(tmp + "/state.json", {{"_data_files", data_files}, {"_fingerprint", fingerprint},
                                    {"_format_columns", nullptr}, {"_format_kwargs", nlohmann::json::object()},
                                    {"_format_type", nullptr}, {"_output_all_columns", false}, {"_split", nullptr}});
-  write_json(tmp + "/dataset_info.json", {{"citation", ""}, {"description", "prepared by bertforge"},
+  write_json_file(tmp + "/dataset_info.json", {{"citation", ""}, {"description", "prepared by bertforge"},
                                           {"features", features(task)}, {"homepage", ""}, {"license", ""}});
   fs::remove_all(hf_dir);
   durable_rename(tmp, hf_dir);

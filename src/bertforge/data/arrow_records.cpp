@@ -4,19 +4,19 @@
 #include <nlohmann/json.hpp>
 #include <parquet/arrow/reader.h>
 
-#include <fstream>
+#include <filesystem>
 
 #include "bertforge/data/arrow_util.h"
 #include "bertforge/data/records.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::data {
 
 std::vector<std::string> hf_data_files(const std::string& dir) {
   const std::string state = dir + "/state.json";
-  std::ifstream in(state);
-  if (!in) fail_at(state, 0, "cannot open (not a datasets.save_to_disk folder?)");
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.contains("_data_files")) fail_at(state, 0, "no \"_data_files\" list");
+  if (!std::filesystem::exists(state)) fail_at(state, 0, "missing (not a datasets.save_to_disk folder?)");
+  nlohmann::json j = read_json_file(state, "datasets state");
+  if (!j.contains("_data_files")) fail_at(state, 0, "no \"_data_files\" list");
   std::vector<std::string> files;
   for (const auto& f : j["_data_files"]) files.push_back(dir + "/" + f.value("filename", ""));
   return files;

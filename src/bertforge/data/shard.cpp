@@ -8,10 +8,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
 
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::data {
 
@@ -132,9 +133,7 @@ void write_manifest(const std::string& dir, const ShardMeta& meta, const nlohman
                                        {"unk", meta.special.unk}}},
                       {"shards", shards}};
   m.update(extra);
-  AtomicFile out(dir + "/manifest.json", std::ios::out);
-  out.stream() << m.dump(2) << "\n";
-  out.commit();
+  write_json_file(dir + "/manifest.json", m);
 }
 
 struct ShardSet::Mapped {
@@ -188,10 +187,9 @@ ShardSet::Mapped::Mapped(const std::string& path, const ShardMeta& meta) {
 
 ShardSet::ShardSet(const std::string& dir, std::uint64_t expected_vocab_hash) {
   const std::string path = dir + "/manifest.json";
-  std::ifstream in(path);
-  if (!in) fail_at(path, 0, "no manifest (not a prepared folder, or prepare did not finish)");
-  manifest_ = nlohmann::json::parse(in, nullptr, false);
-  if (manifest_.is_discarded() || manifest_.value("format", "") != "bertforge-shards")
+  if (!std::filesystem::exists(path)) fail_at(path, 0, "no manifest (not a prepared folder, or prepare did not finish)");
+  manifest_ = read_json_file(path, "manifest");
+  if (manifest_.value("format", "") != "bertforge-shards")
     fail_at(path, 0, "not a bertforge-shards manifest");
   if (manifest_.value("version", 0) != static_cast<int>(kVersion))
     fail_at(path, 0, "manifest version " + manifest_["version"].dump() + ", expected 1");

@@ -1,14 +1,13 @@
 // The Trainer's checkpoint side: save, resume, and the end of a run (final model, state, plot).
 #include <filesystem>
-#include <fstream>
 
 #include "bertforge/model/pretrained.h"
 #include "bertforge/text/save_tokenizer.h"
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/plot.h"
 #include "bertforge/train/trainer.h"
-#include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 
 namespace fs = std::filesystem;
 
@@ -16,16 +15,10 @@ namespace bertforge::train {
 
 namespace {
 constexpr int kResumeFormat = 1;
-
-void write_json(const std::string& path, const nlohmann::json& j) {
-  AtomicFile out(path);
-  out.stream() << j.dump(2) << "\n";
-  out.commit();
-}
 }  // namespace
 
 void save_resume_point(const std::string& path, const ResumePoint& p) {
-  write_json(path, {{"format", "bertforge-resume"},
+  write_json_file(path, {{"format", "bertforge-resume"},
                     {"version", kResumeFormat},
                     {"phase", p.phase},
                     {"phase_start_step", p.phase_start_step},
@@ -33,10 +26,9 @@ void save_resume_point(const std::string& path, const ResumePoint& p) {
 }
 
 ResumePoint load_resume_point(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail_at(path, 0, "cannot read (not a bertforge checkpoint? HF folders continue with --model DIR)");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || j.value("format", "") != "bertforge-resume") fail_at(path, 0, "not a bertforge resume file");
+  if (!fs::exists(path)) fail_at(path, 0, "missing (not a bertforge checkpoint? HF folders continue with --model DIR)");
+  nlohmann::json j = read_json_file(path, "bertforge resume file");
+  if (j.value("format", "") != "bertforge-resume") fail_at(path, 0, "not a bertforge resume file");
   if (j.value("version", 0) != kResumeFormat)
     fail_at(path, 0, "resume format version " + std::to_string(j.value("version", 0)) + " is not supported");
   ResumePoint p;
@@ -61,7 +53,7 @@ void Trainer::save_checkpoint() {
     optimizer_->save(folder + "/optimizer_state.pt");
     save_rng_state(folder + "/rng_state.pt");
     save_resume_point(folder + "/bertforge_state.json", {in_.phase, in_.phase_start_step, in_.train->position()});
-    write_json(folder + "/training_args.json", args_.to_json());
+    write_json_file(folder + "/training_args.json", args_.to_json());
     state_.save(folder + "/trainer_state.json");
   });
   rotate_checkpoints(args_.output_dir, args_.save_total_limit, state_.best_model_checkpoint.value_or(""));

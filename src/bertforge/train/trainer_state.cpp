@@ -1,7 +1,6 @@
 #include "bertforge/train/trainer_state.h"
 
 
-#include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/json_file.h"
 
@@ -68,9 +67,7 @@ TrainerState TrainerState::from_json(const nlohmann::json& j, const std::string&
 }
 
 void TrainerState::save(const std::string& path) const {
-  AtomicFile out(path);
-  out.stream() << to_json().dump(2) << "\n";
-  out.commit();
+  write_json_file(path, to_json());
 }
 
 TrainerState TrainerState::load(const std::string& path) {

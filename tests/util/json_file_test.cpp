@@ -1,0 +1,57 @@
+#include "bertforge/util/json_file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bertforge/util/error.h"
+
+namespace fs = std::filesystem;
+using namespace bertforge;
+
+namespace {
+
+struct JsonFileTest : ::testing::Test {
+  fs::path dir = fs::temp_directory_path() / ("bf_json_" + std::to_string(::getpid()));
+  void SetUp() override { fs::create_directories(dir); }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string error_of(const std::string& text) {
+    std::ofstream((dir / "f.json").string()) << text;
+    try {
+      read_json_file((dir / "f.json").string(), "config");
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  }
+};
+
+}  // namespace
+
+TEST_F(JsonFileTest, WriteThenReadGivesTheSameObjectWithIndentAndNewline) {
+  nlohmann::json j = {{"a", 1}, {"b", {1, 2}}, {"c", "x"}};
+  write_json_file((dir / "w.json").string(), j);
+  EXPECT_EQ(read_json_file((dir / "w.json").string(), "test file"), j);
+  std::ifstream in(dir / "w.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, j.dump(2) + "\n");
+}
+
+TEST_F(JsonFileTest, EveryFailureIsOneLineNamingTheFile) {
+  const std::string f = (dir / "f.json").string();
+  // A syntax error names the line, as a compiler does, and says what was found there.
+  std::string what = error_of("{\n  \"a\": 1,\n  oops\n}");
+  EXPECT_EQ(what.rfind(f + ":3: not valid JSON (column ", 0), 0u) << what;
+  EXPECT_EQ(what.find("[json.exception"), std::string::npos) << what;
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  EXPECT_EQ(error_of("[1, 2]"), f + ": expected a JSON object (config), found array");
+  EXPECT_EQ(error_of("").rfind(f + ":1: not valid JSON", 0), 0u);
+  try {
+    read_json_file(dir.string(), "config");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), dir.string() + ": is a folder, not a config file");
+  }
+  EXPECT_THROW(read_json_file((dir / "missing.json").string(), "config"), Error);
+}
