@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "bertforge/infer/info.h"
 #include "bertforge/train/trainer_state.h"
@@ -43,6 +44,31 @@ TEST(HfFolder, NeverOverwritesAModel) {
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr(tiny.path() + ": already holds config.json"));
   }
+}
+
+TEST(HfFolder, NeverWritesIntoAFolderThatHoldsAnything) {
+  TinyModel tiny("nowrite");
+  auto m = infer::open_model_dir(tiny.path(), "", c10::kCPU);
+  fs::path out = tiny.dir / "mine";
+  fs::create_directories(out);
+  { std::ofstream(out / "vocab.txt") << "my own vocabulary\n"; }
+  try {
+    infer::write_hf_folder(m, out.string());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(out.string() + ": already holds vocab.txt; choose a new or empty folder"));
+  }
+  std::ifstream in(out / "vocab.txt");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "my own vocabulary");
+  // An empty folder is taken, and nothing is left beside it.
+  fs::path empty = tiny.dir / "empty";
+  fs::create_directories(empty);
+  infer::write_hf_folder(m, empty.string());
+  EXPECT_TRUE(fs::exists(empty / "model.safetensors"));
+  for (const auto& e : fs::directory_iterator(tiny.dir))
+    EXPECT_EQ(e.path().filename().string().find(".partial"), std::string::npos) << e.path();
 }
 
 TEST(Info, CountsParametersOnceAndReadsTheTrainerState) {

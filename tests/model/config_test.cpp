@@ -69,3 +69,10 @@ TEST(BertConfig, BadValuesAreErrors) {
   EXPECT_NE(error_of("{not json").find("dir/config.json: invalid JSON"), std::string::npos);
   EXPECT_NE(error_of("[1]").find("expected a JSON object"), std::string::npos);
 }
+
+TEST(BertConfig, OtherModelTypesAreRefusedByName) {
+  // A GPT-2 config.json has none of BERT's keys: without the check it would build a BERT of default sizes.
+  auto what = error_of(R"({"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "vocab_size": 50257})");
+  EXPECT_NE(what.find("dir/config.json: model_type: 'gpt2' is not BERT"), std::string::npos) << what;
+  EXPECT_EQ(error_of(R"({"model_type": "bert"})"), "");
+}

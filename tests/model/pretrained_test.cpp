@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "bertforge/model/safetensors.h"
 #include "bertforge/util/error.h"
@@ -115,4 +116,32 @@ TEST(Pretrained, SharedTinyBertLoadsWithHeadsInitialised) {
   std::sort(missing.begin(), missing.end());
   EXPECT_EQ(missing, expected);
   EXPECT_TRUE(p.report.unexpected.empty());
+}
+
+TEST_F(PretrainedTest, MissingWeightsBeyondTheHeadsAreAnError) {
+  // Keep only the heads and the embeddings: the encoder is missing, as in a checkpoint of another model.
+  auto path = (dir / "model.safetensors").string();
+  std::vector<std::pair<std::string, at::Tensor>> kept;
+  {
+    SafetensorsFile f(path);
+    for (const auto& e : f.entries())
+      if (e.name.find(".encoder.") == std::string::npos) kept.emplace_back(e.name, f.tensor(e.name).clone());
+  }
+  save_safetensors(path, kept);
+  auto what = error_of();
+  EXPECT_NE(what.find("model.safetensors: lacks 32 of the model's"), std::string::npos) << what;
+  EXPECT_NE(what.find("not a BERT checkpoint of this config.json"), std::string::npos) << what;
+}
+
+TEST_F(PretrainedTest, NonFiniteWeightsLoadWithAWarning) {
+  at::Tensor bad = model->named_parameters()["bert.pooler.dense.bias"].detach().clone();
+  bad[3] = std::numeric_limits<float>::quiet_NaN();
+  replace("bert.pooler.dense.bias", bad);
+  ::testing::internal::CaptureStderr();
+  auto loaded = from_pretrained(dir.string());
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("warning: " + dir.string() + ": 1 weight tensors hold NaN or Inf (bert.pooler.dense.bias)"),
+            std::string::npos) << err;
+  EXPECT_EQ(err.find('\n'), err.size() - 1) << "one line: " << err;
+  EXPECT_TRUE(loaded.report.missing.empty());
 }

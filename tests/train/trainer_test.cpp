@@ -120,7 +120,7 @@ TEST(Trainer, VocabularyMismatchFailsBeforeAnyStep) {
     run_pretraining(s);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("vocabulary size 64"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("a vocabulary of 64 tokens"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(last_checkpoint(s.args.output_dir));
 }

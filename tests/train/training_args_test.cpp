@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 
 using bertforge::train::TrainingArguments;
 
@@ -84,4 +85,34 @@ TEST(TrainingArguments, ValidateChoicesAndDerived) {
   a.metric_for_best_model = "mlm_accuracy";
   EXPECT_TRUE(a.best_is_greater());
   EXPECT_EQ(bertforge::train::interval_steps(0.25, 10), 3);
+}
+
+TEST(TrainingArguments, ValuesOutsideTheirRangeAreUsageErrorsNamingTheRange) {
+  auto error_of = [](const std::string& key, const std::string& value) -> std::string {
+    TrainingArguments a;
+    a.output_dir = "out";
+    a.set(key, value);
+    try {
+      a.validate();
+    } catch (const bertforge::UsageError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(error_of("warmup_ratio", "2"), "--warmup_ratio: 2 is out of range (must be in [0, 1])");
+  EXPECT_EQ(error_of("warmup_ratio", "1"), "");
+  EXPECT_EQ(error_of("adam_beta1", "1"), "--adam_beta1: 1 is out of range (must be in [0, 1))");
+  EXPECT_EQ(error_of("adam_beta2", "-0.1"), "--adam_beta2: -0.1 is out of range (must be in [0, 1))");
+  EXPECT_EQ(error_of("adam_beta2", "0"), "");
+  EXPECT_EQ(error_of("save_steps", "0"), "--save_steps: 0 is out of range (must be > 0)");
+  EXPECT_EQ(error_of("logging_steps", "0"), "--logging_steps: 0 is out of range (must be > 0)");
+  EXPECT_EQ(error_of("learning_rate", "nan"), "--learning_rate: nan is not a finite number");
+  EXPECT_EQ(error_of("learning_rate", "inf"), "--learning_rate: inf is not a finite number");
+  EXPECT_EQ(error_of("weight_decay", "-1"), "--weight_decay: -1 is out of range (must be >= 0)");
+  // save_steps only counts when saving by steps, as in HF
+  TrainingArguments a;
+  a.output_dir = "out";
+  a.save_strategy = "no";
+  a.save_steps = 0;
+  EXPECT_NO_THROW(a.validate());
 }

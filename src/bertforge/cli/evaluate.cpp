@@ -1,13 +1,18 @@
 // `bertforge evaluate --model DIR --dataset D`: eval loss, MLM loss, perplexity, MLM top-1/top-5 accuracy,
-// NSP accuracy and throughput of a model on a prepared folder, with the loader's seeded masks, so that runs
+// NSP accuracy and throughput of a model on a prepared folder or an HF dataset of ids (opened and checked
+// against the model as pretrain does: train/dataset.h), with the loader's seeded masks, so that runs
 // compare (train/evaluation.h, the same pass the Trainer's eval steps run). --dump-batch writes the first
 // masked batch as safetensors, for checking the loss against another implementation.
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 
 #include "bertforge/cli/commands.h"
 #include "bertforge/infer/model_dir.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
+#include "bertforge/train/dataset.h"
 #include "bertforge/train/evaluation.h"
 #include "bertforge/util/error.h"
 
@@ -15,7 +20,7 @@ namespace bertforge::cli {
 namespace {
 
 struct EvaluateCli {
-  std::string model, dataset, device = "cpu", dump_batch;
+  std::string model, dataset, tokenizer, device = "cpu", dump_batch;
   data::LoaderOptions loader;
   std::uint64_t max_batches = 0;
   bool bf16 = false, json = false;
@@ -24,18 +29,28 @@ struct EvaluateCli {
 void dump_first_batch(data::Loader& loader, const std::string& path) {
   loader.seek({0, 0});
   auto b = loader.next();
-  if (!b) throw Error("--dump-batch: the dataset has no batch");
+  if (!b) throw Error("--dump-batch: the dataset has no batch to dump");
   train::save_batch(*b, path);
 }
 
+// An HF dataset of ids is imported for this one evaluation, into a folder removed afterwards.
+struct ScratchDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() / ("bertforge-evaluate-" + std::to_string(getpid()));
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
 int run(EvaluateCli& o) {
   c10::Device device = model::parse_device(o.device);
-  auto shards = std::make_shared<const data::ShardSet>(o.dataset);
   model::BertForPreTraining m = model::from_pretrained(o.model, device).model;
-  if (static_cast<std::int64_t>(shards->meta().vocab_size) != m->config.vocab_size)
-    fail_at(o.dataset, 0, "prepared with a vocabulary of " + std::to_string(shards->meta().vocab_size) +
-                              " tokens but the model in " + o.model + " has vocab_size " +
-                              std::to_string(m->config.vocab_size));
+  ScratchDir scratch;
+  std::string tokenizer = o.tokenizer;  // for an HF dataset: the model folder's, unless given
+  if (tokenizer.empty() && std::filesystem::exists(std::filesystem::path(o.dataset) / "state.json"))
+    tokenizer = infer::find_tokenizer(o.model, "");
+  auto shards = train::open_dataset(o.dataset, tokenizer, scratch.path.string(), *dist::single_process());
+  train::check_fits_model(*shards, m->config, o.dataset);
   o.loader.shuffle = false;
   data::Loader loader(shards, o.loader);
   if (!o.dump_batch.empty()) dump_first_batch(loader, o.dump_batch);
@@ -55,8 +70,10 @@ Command add_evaluate(CLI::App& parent) {
   o->loader.prefetch = 2;
   auto* app = parent.add_subcommand("evaluate", "MLM/NSP loss, perplexity and accuracy of a model on a prepared dataset");
   app->add_option("--model", o->model, "model folder (config.json + model.safetensors)")->required();
-  app->add_option("--dataset", o->dataset, "folder made by `bertforge prepare`")->required();
-  app->add_option("--batch-size", o->loader.batch_size, "sequences per batch")->capture_default_str();
+  app->add_option("--dataset", o->dataset, "folder made by `bertforge prepare`, or an HF dataset of ids")->required();
+  app->add_option("--tokenizer", o->tokenizer, "for an HF dataset: vocab.txt or tokenizer folder (default: the model's)");
+  app->add_option("--batch-size", o->loader.batch_size, "sequences per batch")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--seed", o->loader.seed, "seed of the masking (same seed, same masks)")->capture_default_str();
   app->add_option("--mlm-probability", o->loader.collator.mlm_probability, "share of tokens masked")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));

@@ -22,7 +22,7 @@ Command add_export(CLI::App& parent) {
                   "AutoModelForMaskedLM and pipeline('fill-mask') load silently)")
       ->capture_default_str()
       ->check(CLI::IsMember({"pretraining", "masked-lm"}));
-  app->add_option("out", o->out, "folder to write (must not hold a model yet)")->required();
+  app->add_option("out", o->out, "folder to write (new or empty: nothing in it is replaced)")->required();
   return {app, [o] {
             infer::ModelDir m = infer::open_model_dir(o->model, o->tokenizer, c10::kCPU);
             infer::write_hf_folder(m, o->out, o->head == "masked-lm" ? infer::Head::masked_lm : infer::Head::pretraining);

@@ -8,6 +8,7 @@
 #include "bertforge/infer/fill_mask.h"
 #include "bertforge/model/device.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 
 namespace bertforge::cli {
 namespace {
@@ -41,7 +42,8 @@ void print_human(const std::string& text, const infer::FillMaskResult& r) {
 }
 
 int run(const FillMaskCli& o) {
-  if (o.texts.empty() && o.input.empty()) throw Error("fill-mask: give a text or --input FILE");
+  if (o.texts.empty() && o.input.empty())
+    throw UsageError("texts: none given (give a text holding [MASK], or --input FILE)");
   infer::ModelDir m = infer::open_model_dir(o.model, o.tokenizer, model::parse_device(o.device));
   // Command-line texts first, then the file's lines; errors name the file and line for the latter.
   std::vector<infer::FillMaskResult> results = infer::fill_mask(m, o.texts, o.options);

@@ -1,11 +1,15 @@
 // `bertforge launch --nproc-per-node N [--nnodes M --node-rank R --master-addr A --master-port P] -- CMD…`:
-// runs `bertforge CMD…` (or, with --exec, the program CMD) once per local rank, as torchrun would.
+// runs `bertforge CMD…` (or, with --exec, the program CMD) once per local rank, as torchrun would. The
+// bertforge command line is parsed once here first, so a usage error is reported once, not by every rank.
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 
 #include "bertforge/cli/commands.h"
+#include "bertforge/cli/errors.h"
 #include "bertforge/dist/launcher.h"
+#include "bertforge/util/messages.h"
 
 namespace bertforge::cli {
 
@@ -15,6 +19,14 @@ std::string self_path() {
   char buf[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "bertforge";
+}
+
+// Parses the ranks' command line here, once, without running it: an unknown command or a bad option is
+// reported by the launcher in one line instead of by every rank. Throws CLI::ParseError.
+void check_rank_command(CLI::App& root, std::vector<std::string> args) {
+  if (args.front() == "launch") throw CLI::ValidationError("command", "a launch cannot start launches");
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+  root.parse(args);
 }
 }  // namespace
 
@@ -40,9 +52,17 @@ Command add_launch(CLI::App& parent) {
       ->capture_default_str();
   app->add_flag("--exec", a->exec, "run the command as a program, not as a bertforge subcommand");
   app->add_option("command", a->command, "after --: the bertforge subcommand and its options")->required();
-  return {app, [a] {
+  return {app, [a, &parent] {
             std::vector<std::string> command = a->command;
-            if (!a->exec) command.insert(command.begin(), self_path());
+            if (!a->exec) {
+              try {
+                check_rank_command(parent, command);
+              } catch (const CLI::ParseError& e) {
+                return report_parse_error(parent, e);
+              }
+              set_command("launch");
+              command.insert(command.begin(), self_path());
+            }
             a->o.grace = std::chrono::milliseconds(static_cast<long>(a->grace_s * 1000));
             return dist::launch(a->o, command);
           }};

@@ -9,6 +9,7 @@
 #include "bertforge/data/prepare.h"
 #include "bertforge/text/save_tokenizer.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 #include "bertforge/util/threads.h"
 
 namespace bertforge::cli {
@@ -36,13 +37,14 @@ int run_prepare(PrepareArgs& a) {
   o.pairs.strategy = data::parse_strategy(a.strategy);
   o.pairs.task = a.no_nsp ? data::SentenceTask::none : a.sop ? data::SentenceTask::sop : data::SentenceTask::nsp;
   o.pairs.special = data::shard_meta(tokenizer, o.pairs.task).special;
+  check_option("--chunk-mb", a.chunk_mb, {0, 1 << 20, true});  // more than a TB per chunk: a typo
   o.chunk_bytes = static_cast<std::size_t>(a.chunk_mb * (1 << 20));
   o.threads = num_threads();
   if (a.dry_run) {
     std::printf("%s\n", data::plan(tokenizer, o).dump(2).c_str());
     return 0;
   }
-  if (o.output.empty()) throw bertforge::Error("prepare: -o/--output is required (or --dry-run)");
+  if (o.output.empty()) throw UsageError("--output: required (or --dry-run)");
   nlohmann::json result;
   if (o.inputs.size() == 1 && data::is_tokenized_hf(o.inputs[0])) {
     text::save_pretrained(tokenizer, o.output);  // as data::prepare does: the folder names its tokenizer

@@ -54,7 +54,7 @@ void with_streams(const CommonArgs& args,
   if (args.output.empty()) {
     fn(*in, name, std::cout, total);
     std::cout.flush();
-    if (!std::cout) throw Error("write error on standard output");
+    if (!std::cout) fail_at("<stdout>", 0, "write error (disk full, or the reader closed the pipe?)");
   } else {
     AtomicFile out(args.output);
     fn(*in, name, out.stream(), total);
@@ -85,6 +85,7 @@ int run_tokenize(const TokenizeArgs& args) {
   o.replace_errors = args.errors == "replace";
   o.lines.threads = num_threads();
   o.lines.label = "tokenize";
+  if (!args.output.empty()) o.lines.output_name = args.output;
   with_streams(args, [&](std::istream& in, const std::string& name, std::ostream& out, std::uint64_t total) {
     o.lines.total_bytes = total;
     text::tokenize_stream(tokenizer, in, name, out, o);
@@ -99,6 +100,7 @@ int run_decode(const CommonArgs& args, bool skip_special_tokens, bool clean_up) 
   o.clean_up_tokenization_spaces = clean_up;
   o.lines.threads = num_threads();
   o.lines.label = "decode";
+  if (!args.output.empty()) o.lines.output_name = args.output;
   with_streams(args, [&](std::istream& in, const std::string& name, std::ostream& out, std::uint64_t total) {
     o.lines.total_bytes = total;
     text::decode_stream(tokenizer, in, name, out, o);

@@ -8,6 +8,7 @@
 #include "bertforge/data/records.h"
 #include "bertforge/text/utf8.h"  // find_invalid_utf8
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 
 namespace bertforge::data {
 
@@ -145,8 +146,7 @@ class Grouper {
   }
 
   void skip(std::uint64_t& counter, std::uint64_t pos, const char* why) {
-    if (counter++ == 0) std::fprintf(stderr, "bertforge: warning: %s:%llu: %s, skipped (further ones counted)\n",
-                                     path_.c_str(), static_cast<unsigned long long>(pos), why);
+    if (counter++ == 0) warn(path_ + ":" + std::to_string(pos) + ": " + why + ", skipped (further ones counted)");
   }
 
   const CorpusOptions& o_;
@@ -161,13 +161,23 @@ class Grouper {
   int chapter_ = 0;
 };
 
+// Said before a filesystem exception or a read error would say it less clearly.
+Container checked_container(const std::string& path) {
+  if (path == "-") return Container::text;
+  if (!std::filesystem::exists(path)) fail_at(path, 0, "no such corpus file");
+  const Container c = container_of(path);
+  if (std::filesystem::is_directory(path) && c != Container::hf)
+    fail_at(path, 0, "a folder, not a corpus file (give the text files in it, or an HF save_to_disk folder)");
+  return c;
+}
+
 }  // namespace
 
 CorpusStats read_corpus(const std::vector<std::string>& inputs, const CorpusOptions& options,
                         const DocumentSink& sink, const std::function<void(std::uint64_t)>& on_bytes) {
   CorpusStats stats;
   for (const auto& path : inputs) {
-    const Container c = container_of(path);
+    const Container c = checked_container(path);
     Grouper g(options, c, path, stats, sink);
     const std::uint64_t before = stats.bytes;
     auto add = [&](std::string_view r, std::uint64_t pos) { g.add(r, pos); };
@@ -184,9 +194,8 @@ CorpusStats read_corpus(const std::vector<std::string>& inputs, const CorpusOpti
     g.flush();
   }
   if (stats.invalid_utf8 + stats.long_lines)
-    std::fprintf(stderr, "bertforge: warning: skipped %llu invalid UTF-8 and %llu over-long lines\n",
-                 static_cast<unsigned long long>(stats.invalid_utf8),
-                 static_cast<unsigned long long>(stats.long_lines));
+    warn("skipped " + std::to_string(stats.invalid_utf8) + " invalid UTF-8 and " + std::to_string(stats.long_lines) +
+         " over-long lines");
   return stats;
 }
 
@@ -194,7 +203,7 @@ std::uint64_t corpus_bytes(const std::vector<std::string>& inputs) {
   std::uint64_t total = 0;
   for (const auto& path : inputs) {
     if (path == "-") continue;
-    if (container_of(path) != Container::hf) {
+    if (checked_container(path) != Container::hf) {
       total += std::filesystem::file_size(path);
       continue;
     }

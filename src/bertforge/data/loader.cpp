@@ -1,6 +1,7 @@
 #include "bertforge/data/loader.h"
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 #include "bertforge/util/threads.h"
 
 namespace bertforge::data {
@@ -30,13 +31,16 @@ std::uint64_t permute(std::uint64_t x, std::uint64_t n, std::uint64_t key) {
 Loader::Loader(std::shared_ptr<const ShardSet> shards, LoaderOptions options, std::vector<bool> continuation)
     : shards_(std::move(shards)), o_(options), continuation_(std::move(continuation)) {
   const std::uint64_t n = shards_->size(), w = o_.world_size;
-  if (o_.batch_size < 1 || w < 1 || o_.rank < 0 || o_.rank >= o_.world_size)
-    throw Error("loader: need batch_size >= 1 and 0 <= rank < world_size");
-  if (n == 0) throw Error("loader: the prepared folder has no sequences");
+  if (o_.batch_size < 1) throw UsageError("batch size: " + std::to_string(o_.batch_size) + " is out of range (must be >= 1)");
+  if (w < 1 || o_.rank < 0 || o_.rank >= o_.world_size)
+    throw Error("distributed: rank " + std::to_string(o_.rank) + " is outside world size " + std::to_string(w));
+  if (n == 0) throw Error("the dataset has no sequences");
   if (o_.drop_last) num_samples_ = n / w;  // DistributedSampler's ceil((n - w) / w)
   else if (o_.even_shards) num_samples_ = (n + w - 1) / w;
   else num_samples_ = (n - std::min<std::uint64_t>(n, o_.rank) + w - 1) / w;
-  if (num_samples_ == 0 && o_.drop_last) throw Error("loader: fewer sequences than ranks with drop_last");
+  if (num_samples_ == 0 && o_.drop_last)
+    throw Error("the dataset has fewer sequences (" + std::to_string(n) + ") than ranks (" + std::to_string(w) +
+                "), and dataloader_drop_last leaves none to a rank");
   start_worker();
 }
 

@@ -1,10 +1,14 @@
 #include "bertforge/data/prepare.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -12,6 +16,7 @@
 #include "bertforge/data/stats.h"
 #include "bertforge/text/save_tokenizer.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 #include "bertforge/util/progress.h"
 
 namespace bertforge::data {
@@ -168,6 +173,38 @@ CorpusStats for_each_chunk(const PrepareOptions& o, const std::function<void(Chu
   return stats;
 }
 
+// How errors about the whole corpus name it.
+std::string corpus_name(const PrepareOptions& o) {
+  if (o.inputs.empty()) return "the corpus";
+  return o.inputs.size() == 1 ? o.inputs[0] : o.inputs[0] + " (and " + std::to_string(o.inputs.size() - 1) + " more)";
+}
+
+std::string gigabytes(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, bytes < 1e10 ? "%.3g GB" : "%.0f GB", bytes / 1e9);
+  return buf;
+}
+
+// Refused before anything is read or written, with the range allowed. A chunk's pairs of every dupe round
+// are held until written: about 2 bytes per text byte and round (4-byte ids, about one per 4 text bytes,
+// with vector slack), besides the text and its sentence ids; with threads + 2 chunks in flight that has to
+// fit in this machine's memory, or the run would end in an out-of-memory error after reading for minutes.
+void check_options(const PrepareOptions& o) {
+  const double inf = std::numeric_limits<double>::infinity();
+  check_option("--max_seq_length", o.pairs.max_seq_length, {5, inf});
+  check_option("--short_seq_prob", o.pairs.short_seq_prob, {0, 1});
+  check_option("--dupe_factor", o.dupe_factor, {1, kMaxDupeFactor});
+  const double corpus = static_cast<double>(corpus_bytes(o.inputs));  // 0 for standard input
+  const double chunk = corpus > 0 ? std::min<double>(o.chunk_bytes, corpus) : static_cast<double>(o.chunk_bytes);
+  const double in_flight = o.threads > 1 ? std::min(o.threads + 2.0, std::ceil(std::max(corpus, 1.0) / chunk)) : 1;
+  const double need = in_flight * chunk * (2.0 + 2.0 * o.dupe_factor);
+  const double ram = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (ram > 0 && need > ram)
+    throw UsageError("--dupe_factor: " + std::to_string(o.dupe_factor) + " rounds over chunks of " + gigabytes(chunk) +
+                     " need about " + gigabytes(need) + " of memory, more than this machine's " + gigabytes(ram) +
+                     " (lower --dupe_factor or --chunk-mb)");
+}
+
 nlohmann::json options_json(const PrepareOptions& o) {
   return {{"inputs", o.inputs}, {"strategy", o.pairs.strategy == PairStrategy::sentence ? "sentence" : "segment"},
           {"max_seq_length", o.pairs.max_seq_length}, {"short_seq_prob", o.pairs.short_seq_prob},
@@ -185,7 +222,7 @@ nlohmann::json corpus_json(const CorpusStats& c, std::uint64_t sentences) {
 }  // namespace
 
 nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& o) {
-  if (o.dupe_factor < 1) throw Error("--dupe_factor must be at least 1");
+  check_options(o);
   std::filesystem::create_directories(o.output);
   std::filesystem::remove(o.output + "/manifest.json");  // the folder is invalid until this run finishes
   const ShardMeta meta = shard_meta(tokenizer, o.pairs.task);
@@ -202,7 +239,8 @@ nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& o
                                [&](std::uint64_t bytes) { progress.update(bytes); });
   pool.finish();
   progress.finish();
-  if (stats.sequences() == 0) throw Error("prepare: the corpus gave no training sequences");
+  if (stats.sequences() == 0)
+    fail_at(corpus_name(o), 0, "the corpus gave no training sequences (too little text for --max_seq_length?)");
   auto shards = writer.finish();
   nlohmann::json extra = {{"options", options_json(o)}, {"corpus", corpus_json(corpus, sentences)},
                           {"statistics", stats.to_json()}};
@@ -214,6 +252,7 @@ nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& o
 
 nlohmann::json plan(const text::Tokenizer& tokenizer, const PrepareOptions& o, std::size_t sample_bytes) {
   using Clock = std::chrono::steady_clock;
+  check_options(o);
   PrepareOptions sample_o = o;
   sample_o.chunk_bytes = std::min(o.chunk_bytes, sample_bytes);
   std::uint64_t text_bytes = 0, sample_text = 0, sentences = 0;
@@ -231,7 +270,7 @@ nlohmann::json plan(const text::Tokenizer& tokenizer, const PrepareOptions& o, s
     sample_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   }, {});
   const double read_seconds = std::chrono::duration<double>(Clock::now() - start).count() - sample_seconds;
-  if (sample_text == 0) throw Error("prepare: the corpus has no text");
+  if (sample_text == 0) fail_at(corpus_name(o), 0, "the corpus has no text");
   const double scale = double(text_bytes) / sample_text;
   Statistics s(o.pairs.max_seq_length);
   s.add(sample.examples);

@@ -23,6 +23,10 @@
 
 namespace bertforge::data {
 
+// The most dupe rounds: each chunk's RNG streams are numbered chunk * 1024 + round, so more rounds would
+// repeat the next chunk's streams (Google's BERT uses 10).
+constexpr int kMaxDupeFactor = 1024;
+
 struct PrepareOptions {
   std::vector<std::string> inputs;
   std::string output;                       // folder (created)
@@ -38,7 +42,9 @@ struct PrepareOptions {
 // The vocabulary identity and special ids of a tokenizer, as shards record them.
 ShardMeta shard_meta(const text::Tokenizer& tokenizer, SentenceTask task);
 
-// Runs the whole preparation; returns the manifest written.
+// Runs the whole preparation; returns the manifest written. Options out of range (max_seq_length < 5,
+// short_seq_prob outside [0, 1] or NaN, dupe_factor outside [1, kMaxDupeFactor] or more rounds than this
+// machine's memory holds for the corpus) are UsageErrors before anything is read or written; so in plan().
 nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& options);
 
 // --dry-run: reads the whole corpus (documents, sentences), runs the full pipeline on its first chunk

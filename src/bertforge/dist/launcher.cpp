@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 
 extern char** environ;
 
@@ -64,7 +65,7 @@ pid_t spawn(std::vector<std::string> command, std::vector<std::string> env) {
   auto envp = pointers(env);
   pid_t parent = getpid();
   pid_t pid = fork();
-  if (pid < 0) throw Error(std::string("launch: fork failed: ") + std::strerror(errno));
+  if (pid < 0) throw Error(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -93,9 +94,9 @@ void signal_all(std::vector<Child>& children, int sig) {
 }  // namespace
 
 int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
-  if (command.empty()) throw Error("launch: no command after --");
+  if (command.empty()) throw UsageError("command: none after -- (give the command each rank runs)");
   if (o.nproc_per_node < 1 || o.nnodes < 1 || o.node_rank < 0 || o.node_rank >= o.nnodes)
-    throw Error("launch: need --nproc-per-node >= 1, --nnodes >= 1 and 0 <= --node-rank < --nnodes");
+    throw UsageError("--node-rank: must be below --nnodes (and --nproc-per-node, --nnodes >= 1)");
   c10::intrusive_ptr<c10d::TCPStore> store;
   if (o.node_rank == 0) {
     c10d::TCPStoreOptions so;
@@ -106,7 +107,7 @@ int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
     try {
       store = c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
     } catch (const std::exception& e) {
-      throw Error("launch: cannot host the rendezvous store on port " + std::to_string(o.master_port) + ": " +
+      throw Error("--master-port: cannot host the rendezvous store on port " + std::to_string(o.master_port) + ": " +
                   std::string(e.what()).substr(0, std::string(e.what()).find('\n')));
     }
   }
@@ -122,12 +123,13 @@ int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
     children[local].pid = spawn(command, child_env(o, local));
     children[local].running = true;
   }
-  int result = 0, running = o.nproc_per_node;
+  int result = 0, running = o.nproc_per_node, forwarded = 0;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   while (running > 0) {
     if (int sig = g_signal.exchange(0)) {
       std::fprintf(stderr, "bertforge launch: %s, passed on to every rank\n", strsignal(sig));
       signal_all(children, sig);
+      forwarded = sig;
       if (deadline == std::chrono::steady_clock::time_point::max()) deadline = std::chrono::steady_clock::now() + o.grace;
     }
     if (std::chrono::steady_clock::now() > deadline) signal_all(children, SIGKILL);
@@ -143,6 +145,7 @@ int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
       --running;
       if (status == 0 || result != 0) break;
       result = exit_code(status);
+      if (forwarded && result == 128 + forwarded) break;  // stopped by the signal passed on, as the others are
       std::fprintf(stderr, "bertforge launch: rank %d (pid %d) %s; stopping the other ranks\n", c.rank, pid,
                    describe(status).c_str());
       signal_all(children, SIGTERM);

@@ -6,7 +6,9 @@
 // - SIGINT/SIGTERM/SIGHUP to the launcher are forwarded to every child (children run in their own process
 //   group, so Ctrl-C reaches them once, through the launcher); a child left `grace` after that is killed.
 // - The first child that fails (non-zero exit or a signal) is reported by rank; the others get SIGTERM, and
-//   SIGKILL after `grace`. The launcher's status is that child's (128 + signal for a signal), else 0.
+//   SIGKILL after `grace`. The launcher's status is that child's (128 + signal for a signal), else 0. A child
+//   that ends with 128 + N after the launcher passed signal N on (pretrain stops so after saving) is the
+//   expected end, not a failure: the launcher exits 128 + N without stopping the others.
 // - Children die with the launcher (PR_SET_PDEATHSIG), so a killed launcher leaves no orphan ranks.
 #pragma once
 #include <chrono>

@@ -4,8 +4,10 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 
 namespace bertforge::infer {
 namespace {
@@ -59,7 +61,7 @@ std::vector<Proposal> propose(ModelDir& m, const at::Tensor& probs, const at::Te
 
 std::vector<FillMaskResult> fill_mask(ModelDir& m, const std::vector<std::string>& texts,
                                       const FillMaskOptions& o, const std::string& source) {
-  if (o.top_k < 1) throw Error("--top-k must be at least 1");
+  check_option("--top-k", o.top_k, {1, std::numeric_limits<double>::infinity()});
   std::vector<std::vector<std::int32_t>> ids;
   for (std::size_t i = 0; i < texts.size(); ++i) {
     ids.push_back(m.tokenizer.encode_plus(texts[i]).input_ids);

@@ -7,7 +7,9 @@
 // offline. Reading goes through open_model_dir, so HF's variants (bare BertModel keys, legacy LayerNorm
 // names, an untied decoder, fp16/bf16 weights) are normalised and the vocabulary is checked against the
 // model. Export and import are the same operation seen from either side; they share this one function.
-// `out` must not already hold a model (config.json or model.safetensors): nothing there is overwritten.
+// `out` must be a new or an empty folder: nothing already there is replaced (a folder holding anything is an
+// Error naming a file in it). The files are written into a temporary folder beside `out` and renamed into
+// place, so a failed export leaves no half-written folder.
 //
 // Heads: transformers 5 logs a LOAD REPORT whenever a checkpoint has weights the class lacks or lacks
 // weights the class has, so no single folder loads silently into both BertForPreTraining (which needs the

@@ -4,9 +4,11 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "bertforge/data/collator.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 
 namespace bertforge::infer {
 namespace {
@@ -19,11 +21,15 @@ std::vector<std::int32_t> first_ids(const at::Tensor& row, int n) {
 }  // namespace
 
 MlmDemo mlm_demo(ModelDir& m, const std::string& text, const MlmDemoOptions& o) {
+  check_option("--shown", o.shown, {1, std::numeric_limits<double>::infinity()});
   const text::Tokenizer& tok = m.tokenizer;
   std::vector<std::int32_t> ids = tok.encode(text);
-  if (ids.empty()) throw Error("mlm-demo: the text has no token");
-  auto room = static_cast<std::size_t>(std::max<std::int64_t>(1, m.model->config.max_position_embeddings - 2));
-  if (ids.size() > room) ids.resize(room);
+  if (ids.empty()) throw Error("text: no token in it (give a sentence to mask)");
+  // As fill-mask: a text the model cannot read whole is refused, not silently cut.
+  const std::int64_t room = m.model->config.max_position_embeddings;
+  if (static_cast<std::int64_t>(ids.size()) + 2 > room)
+    throw Error("text: " + std::to_string(ids.size() + 2) + " tokens exceed the model's max_position_embeddings " +
+                std::to_string(room) + " (shorten the text)");
 
   data::SpecialIds special{tok.cls_id(), tok.sep_id(), tok.pad_id(), tok.mask_id(), tok.unk_id()};
   data::CollatorOptions co;

@@ -1,5 +1,5 @@
 // The reference's closing demo: mask a text as pre-training does and show what the model predicts.
-//   tokenize ([CLS] text [SEP], cut to max_position_embeddings) -> mask with the data pipeline's MLM collator
+//   tokenize ([CLS] text [SEP]; longer than max_position_embeddings is an Error, as in fill-mask) -> mask with the data pipeline's MLM collator
 //   (HF DataCollatorForLanguageModeling semantics: 15% selected, 80/10/10, specials never; seeded, so a run
 //   repeats) -> forward -> argmax at every position.
 // The decoded masked input and argmax output show the first `shown` tokens, as the reference prints them;
@@ -15,7 +15,7 @@ namespace bertforge::infer {
 struct MlmDemoOptions {
   double mlm_probability = 0.15;
   std::uint64_t seed = 42;
-  int shown = 30;  // tokens decoded for display
+  int shown = 30;  // tokens decoded for display (>= 1)
 };
 
 struct MlmDemo {

@@ -1,12 +1,11 @@
 #include "bertforge/model/config.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>  // json: config.json parsing and writing
-#include <sstream>
 
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::model {
 namespace {
@@ -34,6 +33,31 @@ void take(json& j, const char* key, T& out, const std::string& source) {
   if (!ok) bad(source, key, "unexpected JSON type " + std::string(it->type_name()));
   out = it->get<T>();
   j.erase(it);
+}
+
+// A config.json's object, its keys checked and taken.
+BertConfig from_json(json j, const std::string& source) {
+  BertConfig c;
+  take(j, "vocab_size", c.vocab_size, source);
+  take(j, "hidden_size", c.hidden_size, source);
+  take(j, "num_hidden_layers", c.num_hidden_layers, source);
+  take(j, "num_attention_heads", c.num_attention_heads, source);
+  take(j, "intermediate_size", c.intermediate_size, source);
+  take(j, "hidden_act", c.hidden_act, source);
+  take(j, "hidden_dropout_prob", c.hidden_dropout_prob, source);
+  take(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, source);
+  take(j, "max_position_embeddings", c.max_position_embeddings, source);
+  take(j, "type_vocab_size", c.type_vocab_size, source);
+  take(j, "initializer_range", c.initializer_range, source);
+  take(j, "layer_norm_eps", c.layer_norm_eps, source);
+  if (j.contains("pad_token_id") && j["pad_token_id"].is_null()) {
+    c.pad_token_id = -1;  // HF: no padding row
+    j.erase("pad_token_id");
+  }
+  take(j, "pad_token_id", c.pad_token_id, source);
+  for (auto& [key, value] : j.items()) c.extra[key] = value.dump();
+  c.validate(source);
+  return c;
 }
 
 }  // namespace
@@ -82,38 +106,20 @@ BertConfig BertConfig::parse(const std::string& json_text, const std::string& so
     throw Error(source + ": invalid JSON: " + e.what());
   }
   if (!j.is_object()) throw Error(source + ": expected a JSON object");
-  BertConfig c;
-  take(j, "vocab_size", c.vocab_size, source);
-  take(j, "hidden_size", c.hidden_size, source);
-  take(j, "num_hidden_layers", c.num_hidden_layers, source);
-  take(j, "num_attention_heads", c.num_attention_heads, source);
-  take(j, "intermediate_size", c.intermediate_size, source);
-  take(j, "hidden_act", c.hidden_act, source);
-  take(j, "hidden_dropout_prob", c.hidden_dropout_prob, source);
-  take(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, source);
-  take(j, "max_position_embeddings", c.max_position_embeddings, source);
-  take(j, "type_vocab_size", c.type_vocab_size, source);
-  take(j, "initializer_range", c.initializer_range, source);
-  take(j, "layer_norm_eps", c.layer_norm_eps, source);
-  if (j.contains("pad_token_id") && j["pad_token_id"].is_null()) {
-    c.pad_token_id = -1;  // HF: no padding row
-    j.erase("pad_token_id");
-  }
-  take(j, "pad_token_id", c.pad_token_id, source);
-  for (auto& [key, value] : j.items()) c.extra[key] = value.dump();
-  c.validate(source);
-  return c;
+  return from_json(std::move(j), source);
 }
 
-BertConfig BertConfig::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
-}
+BertConfig BertConfig::load(const std::string& path) { return from_json(read_json_file(path, "model config"), path); }
 
 void BertConfig::validate(const std::string& source) const {
+  // Other architectures' configs parse too (their keys kept as extras, BERT's defaults filled in): refuse
+  // them before a model of random weights is built from one.
+  auto type = extra.find("model_type");
+  if (type != extra.end() && type->second != "\"bert\"") {
+    json t = json::parse(type->second);
+    bad(source, "model_type", "'" + (t.is_string() ? t.get<std::string>() : type->second) +
+                                  "' is not BERT (bertforge builds BERT models only: model_type \"bert\")");
+  }
   const auto& acts = known_activations();
   if (std::find(acts.begin(), acts.end(), hidden_act) == acts.end()) {
     std::string known;

@@ -1,11 +1,9 @@
 #include "bertforge/model/pretrained.h"
 
-#include <ATen/core/Tensor.h>
+#include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>  // json: the shard index
 #include <set>
@@ -13,6 +11,8 @@
 
 #include "bertforge/model/safetensors.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
+#include "bertforge/util/messages.h"
 
 namespace bertforge::model {
 namespace fs = std::filesystem;
@@ -47,10 +47,10 @@ std::vector<std::string> weight_files(const std::string& dir) {
   fs::path single = fs::path(dir) / "model.safetensors", index = fs::path(dir) / "model.safetensors.index.json";
   if (fs::exists(single)) return {single.string()};
   if (fs::exists(index)) {
-    std::ifstream in(index);
     std::set<std::string> files;
+    nlohmann::json j = read_json_file(index.string(), "safetensors index");
     try {
-      for (const auto& [key, file] : nlohmann::json::parse(in).at("weight_map").items())
+      for (const auto& [key, file] : j.at("weight_map").items())
         files.insert((fs::path(dir) / file.get<std::string>()).string());
     } catch (const nlohmann::json::exception& e) {
       throw Error(index.string() + ": weight_map: " + e.what());
@@ -69,6 +69,16 @@ std::string joined(const std::vector<std::string>& names) {
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out;
 }
+
+// At most three names, then how many more: keeps a message one readable line.
+std::string first_few(const std::vector<std::string>& names) {
+  std::vector<std::string> shown(names.begin(), names.begin() + std::min<std::size_t>(3, names.size()));
+  return joined(shown) + (names.size() > 3 ? " and " + std::to_string(names.size() - 3) + " more" : "");
+}
+
+// The heads a BERT checkpoint may lack, as HF loads them: a BertModel save has no cls.*, a BertForMaskedLM
+// save no pooler and no NSP head. HF initialises them with a warning; so do we.
+bool is_head(const std::string& key) { return key.rfind("cls.", 0) == 0 || key.rfind("bert.pooler.", 0) == 0; }
 
 }  // namespace
 
@@ -102,13 +112,25 @@ Pretrained from_pretrained(const std::string& dir, c10::Device device) {
   Pretrained p;
   p.model = BertForPreTraining(BertConfig::load((fs::path(dir) / "config.json").string()));
   for (const auto& item : p.model->named_parameters()) p.report.missing.push_back(item.key());
-  for (const auto& file : weight_files(dir)) load_safetensors_weights(*p.model, file, p.report);
+  const std::vector<std::string> files = weight_files(dir);
+  for (const auto& file : files) load_safetensors_weights(*p.model, file, p.report);
+  std::vector<std::string> body;  // missing weights no BERT checkpoint may lack
+  for (const auto& key : p.report.missing)
+    if (!is_head(key)) body.push_back(key);
+  if (!body.empty())
+    fail_at(files.front(), 0, "lacks " + std::to_string(body.size()) + " of the model's " +
+                                  std::to_string(p.model->named_parameters().size()) + " weights (" + first_few(body) +
+                                  "): not a BERT checkpoint of this config.json");
   if (!p.report.missing.empty())
-    std::cerr << "bertforge: warning: " << dir << ": not in the checkpoint, newly initialised: "
-              << joined(p.report.missing) << "\n";
+    warn(dir + ": not in the checkpoint, newly initialised: " + joined(p.report.missing));
   if (!p.report.unexpected.empty())
-    std::cerr << "bertforge: warning: " << dir << ": checkpoint tensors the model does not use, ignored: "
-              << joined(p.report.unexpected) << "\n";
+    warn(dir + ": checkpoint tensors the model does not use, ignored: " + joined(p.report.unexpected));
+  std::vector<std::string> non_finite;
+  for (const auto& item : p.model->named_parameters())
+    if (!at::isfinite(item.value()).all().item<bool>()) non_finite.push_back(item.key());
+  if (!non_finite.empty())
+    warn(dir + ": " + std::to_string(non_finite.size()) + " weight tensors hold NaN or Inf (" + first_few(non_finite) +
+         "): every prediction will be NaN (was training diverging? load an earlier checkpoint)");
   p.model->to(device);
   return p;
 }

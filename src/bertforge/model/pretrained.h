@@ -6,9 +6,10 @@
 // Reading accepts what HF writes for BERT: BertForPreTraining keys (bert.*, cls.*), bare BertModel keys
 // (embeddings.*, encoder.*, pooler.*), legacy LayerNorm gamma/beta names, an untied cls.predictions.decoder.*
 // (the decoder is tied to the word embeddings, so those copies are skipped) and float weights of any width
-// (F16/BF16/F64 are converted to the model's fp32). Weights the folder lacks (heads of a BertModel
-// checkpoint) keep HF's initialisation and are listed in one warning on stderr; keys the model does not
-// have are listed too. A key of the wrong shape or a non-float dtype is an Error naming file and key.
+// (F16/BF16/F64 are converted to the model's fp32). Heads the folder lacks (cls.* of a BertModel checkpoint,
+// the pooler of a BertForMaskedLM one) keep HF's initialisation and are listed in one warning on stderr, as
+// HF warns; any other missing weight is an Error (the folder is not a BERT checkpoint of its config). Keys
+// the model does not have are listed in a warning, and so are weights holding NaN or Inf. A key of the wrong shape or a non-float dtype is an Error naming file and key.
 // pytorch_model.bin is refused with an Error that says how to convert it: reading pickles executes code.
 // Writing: config.json and model.safetensors as HF's save_pretrained makes them: tied tensors once (under
 // bert.embeddings.word_embeddings.weight and cls.predictions.bias), __metadata__ {"format": "pt"}.

@@ -133,7 +133,7 @@ std::uint64_t map_lines_ordered(std::istream& in, std::ostream& out, const Paral
     if (written == next_seq) break;
     std::string result = pool.take(written++);
     out.write(result.data(), static_cast<std::streamsize>(result.size()));
-    if (!out) throw Error("write error on the output");
+    if (!out) fail_at(options.output_name, 0, "write error (disk full, or the reader closed the pipe?)");
     progress.update(bytes);
   }
   if (options.total_bytes) progress.finish();  // with no total, finish() would report 0 bytes

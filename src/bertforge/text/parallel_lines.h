@@ -21,6 +21,7 @@ struct ParallelLinesOptions {
   std::size_t chunk_bytes = 1 << 20;
   std::uint64_t total_bytes = 0;  // for progress on stderr; 0 when unknown
   std::string label = "lines";    // progress label
+  std::string output_name = "<stdout>";  // names the output in a write error
 };
 
 // fn(lines, first_line): `lines` holds whole lines each ending in '\n'; first_line is 1-based.

@@ -108,6 +108,7 @@ std::uint64_t decode_stream(const Tokenizer& tok, std::istream& in, const std::s
         auto [next, ec] = std::from_chars(p, end, id);
         if (ec != std::errc() || (next < end && *next != ' '))
           fail_at(input_name, line, "not a token id: \"" + std::string(p, std::find(p, end, ' ')) + "\"");
+        if (id < 0) fail_at(input_name, line, "negative token id " + std::to_string(id) + " (ids count from 0)");
         ids.push_back(id);
         p = next;
       }

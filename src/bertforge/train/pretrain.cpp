@@ -3,19 +3,21 @@
 #include <ATen/Context.h>
 #include <c10/core/Device.h>
 
+#include <csignal>
 #include <filesystem>
-#include <fstream>
 
-#include "bertforge/data/hf_dataset.h"
 #include "bertforge/data/loader.h"
 #include "bertforge/data/prepare.h"
 #include "bertforge/dist/world.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
-#include "bertforge/text/save_tokenizer.h"
 #include "bertforge/train/checkpoint.h"
+#include "bertforge/train/dataset.h"
+#include "bertforge/train/stop_signal.h"
 #include "bertforge/train/trainer.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
+#include "bertforge/util/messages.h"
 
 namespace fs = std::filesystem;
 
@@ -23,28 +25,11 @@ namespace bertforge::train {
 
 namespace {
 
-// A prepared folder, or an HF save_to_disk dataset of token ids (the reference's), imported once into
-// output_dir/prepared/<name> with the tokenizer's special ids; its ids are checked against the vocabulary.
-// Distributed: rank 0 imports while the others wait (output_dir is shared, as checkpoints need).
+// Prepared folders as they are; HF datasets of ids imported once into output_dir/prepared/<name>.
 std::shared_ptr<const data::ShardSet> open_data(const std::string& path, const PretrainSpec& spec, dist::World& world) {
-  if (path.empty()) throw Error("train_data: required (a folder made by `bertforge prepare`, or an HF dataset)");
-  if (!fs::exists(path)) fail_at(path, 0, "no such data folder");
-  if (!fs::exists(fs::path(path) / "state.json")) return std::make_shared<const data::ShardSet>(path);
-  if (!data::is_tokenized_hf(path))
-    fail_at(path, 0, "an HF dataset without an input_ids column: run `bertforge prepare` on its text first");
-  if (spec.tokenizer.empty())
-    fail_at(path, 0, "an HF dataset of ids: give --tokenizer (its vocab.txt or folder) to check the ids against");
   std::string name = fs::path(path).lexically_normal().filename().string();
   if (name.empty()) name = fs::path(path).lexically_normal().parent_path().filename().string();
-  fs::path cache = fs::path(spec.args.output_dir) / "prepared" / name;
-  if (world.is_main() && !fs::exists(cache / "manifest.json")) {
-    fs::remove_all(cache);
-    auto tokenizer = text::Tokenizer::from_pretrained(spec.tokenizer);
-    text::save_pretrained(tokenizer, cache.string());
-    data::import_hf(path, cache.string(), data::shard_meta(tokenizer, data::SentenceTask::nsp));
-  }
-  world.barrier();
-  return std::make_shared<const data::ShardSet>(cache.string());
+  return open_dataset(path, spec.tokenizer, (fs::path(spec.args.output_dir) / "prepared" / name).string(), world);
 }
 
 bool has_tokenizer(const fs::path& dir) {
@@ -64,24 +49,6 @@ std::shared_ptr<const text::Tokenizer> find_tokenizer(const PretrainSpec& spec, 
   if (d.meta().vocab_hash != 0 && hash != d.meta().vocab_hash)
     fail_at(source, 0, "not the vocabulary " + data_path + " was prepared with (pass the tokenizer it was made with as --tokenizer)");
   return tokenizer;
-}
-
-// The checks HF leaves to a device-side assert in the middle of a run.
-void check_data_fits_model(const data::ShardSet& d, const model::BertConfig& c, const std::string& path) {
-  const data::ShardMeta& m = d.meta();
-  if (m.vocab_size != 0 && static_cast<std::int64_t>(m.vocab_size) != c.vocab_size)
-    fail_at(path, 0, "vocabulary size " + std::to_string(m.vocab_size) + " does not match the model's vocab_size " +
-                         std::to_string(c.vocab_size));
-  for (auto [name, id] : {std::pair{"cls", m.special.cls}, {"sep", m.special.sep}, {"pad", m.special.pad},
-                          {"mask", m.special.mask}, {"unk", m.special.unk}})
-    if (id < 0 || id >= c.vocab_size)
-      fail_at(path, 0, std::string("special token id ") + name + "=" + std::to_string(id) +
-                           " is outside the model's vocabulary (vocab_size " + std::to_string(c.vocab_size) + ")");
-  std::uint32_t longest = 0;
-  for (std::uint64_t i = 0; i < d.size(); ++i) longest = std::max(longest, d.length(i));
-  if (longest > c.max_position_embeddings)
-    fail_at(path, 0, "a sequence of " + std::to_string(longest) + " tokens exceeds the model's max_position_embeddings " +
-                         std::to_string(c.max_position_embeddings));
 }
 
 // A preset takes its vocabulary size from the data; a config.json or model folder must match it.
@@ -131,13 +98,25 @@ void check_output_dir(const TrainingArguments& a, bool resuming) {
                                  "--overwrite_output_dir");
 }
 
+// Every phase's arguments, before any of them trains: a mistake in the last phase costs no training time.
+void check_phase(const TrainingArguments& base, const PhaseSpec& phase, std::size_t i, std::size_t phases) {
+  TrainingArguments args = base;
+  const std::string where = phases > 1 ? " (recipe phase " + std::to_string(i) + ")" : "";
+  args.update(phase.overrides, "recipe phase " + std::to_string(i));
+  args.validate();
+  if (phase.train_data.empty())
+    throw UsageError("--train_data: required" + where + " (a folder made by `bertforge prepare`, or an HF dataset)");
+  // HF's Trainer refuses this too: evaluating without data would silently never happen.
+  if (phase.eval_data.empty() && args.eval_strategy != "no")
+    throw UsageError("--eval_strategy: '" + args.eval_strategy + "' needs evaluation data" + where +
+                     " (give --eval_data, or --eval_strategy no)");
+}
+
 }  // namespace
 
 void load_recipe(const std::string& path, PretrainSpec& spec) {
-  std::ifstream in(path);
-  if (!in) fail_at(path, 0, "cannot read recipe");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("phases") || !j["phases"].is_array())
+  nlohmann::json j = read_json_file(path, "recipe");
+  if (!j.contains("phases") || !j["phases"].is_array())
     fail_at(path, 0, "a recipe is a JSON object with a \"phases\" array");
   if (j.contains("model")) spec.model = j["model"].get<std::string>();
   for (auto phase : j["phases"]) {
@@ -158,6 +137,7 @@ int run_pretraining(const PretrainSpec& spec) {
   std::vector<PhaseSpec> phases = spec.phases;
   if (phases.empty()) phases.push_back({spec.train_data, spec.eval_data, nlohmann::json::object()});
   spec.args.validate();
+  for (std::size_t i = 0; i < phases.size(); ++i) check_phase(spec.args, phases[i], i, phases.size());
   std::string checkpoint = resume_checkpoint(spec.args);
   check_output_dir(spec.args, !checkpoint.empty());
   c10::Device device = model::parse_device(spec.device);
@@ -179,14 +159,13 @@ int run_pretraining(const PretrainSpec& spec) {
   for (int i = from.phase; i < static_cast<int>(phases.size()); ++i) {
     TrainingArguments args = spec.args;
     args.update(phases[i].overrides, "recipe phase " + std::to_string(i));
-    args.validate();
     auto train_data = open_data(phases[i].train_data, spec, *world);
     if (!model) model = make_model(spec.model, *train_data, args.seed);
-    check_data_fits_model(*train_data, model->config, phases[i].train_data);
+    check_fits_model(*train_data, model->config, phases[i].train_data);
     std::shared_ptr<data::Loader> eval;
     if (!phases[i].eval_data.empty()) {
       auto eval_data = open_data(phases[i].eval_data, spec, *world);
-      check_data_fits_model(*eval_data, model->config, phases[i].eval_data);
+      check_fits_model(*eval_data, model->config, phases[i].eval_data);
       eval = make_loader(eval_data, args, false, *world);
     }
     Trainer trainer(args, {model, make_loader(train_data, args, true, *world), eval, world.get(), device, i, start_step,
@@ -195,7 +174,12 @@ int run_pretraining(const PretrainSpec& spec) {
     else if (i > from.phase) trainer.carry_over(previous);
     else if (fs::exists(fs::path(spec.model) / "optimizer.pt") && args.optim.rfind("adam", 0) == 0)
       trainer.import_optimizer((fs::path(spec.model) / "optimizer.pt").string());
-    if (trainer.train() == TrainOutcome::Stopped) return 0;
+    if (trainer.train() == TrainOutcome::Stopped) {
+      // 128 + N as a shell reports a process killed by N, so `pretrain && export` does not go on with an
+      // unfinished model. A rank stopped because another rank got the signal has none of its own: SIGTERM.
+      int sig = StopSignal::signal_number();
+      return 128 + (sig ? sig : SIGTERM);
+    }
     start_step = trainer.state().global_step;
     previous = trainer.state();
   }

@@ -52,7 +52,9 @@ struct PretrainSpec {
 // Reads {"phases": [...]} (and optionally "model"); keys are checked like TrainingArguments'.
 void load_recipe(const std::string& path, PretrainSpec& spec);
 
-// Runs the whole recipe; returns the process exit status (0 also when stopped by SIGINT/SIGTERM after saving).
+// Runs the whole recipe; returns the process exit status: 0 when every phase finished, 128 + N when signal N
+// (SIGINT/SIGTERM) stopped the run after saving a checkpoint. Option errors (a value out of range, an
+// eval_strategy without eval data, in any phase) are UsageErrors thrown before anything is read or written.
 int run_pretraining(const PretrainSpec& spec);
 
 }  // namespace bertforge::train

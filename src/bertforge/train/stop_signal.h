@@ -1,5 +1,5 @@
 // SIGINT/SIGTERM during training: the first signal only raises a flag the loop checks after each optimizer
-// step (finish the step, save a checkpoint, exit 0). While installed, a second signal is not fatal either;
+// step (finish the step, save a checkpoint, exit 128 + the signal). While installed, a second signal is not fatal either;
 // after the guard is destroyed the previous handlers are back.
 #pragma once
 #include <csignal>

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <tuple>
 #include <variant>
 
 #include "bertforge/util/error.h"
 #include "bertforge/util/json_file.h"
+#include "bertforge/util/messages.h"
 
 namespace bertforge::train {
 
@@ -77,7 +80,7 @@ bool parse_bool(const std::string& key, std::string v) {
   std::transform(v.begin(), v.end(), v.begin(), ::tolower);
   if (v == "true" || v == "1" || v == "yes" || v.empty()) return true;
   if (v == "false" || v == "0" || v == "no") return false;
-  throw Error("option " + key + ": expected true or false, got '" + v + "'");
+  throw UsageError("--" + key + ": expected true or false, got '" + v + "'");
 }
 
 template <typename T>
@@ -88,7 +91,7 @@ T parse_number(const std::string& key, const std::string& v) {
     if (used == v.size()) return out;
   } catch (const std::exception&) {
   }
-  throw Error("option " + key + ": expected a number, got '" + v + "'");
+  throw UsageError("--" + key + ": expected a number, got '" + v + "'");
 }
 
 // report_to's list: HF takes a list of names; here they are separated by commas or spaces.
@@ -163,25 +166,39 @@ void TrainingArguments::validate() const {
     if (std::find(f.choices.begin(), f.choices.end(), v) == f.choices.end()) {
       std::string all;
       for (const auto& c : f.choices) all += (all.empty() ? "" : ", ") + c;
-      throw Error("option " + f.spec.name + ": '" + v + "' is not one of " + all);
+      throw UsageError("--" + f.spec.name + ": '" + v + "' is not one of " + all);
     }
   }
   for (const std::string& target : report_targets(report_to))
     if (target != "none" && target != "all" && target != "tensorboard")
       throw Error("option report_to: '" + target + "' is not supported (none, all or tensorboard)");
-  auto positive = [](const char* name, double v) {
-    if (!(v > 0)) throw Error(std::string("option ") + name + ": must be > 0");
-  };
-  positive("per_device_train_batch_size", per_device_train_batch_size);
-  positive("per_device_eval_batch_size", per_device_eval_batch_size);
-  positive("gradient_accumulation_steps", gradient_accumulation_steps);
-  positive("learning_rate", learning_rate);
-  positive("ddp_timeout", static_cast<double>(ddp_timeout));
-  if (max_steps <= 0) positive("num_train_epochs", num_train_epochs);
-  if (save_total_limit < 0) throw Error("option save_total_limit: must be >= 0");
-  if (output_dir.empty()) throw Error("option output_dir: required");
+  // The ranges HF's TrainingArguments and torch.optim check (warmup_ratio in [0, 1], 0 <= beta < 1, ...).
+  const double inf = std::numeric_limits<double>::infinity();
+  const Interval positive{0, inf, true}, non_negative{0, inf}, fraction{0, 1}, beta{0, 1, false, true};
+  for (auto [name, value, allowed] : std::vector<std::tuple<const char*, double, Interval>>{
+           {"per_device_train_batch_size", static_cast<double>(per_device_train_batch_size), positive},
+           {"per_device_eval_batch_size", static_cast<double>(per_device_eval_batch_size), positive},
+           {"gradient_accumulation_steps", static_cast<double>(gradient_accumulation_steps), positive},
+           {"learning_rate", learning_rate, positive},
+           {"weight_decay", weight_decay, non_negative},
+           {"adam_beta1", adam_beta1, beta},
+           {"adam_beta2", adam_beta2, beta},
+           {"adam_epsilon", adam_epsilon, non_negative},
+           {"max_grad_norm", max_grad_norm, non_negative},
+           {"warmup_steps", warmup_steps, non_negative},
+           {"warmup_ratio", warmup_ratio, fraction},
+           {"eval_steps", eval_steps, non_negative},
+           {"save_total_limit", static_cast<double>(save_total_limit), non_negative},
+           {"ddp_timeout", static_cast<double>(ddp_timeout), positive}})
+    check_option("--" + std::string(name), value, allowed);
+  if (max_steps <= 0) check_option("--num_train_epochs", num_train_epochs, positive);
+  // A step interval of 0 would divide by zero or never fire: HF refuses it for the "steps" strategies.
+  if (logging_strategy == "steps") check_option("--logging_steps", logging_steps, positive);
+  if (save_strategy == "steps") check_option("--save_steps", save_steps, positive);
+  if (eval_strategy == "steps" && eval_steps == 0) check_option("--logging_steps", logging_steps, positive);
+  if (output_dir.empty()) throw UsageError("--output_dir: required (the folder for checkpoints and logs)");
   if (load_best_model_at_end && eval_strategy != save_strategy)
-    throw Error("option load_best_model_at_end: needs eval_strategy equal to save_strategy (HF's rule)");
+    throw UsageError("--load_best_model_at_end: needs eval_strategy equal to save_strategy (HF's rule)");
 }
 
 nlohmann::json TrainingArguments::to_json() const {

@@ -13,6 +13,8 @@ namespace {
 std::atomic<int> g_threads{0};
 }
 
+int max_threads() { return 4 * resolve_threads(0); }
+
 int resolve_threads(int requested) {
   if (requested > 0) return requested;
   int hw = static_cast<int>(std::thread::hardware_concurrency());

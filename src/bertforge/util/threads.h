@@ -4,6 +4,10 @@
 
 namespace bertforge {
 
+// The most --threads accepts: 4 per hardware thread (at least 4). More only adds switching, and a count such
+// as 100000 would start threads until the machine runs out.
+int max_threads();
+
 // requested > 0 is taken as is; 0 means std::thread::hardware_concurrency() (at least 1).
 int resolve_threads(int requested);
 

@@ -1,0 +1,49 @@
+#include "bertforge/train/dataset.h"
+
+#include <filesystem>
+
+#include "bertforge/data/hf_dataset.h"
+#include "bertforge/data/prepare.h"
+#include "bertforge/text/save_tokenizer.h"
+#include "bertforge/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace bertforge::train {
+
+std::shared_ptr<const data::ShardSet> open_dataset(const std::string& path, const std::string& tokenizer,
+                                                   const std::string& cache, dist::World& world) {
+  if (!fs::exists(path)) fail_at(path, 0, "no such data folder");
+  if (!fs::exists(fs::path(path) / "state.json")) return std::make_shared<const data::ShardSet>(path);
+  if (!data::is_tokenized_hf(path))
+    fail_at(path, 0, "an HF dataset without an input_ids column: run `bertforge prepare` on its text first");
+  if (tokenizer.empty())
+    fail_at(path, 0, "an HF dataset of ids: give --tokenizer (its vocab.txt or folder) to check the ids against");
+  if (world.is_main() && !fs::exists(fs::path(cache) / "manifest.json")) {
+    fs::remove_all(cache);
+    auto tok = text::Tokenizer::from_pretrained(tokenizer);
+    text::save_pretrained(tok, cache);  // the imported data carries its tokenizer, as prepare's output does
+    data::import_hf(path, cache, data::shard_meta(tok, data::SentenceTask::nsp));
+  }
+  world.barrier();
+  return std::make_shared<const data::ShardSet>(cache);
+}
+
+void check_fits_model(const data::ShardSet& d, const model::BertConfig& c, const std::string& path) {
+  const data::ShardMeta& m = d.meta();
+  if (m.vocab_size != 0 && static_cast<std::int64_t>(m.vocab_size) != c.vocab_size)
+    fail_at(path, 0, "prepared with a vocabulary of " + std::to_string(m.vocab_size) + " tokens but the model has "
+                     "vocab_size " + std::to_string(c.vocab_size) + " (prepare it with the model's tokenizer)");
+  for (auto [name, id] : {std::pair{"cls", m.special.cls}, {"sep", m.special.sep}, {"pad", m.special.pad},
+                          {"mask", m.special.mask}, {"unk", m.special.unk}})
+    if (id < 0 || id >= c.vocab_size)
+      fail_at(path, 0, std::string("special token id ") + name + "=" + std::to_string(id) +
+                           " is outside the model's vocabulary (vocab_size " + std::to_string(c.vocab_size) + ")");
+  std::uint32_t longest = 0;
+  for (std::uint64_t i = 0; i < d.size(); ++i) longest = std::max(longest, d.length(i));
+  if (longest > c.max_position_embeddings)
+    fail_at(path, 0, "a sequence of " + std::to_string(longest) + " tokens exceeds the model's max_position_embeddings " +
+                         std::to_string(c.max_position_embeddings));
+}
+
+}  // namespace bertforge::train
