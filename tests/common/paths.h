@@ -1,5 +1,6 @@
 // Paths of this build, compiled into one small generated file per test executable instead of into every test
 // source: a define holding an absolute path would make each clone or worktree miss ccache on every test file.
+// Each may be overridden by an environment variable of the same name (see tests/CMakeLists.txt).
 #pragma once
 #include <string>
 

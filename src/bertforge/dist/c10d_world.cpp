@@ -162,4 +162,8 @@ std::unique_ptr<World> from_environment(const WorldOptions& options) {
   return std::make_unique<C10dWorld>(std::move(env), options);
 }
 
+std::unique_ptr<World> c10d_world(const WorldOptions& options) {
+  return std::make_unique<C10dWorld>(launch_env(), options);
+}
+
 }  // namespace bertforge::dist

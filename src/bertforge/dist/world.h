@@ -62,5 +62,8 @@ struct WorldOptions {
 
 // The world the launch environment describes: single_process() when no launcher set a world size above 1.
 std::unique_ptr<World> from_environment(const WorldOptions& options = {});
+// The c10d World of the launch environment even for one process, where from_environment() gives the stand-in
+// that skips every collective: to exercise a backend's collectives on a single rank (NCCL on one GPU).
+std::unique_ptr<World> c10d_world(const WorldOptions& options = {});
 
 }  // namespace bertforge::dist
