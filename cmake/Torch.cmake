@@ -5,6 +5,8 @@
 # CPU-only user) we link torch_cpu and c10 from the same prefix directly. LibTorch is found through
 # CMAKE_PREFIX_PATH either way: the venv's torch.utils.cmake_prefix_path or a user's own LibTorch.
 option(BERTFORGE_CPU_ONLY "Link LibTorch's CPU libraries even when a CUDA toolkit is present" OFF)
+# A ROCm LibTorch finds HIP through its own config and shows AMD GPUs as `cuda` devices (untested here).
+option(BERTFORGE_ROCM "LibTorch is a ROCm build: use its config as is, RCCL behind the NCCL backend" OFF)
 find_package(CUDAToolkit QUIET)
 
 add_library(bertforge::torch INTERFACE IMPORTED)
@@ -12,7 +14,7 @@ add_library(bertforge::torch INTERFACE IMPORTED)
 # remove_all jumps to address 0. Naming libstdc++ before LibTorch makes the dynamic linker bind those symbols
 # to the system's libstdc++ instead.
 target_link_libraries(bertforge::torch INTERFACE "-Wl,--push-state,--no-as-needed" stdc++ "-Wl,--pop-state")
-if(CUDAToolkit_FOUND AND NOT BERTFORGE_CPU_ONLY)
+if(BERTFORGE_ROCM OR (CUDAToolkit_FOUND AND NOT BERTFORGE_CPU_ONLY))
   # Torch's CUDA config wants an architecture list; Hopper and Ampere cover the machines we run on.
   if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
     set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
