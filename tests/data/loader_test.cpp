@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include <filesystem>
 #include <memory>
@@ -158,5 +159,22 @@ TEST(Loader, ResumeFromASavedPositionIsExact) {
     ASSERT_TRUE(at::equal(b->labels, batches[step].labels));
     ASSERT_TRUE(at::equal(b->sentence_label, batches[step].sentence_label));
     EXPECT_EQ(b->input_ids.size(1) % 8, 0);
+  }
+}
+
+// CUDA runs: batches come page-locked (so their copy to the GPU does not block the host) and equal unpinned ones.
+TEST(Loader, PinnedBatchesForCudaRunsHoldTheSameValues) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: page-locked memory needs one";
+  auto set = make_set();
+  LoaderOptions o;
+  o.batch_size = 8;
+  Loader plain(set, o);
+  o.pin_memory = true;
+  Loader pinned(set, o);
+  auto a = plain.next(), b = pinned.next();
+  ASSERT_TRUE(a && b);
+  for (auto [x, y] : {std::pair{a->input_ids, b->input_ids}, {a->labels, b->labels}, {a->attention_mask, b->attention_mask}}) {
+    EXPECT_TRUE(y.is_pinned());
+    EXPECT_TRUE(at::equal(x, y));
   }
 }

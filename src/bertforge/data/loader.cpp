@@ -71,7 +71,11 @@ Batch Loader::make(LoaderPosition p) const {
   }
   MlmCollator collator(shards_->meta().special, shards_->meta().vocab_size, shards_->meta().task, o_.collator, 0,
                        continuation_);
-  return collator.collate(ex, seeds);
+  Batch b = collator.collate(ex, seeds);
+  if (o_.pin_memory)
+    for (at::Tensor* t : {&b.input_ids, &b.token_type_ids, &b.attention_mask, &b.labels, &b.sentence_label})
+      if (t->defined()) *t = t->pin_memory();
+  return b;
 }
 
 void Loader::start_worker() {

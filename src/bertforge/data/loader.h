@@ -35,6 +35,7 @@ struct LoaderOptions {
   bool even_shards = true;       // false: no padding, shards may differ by one (evaluation)
   bool drop_last_batch = false;  // DataLoader's
   int prefetch = 4;              // batches made ahead by the background thread; 0 = none, in the caller
+  bool pin_memory = false;       // page-locked batches (CUDA runs): their copy to the GPU need not block
   CollatorOptions collator;
 };
 

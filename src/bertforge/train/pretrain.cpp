@@ -65,7 +65,7 @@ model::BertForPreTraining make_model(const std::string& spec, const data::ShardS
 }
 
 std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> d, const TrainingArguments& a,
-                                          bool train, const dist::World& world) {
+                                          bool train, const dist::World& world, c10::Device device) {
   data::LoaderOptions o;
   o.batch_size = static_cast<int>(train ? a.per_device_train_batch_size : a.per_device_eval_batch_size);
   o.shuffle = train;
@@ -75,6 +75,7 @@ std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> 
   o.world_size = world.size();
   o.rank = world.rank();
   if (!train) o.prefetch = 0;
+  o.pin_memory = device.is_cuda() && a.dataloader_pin_memory;
   return std::make_shared<data::Loader>(std::move(d), o);
 }
 
@@ -166,9 +167,9 @@ int run_pretraining(const PretrainSpec& spec) {
     if (!phases[i].eval_data.empty()) {
       auto eval_data = open_data(phases[i].eval_data, spec, *world);
       check_fits_model(*eval_data, model->config, phases[i].eval_data);
-      eval = make_loader(eval_data, args, false, *world);
+      eval = make_loader(eval_data, args, false, *world, device);
     }
-    Trainer trainer(args, {model, make_loader(train_data, args, true, *world), eval, world.get(), device, i, start_step,
+    Trainer trainer(args, {model, make_loader(train_data, args, true, *world, device), eval, world.get(), device, i, start_step,
                            spec.quiet, spec.verify_parameters, find_tokenizer(spec, *train_data, phases[i].train_data), spec.dump_batches});
     if (i == from.phase && !checkpoint.empty()) trainer.resume(checkpoint);
     else if (i > from.phase) trainer.carry_over(previous);
