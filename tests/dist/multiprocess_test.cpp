@@ -206,7 +206,10 @@ TEST_F(MultiProcess, InterruptReachesEveryRank) {
                                 "--exec", "--"};
   for (auto& a : toy(dir, {"--steps", "1", "--hang-rank", "0", "--hang-at-step", "0"})) argv.push_back(a);
   Process launcher = start(argv, {}, dir + "/log");
-  std::this_thread::sleep_for(3s);  // both ranks are up: rank 0 sleeps, rank 1 waits in its first collective
+  // Both ranks are up once rank 0 says it hangs (rank 1 then waits in its first collective); on a loaded
+  // machine that can take much longer than a fixed sleep would allow.
+  for (int i = 0; i < 600 && read_file(dir + "/log").find("hangs at step") == std::string::npos; ++i)
+    std::this_thread::sleep_for(100ms);
   kill(launcher.pid, SIGINT);
   auto status = wait_for(launcher, 20s);
   std::string out = read_file(dir + "/log");

@@ -73,7 +73,10 @@ int main(int argc, char** argv) {
         std::int64_t start = static_cast<std::int64_t>(step) * global_batch + rank * local + m * micro;
         at::Tensor loss = torch::mse_loss(model->forward(x.narrow(0, start, micro)), y.narrow(0, start, micro));
         if (rank == die_rank && step == die_at) std::raise(SIGKILL);
-        if (rank == hang_rank && step == hang_at) std::this_thread::sleep_for(std::chrono::hours(1));
+        if (rank == hang_rank && step == hang_at) {
+          std::fprintf(stderr, "rank %d hangs at step %d\n", rank, step);  // tests wait for this line
+          std::this_thread::sleep_for(std::chrono::hours(1));
+        }
         world->sync_next_backward(m == accum - 1);
         (loss / accum).backward();
         loss_sum += loss.item<double>() / accum;
