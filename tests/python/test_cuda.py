@@ -12,10 +12,9 @@ import pathlib
 
 import pytest
 import torch
-from safetensors.torch import load_file, save_file
-from transformers import BertConfig, BertForPreTraining
+from safetensors.torch import load_file
 
-from test_model_parity import CONFIGS, hf_run, make_batch
+from test_model_parity import assert_grads, hf_folder, hf_run  # noqa: F401 (hf_folder: the same fixture)
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device: the CUDA tests need a GPU")
 
@@ -39,41 +38,21 @@ def loss_close(got, want, t, what):
     assert abs(got - want) <= t["loss"] * abs(want), f"{what}: {got} vs {want}"
 
 
-def grads_close(ours, grads, t):
-    assert set(grads) == {k[len("grad."):] for k in ours if k.startswith("grad.")}
-    for name, ref in grads.items():
-        diff = (ours["grad." + name].double().cpu() - ref.double().cpu()).abs().max().item()
-        assert diff <= t["grad"] * ref.abs().max().item() + 1e-12, f"grad of {name}: max diff {diff:.3g}"
-
-
-@pytest.fixture(scope="module", params=list(CONFIGS))
-def hf_folder(request, tmp_path_factory):
-    torch.manual_seed(1)
-    config = BertConfig(**CONFIGS[request.param])
-    model = BertForPreTraining(config)
-    folder = tmp_path_factory.mktemp("cuda_" + request.param)
-    model.save_pretrained(folder)
-    batch = make_batch(config.vocab_size)
-    save_file(batch, str(folder / "inputs.safetensors"))
-    return folder, model, batch
-
-
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_logits_and_every_gradient_match_hf_on_the_same_gpu(hf_folder, run_bertforge, precision):
+    """HF in fp32 on the GPU is the oracle for both precisions (as on the CPU): the table's cuda rows."""
     folder, model, batch = hf_folder
     out = folder / f"ours_cuda_{precision}.safetensors"
     run_bertforge("forward", "--model", folder, "--inputs", folder / "inputs.safetensors", "--output", out, "--grads",
                   "--device", "cuda", "--precision", precision, env=ENV)
     ours = load_file(str(out))
-    model = model.cuda()
-    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
-        ref, grads = hf_run(model, {k: v.cuda() for k, v in batch.items()})
+    ref, grads = hf_run(model.cuda(), {k: v.cuda() for k, v in batch.items()})
     model.cpu()
     t = tol(precision)
     values_close(ours["prediction_logits"], ref.prediction_logits, t, "prediction_logits")
     values_close(ours["seq_relationship_logits"], ref.seq_relationship_logits, t, "seq_relationship_logits")
     loss_close(ours["loss"], ref.loss, t, "loss")
-    grads_close(ours, grads, t)
+    assert_grads(ours, {n: g.cpu() for n, g in grads.items()}, t["grad"])
 
 
 @pytest.fixture(scope="module")
