@@ -17,12 +17,12 @@ head -n 3 "$out/kjv.txt" | "$bf" tokenize --vocab "$out" --tokens
 # Training pairs for pre-training: chapters are documents and verses sentences (the "Ge1:1 " references mark
 # them); shards + manifest, and the same rows as an HF datasets folder.
 bible -f gen1:1-rev22:21 > "$out/kjv-verses.txt"
-"$bf" prepare "$out/kjv-verses.txt" --vocab "$out" -o "$out/prepared" --export-hf "$out/prepared-hf"
+"$bf" prepare "$out/kjv-verses.txt" --vocab "$out" -o "$out/prepared" --export-hf "$out/prepared-hf" --overwrite
 # Pre-train a small BERT (2 layers, hidden 128) on those pairs for a few minutes: the progress line shows
 # loss, lr, seq/s, tokens/s, input wait and ETA; every 100 steps an evaluation on the Gospel of John (part of
 # the training text: it shows fit, not generalisation) reports loss, MLM/NSP accuracy and perplexity.
 bible -f joh1:1-joh21:25 > "$out/john.txt"
-"$bf" prepare "$out/john.txt" --vocab "$out" -o "$out/prepared-john"
+"$bf" prepare "$out/john.txt" --vocab "$out" -o "$out/prepared-john" --overwrite
 cat > "$out/small-bert.json" <<'JSON'
 {"vocab_size": 8000, "hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
  "intermediate_size": 512, "max_position_embeddings": 128}

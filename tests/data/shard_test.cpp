@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "bertforge/data/shard.h"
+#include "bertforge/util/checksum.h"
 #include "bertforge/util/error.h"
 
 using namespace bertforge::data;
@@ -89,4 +90,47 @@ TEST(Shard, TruncatedShardVocabMismatchAndIdsOutOfRange) {
   big.add(&a, 1, &a, 1, true, 0, {1, 2, 0, 3, 4});
   ShardWriter w2(fresh_dir("range"), meta);
   expect_error([&] { w2.add(big); }, "token id 150 outside the vocabulary");
+}
+
+TEST(Shard, FlippedByteIsCaughtByTheManifestChecksum) {
+  auto dir = fresh_dir("flip");
+  ShardMeta meta{42, 30000, SentenceTask::nsp, {1, 2, 0, 3, 4}};
+  ShardWriter w(dir, meta);
+  w.add(sample(50, 30000));
+  auto shards = w.finish();
+  ASSERT_TRUE(shards[0].contains("crc32"));
+  write_manifest(dir, meta, shards, nlohmann::json::object());
+  ShardSet ok(dir);  // opens as written
+  const auto shard = dir + "/shard-00000.bin";
+  {
+    std::fstream f(shard, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(128 + 7);  // a token id's byte
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(128 + 7);
+    c ^= 0x10;
+    f.write(&c, 1);
+  }
+  expect_error([&] { ShardSet s(dir); }, shard + ": checksum differs from manifest.json");
+}
+
+TEST(Shard, TokenIdOutsideTheVocabularyIsNamedOnOpen) {
+  auto dir = fresh_dir("oov");
+  ShardMeta meta{42, 300, SentenceTask::nsp, {1, 2, 0, 3, 4}};  // 2-byte ids: 300..65535 fit the width
+  ShardWriter w(dir, meta);
+  Examples ex = sample(20, 300);
+  w.add(ex);
+  auto shards = w.finish();
+  const auto shard = dir + "/shard-00000.bin";
+  const std::uint64_t seq = 5, at = ex.ends[seq - 1] + 1;  // the second token of sequence 5
+  {
+    std::fstream f(shard, std::ios::in | std::ios::out | std::ios::binary);
+    const std::uint16_t bad = 40000;
+    f.seekp(128 + at * 2);
+    f.write(reinterpret_cast<const char*>(&bad), 2);
+  }
+  shards[0]["crc32"] = bertforge::crc32_file(shard);  // a writer's bug, not a flipped byte: the checksum agrees
+  write_manifest(dir, meta, shards, nlohmann::json::object());
+  expect_error([&] { ShardSet s(dir); },
+               shard + ": sequence 5 holds token id 40000, outside the vocabulary of 300");
 }

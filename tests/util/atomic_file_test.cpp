@@ -1,4 +1,5 @@
 #include "bertforge/util/atomic_file.h"
+#include "bertforge/util/atomic_folder.h"
 
 #include <gtest/gtest.h>
 
@@ -68,4 +69,56 @@ TEST(Progress, FormatsDurations) {
   EXPECT_EQ(bertforge::format_duration(5), "5s");
   EXPECT_EQ(bertforge::format_duration(185), "3m05s");
   EXPECT_EQ(bertforge::format_duration(3720), "1h02m");
+}
+
+TEST(AtomicFolder, SwapsInWholeOnlyOnCommit) {
+  auto dir = fresh_dir();
+  auto dest = (dir / "data").string();
+  fs::create_directories(dest);
+  { std::ofstream(dest + "/old.txt") << "old"; }
+  {
+    bertforge::AtomicFolder f(dest);
+    { std::ofstream(f.path() + "/new.txt") << "new"; }
+    EXPECT_TRUE(fs::exists(dest + "/old.txt"));  // untouched before commit
+    f.commit();
+  }
+  EXPECT_FALSE(fs::exists(dest + "/old.txt"));
+  EXPECT_EQ(slurp(dest + "/new.txt"), "new");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);  // no temporary left
+}
+
+TEST(AtomicFolder, AbandonedBuildLeavesTheOldFolderAndNoTemp) {
+  auto dir = fresh_dir();
+  auto dest = (dir / "data").string();
+  fs::create_directories(dest);
+  { std::ofstream(dest + "/old.txt") << "old"; }
+  fs::create_directories(dest + ".tmp-999999999");  // left by a killed process that no longer runs
+  try {
+    bertforge::AtomicFolder f(dest);
+    { std::ofstream(f.path() + "/new.txt") << "new"; }
+    throw bertforge::Error("input line 3: bad");
+  } catch (const bertforge::Error&) {
+  }
+  EXPECT_EQ(slurp(dest + "/old.txt"), "old");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
+}
+
+TEST(AtomicFolder, ReplacesOnlyItsOwnKindAndOnlyWhenAsked) {
+  auto dir = fresh_dir();
+  auto dest = (dir / "data").string();
+  bertforge::check_replaceable(dest, "manifest.json", "a prepared dataset", false, "--overwrite");  // absent
+  fs::create_directories(dest);
+  bertforge::check_replaceable(dest, "manifest.json", "a prepared dataset", false, "--overwrite");  // empty
+  { std::ofstream(dest + "/manifest.json") << "{}"; }
+  EXPECT_NO_THROW(bertforge::check_replaceable(dest, "manifest.json", "a prepared dataset", true, "--overwrite"));
+  try {
+    bertforge::check_replaceable(dest, "manifest.json", "a prepared dataset", false, "--overwrite");
+    FAIL();
+  } catch (const bertforge::Error& e) {
+    EXPECT_EQ(std::string(e.what()), dest + ": already holds a prepared dataset (give --overwrite to replace it)");
+  }
+  fs::remove(dest + "/manifest.json");
+  { std::ofstream(dest + "/mine.txt") << "x"; }
+  EXPECT_THROW(bertforge::check_replaceable(dest, "manifest.json", "a prepared dataset", true, "--overwrite"),
+               bertforge::Error);
 }

@@ -1,9 +1,13 @@
+// JSON files: written and read as Python's json module does (indent 2; NaN, Infinity, -Infinity), every
+// failure one line naming the file.
 #include "bertforge/util/json_file.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "bertforge/util/error.h"
 
@@ -54,4 +58,30 @@ TEST_F(JsonFileTest, EveryFailureIsOneLineNamingTheFile) {
     EXPECT_EQ(std::string(e.what()), dir.string() + ": is a folder, not a config file");
   }
   EXPECT_THROW(read_json_file((dir / "missing.json").string(), "config"), Error);
+}
+
+TEST(JsonFile, NonFiniteNumbersAsPythonWritesThem) {
+  nlohmann::json j = {{"a", NAN}, {"b", {INFINITY, -INFINITY, 1.5}}, {"s", "NaN Infinity"}};
+  // Python: json.dumps({"a": float("nan"), "b": [float("inf"), float("-inf"), 1.5], "s": "NaN Infinity"})
+  EXPECT_EQ(dump_json(j), R"({"a":NaN,"b":[Infinity,-Infinity,1.5],"s":"NaN Infinity"})");
+  nlohmann::json back = parse_json(R"({"a": NaN, "b": [Infinity, -Infinity, 1.5], "s": "NaN \"Infinity\""})");
+  EXPECT_TRUE(std::isnan(back["a"].get<double>()));
+  EXPECT_EQ(back["b"][0].get<double>(), INFINITY);
+  EXPECT_EQ(back["b"][1].get<double>(), -INFINITY);
+  EXPECT_EQ(back["b"][2].get<double>(), 1.5);
+  EXPECT_EQ(back["s"], "NaN \"Infinity\"");
+  EXPECT_EQ(dump_json({{"x", 1}}, 2), nlohmann::json({{"x", 1}}).dump(2));  // finite: nlohmann's own text
+  EXPECT_THROW(parse_json("{\"a\": Nan}"), nlohmann::json::parse_error);
+}
+
+TEST_F(JsonFileTest, WriteThenReadKeepsNonFiniteValues) {
+  const std::string path = (dir / "nonfinite.json").string();
+  write_json_file(path, {{"loss", NAN}, {"grad_norm", INFINITY}});
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "{\n  \"grad_norm\": Infinity,\n  \"loss\": NaN\n}\n");
+  nlohmann::json j = read_json_file(path, "test file");
+  EXPECT_TRUE(std::isnan(j["loss"].get<double>()));
+  EXPECT_EQ(j["grad_norm"].get<double>(), INFINITY);
 }

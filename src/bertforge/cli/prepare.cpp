@@ -1,6 +1,7 @@
 // `bertforge prepare INPUT... --vocab V -o OUT`: corpus -> NSP/SOP/MLM-only training shards (and optionally
 // an HF save_to_disk copy). An HF folder that is already tokenized (an input_ids column) is imported as is.
 // `--dry-run` prints the plan (documents, sentences, expected pairs/tokens, disk, RAM, ETA) as JSON.
+// A folder that already holds a dataset is replaced only with --overwrite, and only once the new one is complete.
 #include <cstdio>
 #include <memory>
 
@@ -20,12 +21,17 @@ struct PrepareArgs {
   data::PrepareOptions o;
   std::string vocab, layout = "auto", escapes = "undo", bible = "chapter", split = "english";
   std::string strategy = "sentence", export_hf;
-  bool nsp = false, no_nsp = false, sop = false, dry_run = false;
+  bool nsp = false, no_nsp = false, sop = false, dry_run = false, overwrite = false;
   int lower_case = 0;
   double chunk_mb = 8;
 };
 
 int run_prepare(PrepareArgs& a) {
+  if (!a.dry_run) {  // refused before any input is read
+    a.o.overwrite = a.overwrite;
+    if (!a.o.output.empty()) data::check_output(a.o.output, a.overwrite);
+    if (!a.export_hf.empty()) data::check_export_output(a.export_hf, a.overwrite);
+  }
   text::TokenizerOptions topts;
   if (a.lower_case) topts.lower_case = a.lower_case > 0;
   auto tokenizer = text::Tokenizer::from_pretrained(a.vocab, topts);
@@ -46,13 +52,11 @@ int run_prepare(PrepareArgs& a) {
   }
   if (o.output.empty()) throw UsageError("--output: required (or --dry-run)");
   nlohmann::json result;
-  if (o.inputs.size() == 1 && data::is_tokenized_hf(o.inputs[0])) {
-    text::save_pretrained(tokenizer, o.output);  // as data::prepare does: the folder names its tokenizer
-    result = data::import_hf(o.inputs[0], o.output, data::shard_meta(tokenizer, o.pairs.task));
-  } else {
+  if (o.inputs.size() == 1 && data::is_tokenized_hf(o.inputs[0]))  // the folder names its tokenizer, as prepare's
+    result = data::import_hf(o.inputs[0], o.output, data::shard_meta(tokenizer, o.pairs.task), o.overwrite, &tokenizer);
+  else
     result = data::prepare(tokenizer, o);
-  }
-  if (!a.export_hf.empty()) data::export_hf(data::ShardSet(o.output), a.export_hf);
+  if (!a.export_hf.empty()) data::export_hf(data::ShardSet(o.output), a.export_hf, a.overwrite);
   std::fprintf(stderr, "prepare: %s\n", result["statistics"].dump().c_str());
   return 0;
 }
@@ -67,6 +71,7 @@ Command add_prepare(CLI::App& parent) {
   app->add_option("--vocab,--tokenizer", a->vocab, "vocab.txt or a tokenizer folder")->required();
   app->add_flag("--lower-case,!--no-lower-case", a->lower_case, "lower-case (default: as the tokenizer files say)");
   app->add_option("-o,--output", a->o.output, "output folder (shards + manifest.json)");
+  app->add_flag("--overwrite", a->overwrite, "replace a dataset already in the output (and --export-hf) folder");
   app->add_option("--layout", a->layout, "auto, blocks, file, record, wikitext, bible")->capture_default_str();
   app->add_option("--field", a->o.corpus.field, "JSONL key / Parquet, HF column")->capture_default_str();
   app->add_option("--wikitext-escapes", a->escapes, "undo or keep ' @-@ ' etc.")

@@ -11,7 +11,9 @@
 #include "bertforge/data/arrow_util.h"
 #include "bertforge/data/hf_dataset.h"
 #include "bertforge/data/stats.h"
+#include "bertforge/text/save_tokenizer.h"
 #include "bertforge/util/atomic_file.h"
+#include "bertforge/util/atomic_folder.h"
 
 namespace bertforge::data {
 
@@ -118,16 +120,17 @@ bool is_tokenized_hf(const std::string& dir) {
   return reader->schema()->GetFieldByName("input_ids") != nullptr;
 }
 
-nlohmann::json import_hf(const std::string& hf_dir, const std::string& output, ShardMeta meta, int max_seq_length) {
+nlohmann::json import_hf(const std::string& hf_dir, const std::string& output, ShardMeta meta, bool overwrite,
+                         const text::Tokenizer* tokenizer, int max_seq_length) {
+  check_output(output, overwrite);
   const auto files = hf_data_files(hf_dir);
   if (files.empty()) fail_at(hf_dir + "/state.json", 0, "no data files");
   {
     auto file = check(arrow::io::MemoryMappedFile::Open(files[0], arrow::io::FileMode::READ), files[0], 0);
     meta.task = task_of(*check(arrow::ipc::RecordBatchStreamReader::Open(file), files[0], 0)->schema());
   }
-  std::filesystem::create_directories(output);
-  std::filesystem::remove(output + "/manifest.json");
-  ShardWriter writer(output, meta);
+  AtomicFolder folder(output);
+  ShardWriter writer(folder.path(), meta);
   Statistics stats(max_seq_length);
   Examples ex;
   for_each_hf_batch(hf_dir, [&](const arrow::RecordBatch& batch, const std::string& path, std::uint64_t row) {
@@ -137,7 +140,9 @@ nlohmann::json import_hf(const std::string& hf_dir, const std::string& output, S
     stats.add(ex);
   });
   nlohmann::json extra = {{"options", {{"imported_from", hf_dir}}}, {"statistics", stats.to_json()}};
-  write_manifest(output, meta, writer.finish(), extra);
+  if (tokenizer) text::save_pretrained(*tokenizer, folder.path());
+  write_manifest(folder.path(), meta, writer.finish(), extra);
+  folder.commit();
   return extra;
 }
 

@@ -8,7 +8,7 @@
 
 #include "bertforge/data/arrow_util.h"
 #include "bertforge/data/hf_dataset.h"
-#include "bertforge/util/atomic_file.h"
+#include "bertforge/util/atomic_folder.h"
 #include "bertforge/util/json_file.h"
 
 namespace bertforge::data {
@@ -68,11 +68,14 @@ std::shared_ptr<arrow::RecordBatch> make_batch(const ShardSet& shards, const std
 
 }  // namespace
 
-void export_hf(const ShardSet& shards, const std::string& hf_dir) {
-  namespace fs = std::filesystem;
-  const std::string tmp = hf_dir + ".partial";
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
+void check_export_output(const std::string& hf_dir, bool overwrite) {
+  check_replaceable(hf_dir, "state.json", "an HF dataset", overwrite, "--overwrite");
+}
+
+void export_hf(const ShardSet& shards, const std::string& hf_dir, bool overwrite) {
+  check_export_output(hf_dir, overwrite);
+  AtomicFolder folder(hf_dir);
+  const std::string& tmp = folder.path();
   const auto task = shards.meta().task;
   const auto schema = schema_for(task);
   const std::uint64_t rows = shards.size();
@@ -105,8 +108,7 @@ void export_hf(const ShardSet& shards, const std::string& hf_dir) {
                                    {"_format_type", nullptr}, {"_output_all_columns", false}, {"_split", nullptr}});
   write_json_file(tmp + "/dataset_info.json", {{"citation", ""}, {"description", "prepared by bertforge"},
                                           {"features", features(task)}, {"homepage", ""}, {"license", ""}});
-  fs::remove_all(hf_dir);
-  durable_rename(tmp, hf_dir);
+  folder.commit();
 }
 
 }  // namespace bertforge::data

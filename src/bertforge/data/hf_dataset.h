@@ -10,11 +10,14 @@
 // 0...0 1...1 over the unpadded part. Anything else (ids outside the vocabulary, a mask with holes, a missing
 // input_ids column, a truncated Arrow file) is an Error naming the file and row.
 // import then export gives back the same rows (padding removed); export then import the same shards.
+// Both build their output under a temporary name and swap it in when complete (as prepare.h says): a folder
+// that already holds a dataset of that kind is replaced only with `overwrite`, any other non-empty one never.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "bertforge/data/shard.h"
+#include "bertforge/text/tokenizer.h"
 
 namespace bertforge::data {
 
@@ -22,9 +25,12 @@ namespace bertforge::data {
 bool is_tokenized_hf(const std::string& dir);
 
 // Returns the manifest's extra keys (options, statistics) as written.
-nlohmann::json import_hf(const std::string& hf_dir, const std::string& output, ShardMeta meta,
-                         int max_seq_length = 128);
+// `tokenizer`, when given, has its files saved into the output too (text::save_pretrained), as prepare does.
+nlohmann::json import_hf(const std::string& hf_dir, const std::string& output, ShardMeta meta, bool overwrite = false,
+                         const text::Tokenizer* tokenizer = nullptr, int max_seq_length = 128);
 
-void export_hf(const ShardSet& shards, const std::string& hf_dir);
+// Fails unless `hf_dir` may receive an HF dataset folder: call before any work that precedes the export.
+void check_export_output(const std::string& hf_dir, bool overwrite);
+void export_hf(const ShardSet& shards, const std::string& hf_dir, bool overwrite = false);
 
 }  // namespace bertforge::data

@@ -15,6 +15,7 @@
 
 #include "bertforge/data/stats.h"
 #include "bertforge/text/save_tokenizer.h"
+#include "bertforge/util/atomic_folder.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/messages.h"
 #include "bertforge/util/progress.h"
@@ -223,10 +224,10 @@ nlohmann::json corpus_json(const CorpusStats& c, std::uint64_t sentences) {
 
 nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& o) {
   check_options(o);
-  std::filesystem::create_directories(o.output);
-  std::filesystem::remove(o.output + "/manifest.json");  // the folder is invalid until this run finishes
+  check_output(o.output, o.overwrite);
+  AtomicFolder folder(o.output);
   const ShardMeta meta = shard_meta(tokenizer, o.pairs.task);
-  ShardWriter writer(o.output, meta);
+  ShardWriter writer(folder.path(), meta);
   Statistics stats(o.pairs.max_seq_length);
   std::uint64_t sentences = 0;
   Progress progress("prepare", corpus_bytes(o.inputs), "MB", 1e-6);
@@ -244,8 +245,9 @@ nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& o
   auto shards = writer.finish();
   nlohmann::json extra = {{"options", options_json(o)}, {"corpus", corpus_json(corpus, sentences)},
                           {"statistics", stats.to_json()}};
-  text::save_pretrained(tokenizer, o.output);
-  write_manifest(o.output, meta, shards, extra);
+  text::save_pretrained(tokenizer, folder.path());
+  write_manifest(folder.path(), meta, shards, extra);
+  folder.commit();
   extra["shards"] = shards;
   return extra;
 }

@@ -9,6 +9,10 @@
 // The output folder gets shard files, the tokenizer's files as resolved (text::save_pretrained: vocab.txt,
 // tokenizer.json, tokenizer_config.json, special_tokens_map.json, so that training finds the tokenizer the
 // ids came from) and, last, manifest.json (see shard.h) with the options and statistics.
+// It is built under a temporary name and swapped in only when complete (util/atomic_folder.h AtomicFolder): a
+// run that fails (a bad option, a bad input line, an empty corpus, a full disk) leaves what was there before
+// intact. A folder that already holds a dataset is replaced only with `overwrite`; any other non-empty
+// folder never is.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -30,6 +34,7 @@ constexpr int kMaxDupeFactor = 1024;
 struct PrepareOptions {
   std::vector<std::string> inputs;
   std::string output;                       // folder (created)
+  bool overwrite = false;                   // replace a prepared dataset already in `output`
   CorpusOptions corpus;
   SentenceSplit split = SentenceSplit::english;
   PairOptions pairs;

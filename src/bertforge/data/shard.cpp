@@ -11,6 +11,8 @@
 #include <filesystem>
 
 #include "bertforge/util/atomic_file.h"
+#include "bertforge/util/atomic_folder.h"
+#include "bertforge/util/checksum.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/json_file.h"
 
@@ -114,7 +116,8 @@ void ShardWriter::close_shard() {
   out.seekp(0);
   out.write(reinterpret_cast<const char*>(&h), sizeof h);
   o.file.commit();
-  shards_.push_back({{"file", o.path.substr(dir_.size() + 1)}, {"sequences", h.sequences}, {"tokens", h.tokens}});
+  shards_.push_back({{"file", o.path.substr(dir_.size() + 1)}, {"sequences", h.sequences}, {"tokens", h.tokens},
+                     {"crc32", crc32_file(o.path)}});
   open_.reset();
 }
 
@@ -136,8 +139,12 @@ void write_manifest(const std::string& dir, const ShardMeta& meta, const nlohman
   write_json_file(dir + "/manifest.json", m);
 }
 
+void check_output(const std::string& dir, bool overwrite) {
+  check_replaceable(dir, "manifest.json", "a prepared dataset", overwrite, "--overwrite");
+}
+
 struct ShardSet::Mapped {
-  Mapped(const std::string& path, const ShardMeta& meta);
+  Mapped(const std::string& path, const ShardMeta& meta, const nlohmann::json& entry);
   ~Mapped() {
     if (base) munmap(const_cast<char*>(base), size);
   }
@@ -149,7 +156,22 @@ struct ShardSet::Mapped {
   const std::int8_t* labels = nullptr;
 };
 
-ShardSet::Mapped::Mapped(const std::string& path, const ShardMeta& meta) {
+namespace {
+// The first id >= vocab_size, as (sequence, id); the scan is a plain max over the ids, so it vectorises.
+template <typename T>
+void check_ids(const std::string& path, const T* ids, std::uint64_t tokens, const std::uint64_t* ends,
+               std::uint64_t sequences, std::uint32_t vocab_size) {
+  T top = 0;
+  for (std::uint64_t i = 0; i < tokens; ++i) top = std::max(top, ids[i]);
+  if (tokens == 0 || top < vocab_size) return;
+  const std::uint64_t at = std::find_if(ids, ids + tokens, [&](T id) { return id >= vocab_size; }) - ids;
+  const std::uint64_t seq = std::upper_bound(ends, ends + sequences, at) - ends;
+  fail_at(path, 0, "sequence " + std::to_string(seq) + " holds token id " + std::to_string(ids[at]) +
+                       ", outside the vocabulary of " + std::to_string(vocab_size) + " (re-run prepare)");
+}
+}  // namespace
+
+ShardSet::Mapped::Mapped(const std::string& path, const ShardMeta& meta, const nlohmann::json& entry) {
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) fail_at(path, 0, "cannot open shard");
   struct stat st {};
@@ -168,8 +190,12 @@ ShardSet::Mapped::Mapped(const std::string& path, const ShardMeta& meta) {
   if (h.version != kVersion) fail_at(path, 0, "shard version " + std::to_string(h.version) + ", expected 1");
   if (h.file_size != size) fail_at(path, 0, "truncated shard: header says " + std::to_string(h.file_size) +
                                                 " bytes, file has " + std::to_string(size));
+  if (entry.contains("crc32") && crc32_bytes(base, size) != entry["crc32"].get<std::uint32_t>())
+    fail_at(path, 0, "checksum differs from manifest.json (the file is corrupt: re-run prepare or restore it)");
   if (h.vocab_hash != meta.vocab_hash || h.vocab_size != meta.vocab_size)
     fail_at(path, 0, "shard vocabulary differs from its manifest");
+  if (h.token_bytes != static_cast<std::uint32_t>(bytes_for(h.vocab_size)) || h.tokens_at % h.token_bytes)
+    fail_at(path, 0, "corrupt shard header (token width " + std::to_string(h.token_bytes) + ")");
   const bool fits = h.tokens_at + h.tokens * h.token_bytes <= size && h.ends_at + h.sequences * 8 <= size &&
                     h.type0_at + h.sequences * 4 <= size && h.labels_at + (h.task ? h.sequences : 0) <= size;
   if (!fits || h.ends_at % 8 || h.type0_at % 4) fail_at(path, 0, "corrupt shard header (sections out of bounds)");
@@ -183,6 +209,10 @@ ShardSet::Mapped::Mapped(const std::string& path, const ShardMeta& meta) {
     prev = ends[i];
   }
   if (prev != h.tokens) fail_at(path, 0, "corrupt shard: offsets do not cover the tokens");
+  const char* ids = base + h.tokens_at;
+  if (h.token_bytes == 1) check_ids(path, reinterpret_cast<const std::uint8_t*>(ids), h.tokens, ends, h.sequences, h.vocab_size);
+  else if (h.token_bytes == 2) check_ids(path, reinterpret_cast<const std::uint16_t*>(ids), h.tokens, ends, h.sequences, h.vocab_size);
+  else check_ids(path, reinterpret_cast<const std::uint32_t*>(ids), h.tokens, ends, h.sequences, h.vocab_size);
 }
 
 ShardSet::ShardSet(const std::string& dir, std::uint64_t expected_vocab_hash) {
@@ -202,7 +232,7 @@ ShardSet::ShardSet(const std::string& dir, std::uint64_t expected_vocab_hash) {
     fail_at(path, 0, "prepared with another vocabulary (vocab hash differs from the tokenizer's)");
   token_bytes_ = bytes_for(meta_.vocab_size);
   for (const auto& s : manifest_.at("shards")) {
-    shards_.push_back(std::make_unique<Mapped>(dir + "/" + s.at("file").get<std::string>(), meta_));
+    shards_.push_back(std::make_unique<Mapped>(dir + "/" + s.at("file").get<std::string>(), meta_, s));
     first_.push_back(total_);
     total_ += shards_.back()->h.sequences;
   }

@@ -19,7 +19,14 @@
 //   72  u64      labels_at: n x i8 (0 when task is none)
 //   80  u64      file_size: the whole file, so a truncated shard is detected on open
 // The manifest (manifest.json) records format "bertforge-shards", version, vocab_hash, vocab_size, task,
-// special ids, the options that made it, the shard list and statistics (see prepare.h).
+// special ids, the options that made it, the shard list and statistics (see prepare.h). Each shard entry has
+// "file", "sequences", "tokens" and "crc32", the CRC-32 of the whole file (util/checksum.h; manifests written
+// before it existed have none and are not checked).
+//
+// Opening checks every shard before a single batch is made, so a bad file fails in the first second of a
+// run, not hours into it: its CRC-32 against the manifest (a flipped byte anywhere), the header and offsets,
+// and every token id against vocab_size ("shard-00000.bin: sequence 17 holds token id 40000, outside the
+// vocabulary of 30522"). Each is an Error naming the file.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -39,7 +46,7 @@ struct ShardMeta {
 };
 
 // Writes Examples into shard files of at most max_tokens tokens each; finish() returns their manifest
-// entries ({"file", "sequences", "tokens"}). Ids >= vocab_size throw Error.
+// entries ({"file", "sequences", "tokens", "crc32"}). Ids >= vocab_size throw Error.
 class ShardWriter {
  public:
   ShardWriter(std::string dir, ShardMeta meta, std::uint64_t max_tokens = std::uint64_t(1) << 28);
@@ -61,6 +68,10 @@ class ShardWriter {
 void write_manifest(const std::string& dir, const ShardMeta& meta, const nlohmann::json& shards,
                     const nlohmann::json& extra);
 
+// Fails unless `dir` may receive a prepared folder: absent, empty, or (with `overwrite`) holding a manifest.
+// Writers (prepare, import) call it before reading any input and build the folder with AtomicFolder.
+void check_output(const std::string& dir, bool overwrite);
+
 // One sequence as the loader sees it: ids point into the mapped file (token_bytes wide).
 struct SequenceView {
   const void* ids;
@@ -68,8 +79,9 @@ struct SequenceView {
   int label;  // -1 when the task is none
 };
 
-// A prepared folder, memory-mapped: manifest checked, every shard validated (magic, version, size, offsets)
-// on open; a mismatch throws Error naming the file. expected_vocab_hash != 0 must equal the shards'.
+// A prepared folder, memory-mapped: manifest checked, every shard validated (checksum, magic, version, size,
+// offsets, token ids) on open; a mismatch throws Error naming the file. expected_vocab_hash != 0 must equal
+// the shards'.
 class ShardSet {
  public:
   explicit ShardSet(const std::string& dir, std::uint64_t expected_vocab_hash = 0);

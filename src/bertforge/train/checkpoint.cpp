@@ -2,18 +2,16 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
-#include <fcntl.h>
 #include <torch/serialize/archive.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <regex>
 #include <sstream>
 
 #include "bertforge/util/atomic_file.h"
+#include "bertforge/util/atomic_folder.h"
 #include "bertforge/util/error.h"
 
 namespace fs = std::filesystem;
@@ -35,23 +33,9 @@ void remove_checkpoint(const fs::path& folder) {
   if (ec) fail_at(folder.string(), 0, "cannot remove old checkpoint: " + ec.message());
   fs::remove_all(doomed, ec);
 }
-
-void fsync_one(const fs::path& p, int flags) {
-  int fd = ::open(p.c_str(), flags);
-  if (fd < 0) fail_at(p.string(), 0, std::string("cannot open for sync: ") + std::strerror(errno));
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) fail_at(p.string(), 0, "fsync failed (disk full?)");
-}
 }  // namespace
 
 std::string checkpoint_name(std::int64_t step) { return "checkpoint-" + std::to_string(step); }
-
-void fsync_tree(const std::string& folder) {
-  for (const auto& entry : fs::recursive_directory_iterator(folder))
-    fsync_one(entry.path(), entry.is_directory() ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  fsync_one(folder, O_RDONLY | O_DIRECTORY);
-}
 
 std::string write_checkpoint(const std::string& output_dir, std::int64_t step,
                              const std::function<void(const std::string&)>& fill) {
@@ -116,6 +100,28 @@ void remove_partial_checkpoints(const std::string& output_dir) {
   for (const auto& entry : fs::directory_iterator(output_dir, ec))
     for (const char* prefix : {kTempPrefix, kDoomedPrefix})
       if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(entry.path(), ec);
+}
+
+std::string set_aside_previous_run(const std::string& output_dir) {
+  std::vector<fs::path> old;
+  for (const auto& entry : fs::directory_iterator(output_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name != "prepared" && name != "bertforge.lock" && name.rfind("overwritten-", 0) != 0) old.push_back(entry.path());
+  }
+  if (old.empty()) return "";
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+  fs::path aside = fs::path(output_dir) / (std::string("overwritten-") + stamp);
+  for (int n = 2; fs::exists(aside); ++n) aside = fs::path(output_dir) / (std::string("overwritten-") + stamp + "-" + std::to_string(n));
+  std::error_code ec;
+  fs::create_directory(aside, ec);
+  if (ec) fail_at(aside.string(), 0, "cannot create folder for the previous run: " + ec.message());
+  for (const auto& p : old) {
+    fs::rename(p, aside / p.filename(), ec);
+    if (ec) fail_at(p.string(), 0, "cannot move aside to " + aside.string() + ": " + ec.message());
+  }
+  return aside.string();
 }
 
 void save_rng_state(const std::string& path) {

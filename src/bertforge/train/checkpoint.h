@@ -36,8 +36,11 @@ std::optional<std::string> last_checkpoint(const std::string& output_dir);
 void rotate_checkpoints(const std::string& output_dir, std::int64_t limit, const std::string& best = "");
 void remove_partial_checkpoints(const std::string& output_dir);
 
-// Every file in `folder` and the folder itself reach the disk.
-void fsync_tree(const std::string& folder);
+// overwrite_output_dir: moves everything a previous run left in output_dir (checkpoints, metrics.jsonl, the
+// final model, trainer_state.json, plots, event files) into output_dir/overwritten-<UTC time>/, so neither
+// resume nor plots see it again and nothing is deleted. Kept in place: prepared/ (imported data, not the run's),
+// the lock file and earlier overwritten-* folders. Returns the folder made, or "" when there was nothing to move.
+std::string set_aside_previous_run(const std::string& output_dir);
 
 // Writes a LibTorch archive through memory and then to `path` with every write checked: LibTorch's own
 // file writer finishes the zip in a destructor and, on a full disk, terminates the process from there.

@@ -1,8 +1,10 @@
 #include "bertforge/util/json_file.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
@@ -10,6 +12,42 @@
 namespace bertforge {
 
 namespace {
+// A non-finite number travels through nlohmann as a string no real file holds, then becomes the bare token.
+constexpr std::string_view kMark = "\x1f" "bertforge-nonfinite:";
+constexpr std::string_view kTokens[] = {"NaN", "Infinity", "-Infinity"};
+
+bool has_nonfinite(const nlohmann::json& j) {
+  if (j.is_number_float()) return !std::isfinite(j.get<double>());
+  if (j.is_structured())
+    for (const auto& v : j)
+      if (has_nonfinite(v)) return true;
+  return false;
+}
+
+void mark_nonfinite(nlohmann::json& j) {
+  if (j.is_number_float()) {
+    const double v = j.get<double>();
+    if (!std::isfinite(v)) j = std::string(kMark) + std::string(std::isnan(v) ? kTokens[0] : v > 0 ? kTokens[1] : kTokens[2]);
+  } else if (j.is_structured()) {
+    for (auto& v : j) mark_nonfinite(v);
+  }
+}
+
+void unmark_nonfinite(nlohmann::json& j) {
+  if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    if (s.rfind(kMark, 0) != 0) return;
+    const std::string_view t = std::string_view(s).substr(kMark.size());
+    j = t == kTokens[0] ? NAN : t == kTokens[1] ? INFINITY : -INFINITY;
+  } else if (j.is_structured()) {
+    for (auto& v : j) unmark_nonfinite(v);
+  }
+}
+
+void replace_all(std::string& s, const std::string& from, std::string_view to) {
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+}
 
 // nlohmann's "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..." as
 // "<path>:3: not valid JSON (column 5: syntax error ...)", the form of every other file error.
@@ -23,13 +61,56 @@ namespace {
 
 }  // namespace
 
+std::string dump_json(const nlohmann::json& j, int indent) {
+  if (!has_nonfinite(j)) return j.dump(indent);
+  nlohmann::json marked = j;
+  mark_nonfinite(marked);
+  std::string text = marked.dump(indent);
+  for (std::string_view t : kTokens)
+    replace_all(text, "\"\\u001f" + std::string(kMark.substr(1)) + std::string(t) + "\"", t);
+  return text;
+}
+
+nlohmann::json parse_json(std::string_view text) {
+  if (text.find("NaN") == std::string_view::npos && text.find("Infinity") == std::string_view::npos)
+    return nlohmann::json::parse(text);
+  // The tokens outside strings become marked strings; inside strings they are text and stay.
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) out += text[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (std::string_view t : kTokens)
+      if (text.substr(i, t.size()) == t) {
+        out += nlohmann::json(std::string(kMark) + std::string(t)).dump();
+        i += t.size() - 1;
+        replaced = true;
+        break;
+      }
+    if (!replaced) out += c;
+  }
+  nlohmann::json j = nlohmann::json::parse(out);
+  unmark_nonfinite(j);
+  return j;
+}
+
 nlohmann::json read_json_file(const std::string& path, const std::string& what) {
   if (std::filesystem::is_directory(path)) fail_at(path, 0, "is a folder, not a " + what + " file");
   std::ifstream in(path);
   if (!in) fail_at(path, 0, "cannot read " + what);
+  std::stringstream text;
+  text << in.rdbuf();
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = parse_json(text.str());
   } catch (const nlohmann::json::parse_error& e) {
     fail_parse(path, e);
   }
@@ -39,7 +120,7 @@ nlohmann::json read_json_file(const std::string& path, const std::string& what) 
 
 void write_json_file(const std::string& path, const nlohmann::json& j) {
   AtomicFile out(path);
-  out.stream() << j.dump(2) << "\n";
+  out.stream() << dump_json(j, 2) << "\n";
   out.commit();
 }
 
