@@ -116,3 +116,20 @@ TEST(TrainingArguments, ValuesOutsideTheirRangeAreUsageErrorsNamingTheRange) {
   a.save_steps = 0;
   EXPECT_NO_THROW(a.validate());
 }
+
+TEST(TrainingArguments, NonFiniteNumbersAreRefusedAsNanIs) {
+  // Every float option, also those without a range and those whose range is checked only in some modes.
+  for (const char* key : {"learning_rate", "weight_decay", "max_grad_norm", "adam_epsilon", "save_steps"})
+    for (const char* value : {"nan", "inf", "-inf"}) {
+      TrainingArguments a;
+      a.output_dir = "out";
+      a.save_strategy = "no";
+      a.set(key, value);
+      try {
+        a.validate();
+        ADD_FAILURE() << key << "=" << value << " accepted";
+      } catch (const bertforge::UsageError& e) {
+        EXPECT_EQ(std::string(e.what()), std::string("--") + key + ": " + value + " is not a finite number");
+      }
+    }
+}

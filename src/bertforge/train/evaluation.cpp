@@ -23,11 +23,20 @@ model::BertForPreTrainingOutput forward_batch(model::BertForPreTraining& m, cons
   return m->forward(on(b.input_ids), on(b.token_type_ids), on(b.attention_mask), on(b.labels), on(b.sentence_label));
 }
 
+ModelMode::ModelMode(model::BertForPreTraining m, bool training, bool sparse_mlm)
+    : m_(std::move(m)), was_training_(m_->is_training()), was_sparse_(m_->sparse_mlm) {
+  m_->train(training);
+  m_->sparse_mlm = sparse_mlm;
+}
+
+ModelMode::~ModelMode() {
+  m_->train(was_training_);
+  m_->sparse_mlm = was_sparse_;
+}
+
 nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, const EvalOptions& o) {
   auto start = std::chrono::steady_clock::now();
-  bool was_training = m->is_training(), was_sparse = m->sparse_mlm;
-  m->eval();
-  m->sparse_mlm = true;
+  ModelMode mode(m, /*training=*/false, /*sparse_mlm=*/true);
   EvalMetrics metrics;
   std::uint64_t batches = loader.batches_per_epoch();
   if (o.max_batches) batches = std::min(batches, o.max_batches);
@@ -54,8 +63,6 @@ nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, cons
     auto t = o.world->sum({static_cast<double>(samples), static_cast<double>(tokens)});
     samples = std::llround(t[0]), tokens = std::llround(t[1]);
   }
-  m->train(was_training);
-  m->sparse_mlm = was_sparse;
   double runtime = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json r = metrics.result();
   r["eval_runtime"] = runtime;

@@ -24,6 +24,20 @@
 
 namespace bertforge::train {
 
+// Sets a model's train/eval mode and sparse_mlm for a scope; both are restored when the scope ends, also by an
+// exception, so an evaluation that fails mid-way never leaves a training model in eval mode.
+class ModelMode {
+ public:
+  ModelMode(model::BertForPreTraining m, bool training, bool sparse_mlm);
+  ~ModelMode();
+  ModelMode(const ModelMode&) = delete;
+  ModelMode& operator=(const ModelMode&) = delete;
+
+ private:
+  model::BertForPreTraining m_;
+  bool was_training_, was_sparse_;
+};
+
 struct EvalOptions {
   c10::Device device = c10::kCPU;
   bool bf16 = false;              // autocast to bfloat16, as TrainingArguments.bf16

@@ -153,14 +153,19 @@ void Optimizer::lamb_step(double lr) {
   }
 }
 
-at::Tensor clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
-  std::vector<at::Tensor> grads, norms;
+at::Tensor grad_norm(const std::vector<at::Tensor>& params) {
+  std::vector<at::Tensor> norms;
   for (const auto& p : params)
-    if (p.grad().defined()) grads.push_back(p.grad()), norms.push_back(p.grad().norm(2));
-  if (grads.empty()) return at::zeros({}, at::kDouble);  // as LibTorch returns 0.0
-  at::Tensor total = norms.size() == 1 ? norms[0] : at::stack(norms).norm(2);
+    if (p.grad().defined()) norms.push_back(p.grad().norm(2));
+  if (norms.empty()) return at::zeros({}, at::kDouble);  // as LibTorch returns 0.0
+  return norms.size() == 1 ? norms[0] : at::stack(norms).norm(2);
+}
+
+at::Tensor clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
+  at::Tensor total = grad_norm(params);
   at::Tensor coef = at::clamp(max_norm / (total + 1e-6), std::nullopt, 1.0);
-  for (auto& g : grads) g.mul_(coef);
+  for (const auto& p : params)
+    if (p.grad().defined()) p.grad().mul_(coef);
   return total;
 }
 

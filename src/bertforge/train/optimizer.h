@@ -90,5 +90,7 @@ class Optimizer {
 // total norm before clipping comes back as a tensor on the gradients' device instead of a double: no host
 // synchronisation until someone reads it. Parameters without a gradient are skipped; with none, the norm is 0.
 at::Tensor clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm);
+// That total norm alone, nothing clipped (the Trainer's non-finite test when max_grad_norm is 0).
+at::Tensor grad_norm(const std::vector<at::Tensor>& params);
 
 }  // namespace bertforge::train

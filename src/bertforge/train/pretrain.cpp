@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <optional>
 
 #include "bertforge/data/loader.h"
 #include "bertforge/data/prepare.h"
@@ -16,6 +17,7 @@
 #include "bertforge/train/stop_signal.h"
 #include "bertforge/train/trainer.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/folder_lock.h"
 #include "bertforge/util/json_file.h"
 #include "bertforge/util/messages.h"
 
@@ -79,16 +81,35 @@ std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> 
   return std::make_shared<data::Loader>(std::move(d), o);
 }
 
-std::string resume_checkpoint(const TrainingArguments& a) {
+// The checkpoint to resume from ("" for none), verified (see verify_checkpoint). "latest" takes the newest
+// checkpoint that verifies, saying which newer ones failed and why; rank 0 chooses and the others follow.
+std::string resume_checkpoint(const TrainingArguments& a, dist::World& world) {
   const std::string& r = a.resume_from_checkpoint;
   if (r.empty() || r == "false" || r == "False") return "";
-  if (r == "latest" || r == "true" || r == "True") {
-    auto last = last_checkpoint(a.output_dir);
-    if (!last) fail_at(a.output_dir, 0, "No valid checkpoint found in output directory");
-    return *last;
+  if (r != "latest" && r != "true" && r != "True") {
+    if (!fs::is_directory(r)) fail_at(r, 0, "resume_from_checkpoint: no such checkpoint folder");
+    if (world.is_main()) verify_checkpoint(r);
+    return r;
   }
-  if (!fs::is_directory(r)) fail_at(r, 0, "resume_from_checkpoint: no such checkpoint folder");
-  return r;
+  double chosen = -1;
+  if (world.is_main()) {
+    auto all = list_checkpoints(a.output_dir);
+    if (all.empty()) fail_at(a.output_dir, 0, "No valid checkpoint found in output directory");
+    std::string first_error;
+    for (auto c = all.rbegin(); c != all.rend() && chosen < 0; ++c) {
+      try {
+        verify_checkpoint(*c);
+        chosen = static_cast<double>(std::stoll(fs::path(*c).filename().string().substr(11)));
+        if (c != all.rbegin()) warn("resuming from " + *c + ", the newest checkpoint that verifies");
+      } catch (const Error& e) {
+        warn(std::string("skipping a checkpoint that does not verify: ") + e.what());
+        if (first_error.empty()) first_error = e.what();
+      }
+    }
+    if (chosen < 0) fail_at(a.output_dir, 0, "no checkpoint verifies (the newest: " + first_error + ")");
+  }
+  chosen = world.sum({chosen})[0];
+  return (fs::path(a.output_dir) / checkpoint_name(static_cast<std::int64_t>(chosen))).string();
 }
 
 void check_output_dir(const TrainingArguments& a, bool resuming) {
@@ -139,17 +160,31 @@ int run_pretraining(const PretrainSpec& spec) {
   if (phases.empty()) phases.push_back({spec.train_data, spec.eval_data, nlohmann::json::object()});
   spec.args.validate();
   for (std::size_t i = 0; i < phases.size(); ++i) check_phase(spec.args, phases[i], i, phases.size());
-  std::string checkpoint = resume_checkpoint(spec.args);
-  check_output_dir(spec.args, !checkpoint.empty());
   c10::Device device = model::parse_device(spec.device);
   dist::WorldOptions wo;
   wo.timeout = std::chrono::seconds(spec.args.ddp_timeout);
   wo.device = device.is_cuda() ? "cuda" : "cpu";
   auto world = dist::from_environment(wo);
   if (device.is_cuda() && world->size() > 1) device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(world->local_rank()));
-  fs::create_directories(spec.args.output_dir);
+  const std::string& out = spec.args.output_dir;
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) fail_at(out, 0, "cannot create output_dir: " + ec.message());
   if (!spec.dump_batches.empty()) fs::create_directories(spec.dump_batches);
-  if (world->is_main()) remove_partial_checkpoints(spec.args.output_dir);
+  // One run per output_dir (rank 0 holds it for a distributed run), taken before anything in it is read.
+  std::optional<FolderLock> lock;
+  if (world->is_main()) lock.emplace(out);
+  if (lock && !lock->took_over().empty()) warn("took over the lock of " + lock->took_over() + ", which no longer runs");
+  std::string checkpoint = resume_checkpoint(spec.args, *world);
+  check_output_dir(spec.args, !checkpoint.empty());
+  if (world->is_main() && checkpoint.empty() && spec.args.overwrite_output_dir) {
+    const std::string aside = set_aside_previous_run(out);
+    if (!aside.empty())
+      warn("overwrite_output_dir: moved the previous run in " + out + " to " + aside +
+           " (out of reach of resume and plots; delete it when no longer needed)");
+  }
+  world->barrier();
+  if (world->is_main()) remove_partial_checkpoints(out);
   ResumePoint from = checkpoint.empty() ? ResumePoint{} : load_resume_point(checkpoint + "/bertforge_state.json");
   if (from.phase >= static_cast<int>(phases.size()))
     fail_at(checkpoint, 0, "belongs to phase " + std::to_string(from.phase) + " but the recipe has fewer phases");

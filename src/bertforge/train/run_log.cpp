@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 #include "bertforge/util/progress.h"
 
 namespace bertforge::train {
@@ -38,7 +39,7 @@ void RunLog::log(nlohmann::json entry) {
   entry["step"] = state_.global_step;
   state_.log_history.push_back(entry);
   if (!writes_) return;
-  jsonl_ << entry.dump() << "\n";
+  jsonl_ << dump_json(entry) << "\n";
   jsonl_.flush();
   if (!jsonl_) fail_at(jsonl_path_, 0, "write failed (disk full?)");
   if (tensorboard_) {
@@ -49,7 +50,7 @@ void RunLog::log(nlohmann::json entry) {
     }
     tensorboard_->flush();
   }
-  if (!entry.contains("loss")) message(entry.dump());  // evaluations and summaries; train losses are on the line
+  if (!entry.contains("loss")) message(dump_json(entry));  // evaluations and summaries; train losses are on the line
 }
 
 void RunLog::message(const std::string& line) {

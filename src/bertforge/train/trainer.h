@@ -15,6 +15,18 @@
 // interrupted and resumed run equal an uninterrupted run's, bit for bit on CPU with the same thread count.
 // SIGINT/SIGTERM: the current step finishes, a checkpoint is saved, train() returns Stopped.
 //
+// Non-finite steps: each step's loss (summed over its micro-batches and ranks) and gradient norm (computed
+// also without clipping) are tested once, at that step, and nan_policy says what happens:
+//  - stop (default): an Error naming the step and what went non-finite; nothing after the last checkpoint
+//    is saved, so no NaN weights reach a checkpoint and save_total_limit never rotates good ones out;
+//  - skip: the update is not applied (one extra host read per step, before the optimizer: the only policy
+//    that needs the answer before the update), the step counts, is logged and counted ("skipped_steps" in the
+//    log entries); nan_patience skipped steps in a row stop the run as stop does;
+//  - rollback: the last checkpoint is restored (weights, optimizer, RNG, data position, state), the learning
+//    rate is scaled by 0.5 for the rest of the run (saved with later checkpoints), and training goes on, logged;
+//    more than nan_patience rollbacks before the next checkpoint is saved stop the run.
+// Fault tests set BERTFORGE_FAULT_NONFINITE_STEPS=3,7 to make the loss of those global steps NaN once each.
+//
 // Loss: with average_tokens_across_devices (HF's default) a step's MLM loss is the mean over every labelled
 // token of its micro-batches on every rank, NSP over every sequence, so P ranks x batch B x accumulation A
 // train as one process with batch P*B*A. Distributed (a World of several ranks): rank 0's weights are
@@ -29,6 +41,7 @@
 #include "bertforge/dist/world.h"
 #include "bertforge/model/bert.h"
 #include "bertforge/text/tokenizer.h"
+#include "bertforge/train/evaluation.h"
 #include "bertforge/train/optimizer.h"
 #include "bertforge/train/run_log.h"
 #include "bertforge/train/schedule.h"
@@ -37,11 +50,14 @@
 
 namespace bertforge::train {
 
-// What resume needs beyond HF's trainer_state.json: bertforge_state.json in each checkpoint.
+// What resume needs beyond HF's trainer_state.json: bertforge_state.json in each checkpoint, written last,
+// with the size and CRC-32 of every other file of the checkpoint ("files"; util/checksum.h).
 struct ResumePoint {
   int phase = 0;                     // index into the recipe's phases
   std::int64_t phase_start_step = 0; // global_step when this phase began (checkpoints count across phases)
   data::LoaderPosition loader;
+  double lr_scale = 1;               // nan_policy rollback's learning-rate scale (1: none)
+  nlohmann::json files = nlohmann::json::object();  // {"model.safetensors": {"bytes": n, "crc32": c}, ...}
 };
 
 struct TrainerInputs {
@@ -83,30 +99,38 @@ class Trainer {
 
  private:
   struct StepResult {
-    double loss = 0;
-    at::Tensor grad_norm;  // before clipping, on the gradients' device; read when a log line needs it
+    std::int64_t step = 0;      // steps of this phase done, this one included
+    double loss = 0, grad_norm = 0;     // both read in the step's one host read
     double mlm_loss = 0, nsp_loss = 0;  // the loss's two terms, each weighted as in the loss
     bool has_nsp = false;               // the data has sentence labels
-    bool stop = false;  // SIGINT/SIGTERM reached some rank
+    bool finite = true;         // loss and gradient norm are finite
+    bool applied = true;        // false: nan_policy skip left the weights as they were
+    bool epoch_ended = false;   // the step's batches crossed the end of an epoch
+    bool stop = false;          // SIGINT/SIGTERM reached some rank
     StepStats stats;
   };
   struct LossWeight {
     double mlm = 0, nsp = 0;
   };
   StepResult train_step();
+  std::int64_t local_step() const { return state_.global_step - in_.phase_start_step; }
+  std::string nonfinite_what(const StepResult& r) const;
+  void skip_or_stop(const StepResult& r);
+  void roll_back(const StepResult& r);
   std::vector<LossWeight> loss_weights(const std::vector<data::Batch>& micro);
   at::Tensor weighted_loss(const model::BertForPreTrainingOutput& out, const LossWeight& w);
-  data::Batch next_batch();
+  data::Batch next_batch(bool& epoch_ended);
   void sync_gradients();
   void log_train(const StepResult& r);
   void save_checkpoint();
   void track_best(const nlohmann::json& metrics);
-  bool due(const std::string& strategy, std::int64_t every, bool epoch_ended) const;
+  bool due(const std::string& strategy, std::int64_t every, const StepResult& r) const;
   void finish(double runtime_s);
   void verify_parameters();
 
   TrainingArguments args_;
   TrainerInputs in_;
+  ModelMode mode_;  // training mode with the sparse MLM head while this Trainer exists
   std::unique_ptr<dist::World> own_world_;
   std::vector<NamedTensor> params_;
   std::unique_ptr<Optimizer> optimizer_;
@@ -119,12 +143,23 @@ class Trainer {
   std::int64_t run_steps_ = 0, run_samples_ = 0;
   double loss_since_log_ = 0, mlm_since_log_ = 0, nsp_since_log_ = 0;
   std::int64_t steps_since_log_ = 0;
-  bool epoch_ended_ = false;
   std::int64_t dumped_ = 0;  // batches written to dump_batches
+  double lr_scale_ = 1;                           // nan_policy rollback
+  std::int64_t nonfinite_in_a_row_ = 0, skipped_steps_ = 0, rollbacks_since_save_ = 0;
+  std::vector<std::int64_t> inject_nonfinite_;    // BERTFORGE_FAULT_NONFINITE_STEPS
 };
 
-// bertforge_state.json: written into each checkpoint, read back on resume.
-void save_resume_point(const std::string& path, const ResumePoint& p);
+// bertforge_state.json: written into each checkpoint (last: `files` is filled with the checksums of the other
+// files beside it), read back on resume. Every field read back is checked (a negative step or position, a
+// missing key) and a bad one is an Error naming the file and the field.
+void save_resume_point(const std::string& path, ResumePoint p);
 ResumePoint load_resume_point(const std::string& path);
+
+// A checkpoint fit to resume from, before anything is restored: bertforge_state.json as above, every file it
+// lists present with its size and CRC-32, and trainer_state.json's counters sound (global_step >= 0, equal
+// to the N of a checkpoint-N folder and not before the phase's start; epoch, total_flos and best_global_step in
+// range). The first failure is an Error naming the file and what is wrong. Checkpoints written before
+// checksums existed (format version 1) are accepted without the file check.
+ResumePoint verify_checkpoint(const std::string& checkpoint);
 
 }  // namespace bertforge::train

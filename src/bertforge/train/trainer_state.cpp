@@ -1,6 +1,5 @@
 #include "bertforge/train/trainer_state.h"
 
-
 #include "bertforge/util/error.h"
 #include "bertforge/util/json_file.h"
 
@@ -66,9 +65,7 @@ TrainerState TrainerState::from_json(const nlohmann::json& j, const std::string&
   return s;
 }
 
-void TrainerState::save(const std::string& path) const {
-  write_json_file(path, to_json());
-}
+void TrainerState::save(const std::string& path) const { write_json_file(path, to_json()); }
 
 TrainerState TrainerState::load(const std::string& path) {
   return from_json(read_json_file(path, "trainer state"), path);

@@ -67,6 +67,10 @@ const std::vector<Field>& fields() {
        &TA::average_tokens_across_devices, {}},
       {{"ddp_timeout", "distributed: seconds to wait for another rank before failing"}, &TA::ddp_timeout, {}},
       {{"report_to", "where logs also go: none, all or tensorboard (output_dir/runs/)"}, &TA::report_to, {}},
+      {{"nan_policy", "a step with a NaN/inf loss or gradient norm: stop, skip it, or roll back to the last "
+                      "checkpoint with half the learning rate"}, &TA::nan_policy, {"stop", "skip", "rollback"}},
+      {{"nan_patience", "skip: non-finite steps in a row, rollback: rollbacks without a new checkpoint, before "
+                        "stopping"}, &TA::nan_patience, {}},
   };
   return table;
 }
@@ -162,7 +166,10 @@ void TrainingArguments::update(const nlohmann::json& object, const std::string& 
 }
 
 void TrainingArguments::validate() const {
+  const double inf = std::numeric_limits<double>::infinity();
   for (const auto& f : fields()) {
+    // Every float option, ranged below or not: a nan or inf anywhere would train on silently.
+    if (auto m = std::get_if<double TA::*>(&f.member)) check_option("--" + f.spec.name, this->**m, {-inf, inf});
     if (f.choices.empty()) continue;
     const std::string& v = this->*std::get<std::string TA::*>(f.member);
     if (std::find(f.choices.begin(), f.choices.end(), v) == f.choices.end()) {
@@ -175,7 +182,6 @@ void TrainingArguments::validate() const {
     if (target != "none" && target != "all" && target != "tensorboard")
       throw Error("option report_to: '" + target + "' is not supported (none, all or tensorboard)");
   // The ranges HF's TrainingArguments and torch.optim check (warmup_ratio in [0, 1], 0 <= beta < 1, ...).
-  const double inf = std::numeric_limits<double>::infinity();
   const Interval positive{0, inf, true}, non_negative{0, inf}, fraction{0, 1}, beta{0, 1, false, true};
   for (auto [name, value, allowed] : std::vector<std::tuple<const char*, double, Interval>>{
            {"per_device_train_batch_size", static_cast<double>(per_device_train_batch_size), positive},
@@ -191,7 +197,8 @@ void TrainingArguments::validate() const {
            {"warmup_ratio", warmup_ratio, fraction},
            {"eval_steps", eval_steps, non_negative},
            {"save_total_limit", static_cast<double>(save_total_limit), non_negative},
-           {"ddp_timeout", static_cast<double>(ddp_timeout), positive}})
+           {"ddp_timeout", static_cast<double>(ddp_timeout), positive},
+           {"nan_patience", static_cast<double>(nan_patience), positive}})
     check_option("--" + std::string(name), value, allowed);
   if (max_steps <= 0) check_option("--num_train_epochs", num_train_epochs, positive);
   // A step interval of 0 would divide by zero or never fire: HF refuses it for the "steps" strategies.

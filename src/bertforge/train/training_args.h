@@ -58,6 +58,10 @@ struct TrainingArguments {
   bool average_tokens_across_devices = true;
   std::int64_t ddp_timeout = 1800;              // seconds a rank waits for the others before failing
   std::string report_to = "none";               // none, all or tensorboard (comma-separated list allowed)
+  // A step whose loss or gradient norm is NaN or infinite (see trainer.h): stop (exit naming the step, nothing
+  // non-finite saved), skip (the update is not applied), or rollback (to the last checkpoint, lr x 0.5).
+  std::string nan_policy = "stop";
+  std::int64_t nan_patience = 5;                // skip: steps in a row; rollback: rollbacks per checkpoint
 
   // Sets one option from its textual form (command line). Throws Error for unknown keys or bad values.
   void set(const std::string& key, const std::string& value);
