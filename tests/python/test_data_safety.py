@@ -35,8 +35,7 @@ def prepare(run_bertforge, shared_data, src, out, *extra, **kw):
 
 
 def assert_usable(run_bertforge, shared_data, folder, tmp_path):
-    """The folder still opens as a dataset: exporting it reads every shard through the checked reader."""
-    run_bertforge("prepare", folder, "--vocab", shared_data(VOCAB), "--dry-run")  # options parse, no write
+    """The folder still opens as a dataset and trains: one step reads it through the checked reader."""
     proc = run_bertforge("pretrain", "--model", "tiny", "--train_data", folder, "--output_dir", tmp_path / "probe",
                          "--max_steps", "1", "--save_strategy", "no", "--threads", "1", "--device", "cpu",
                          "--per_device_train_batch_size", "2", "--overwrite_output_dir", check=False)

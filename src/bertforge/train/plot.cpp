@@ -15,6 +15,7 @@
 #include "bertforge/train/trainer_state.h"
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::train {
 
@@ -246,8 +247,13 @@ nlohmann::json read_log_history(const std::string& output_dir) {
     std::string line;
     for (std::uint64_t n = 1; std::getline(in, line); ++n) {
       if (line.empty()) continue;
-      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.contains("step")) fail_at(jsonl.string(), n, "not a log entry");
+      nlohmann::json j;
+      try {
+        j = parse_json(line);  // NaN/Infinity as Python writes them (a skipped non-finite step)
+      } catch (const nlohmann::json::exception&) {
+        fail_at(jsonl.string(), n, "not a log entry");
+      }
+      if (!j.is_object() || !j.contains("step")) fail_at(jsonl.string(), n, "not a log entry");
       std::string kind = j.contains("eval_loss") ? "eval" : j.contains("loss") ? "train" : "other";
       latest[{j["step"].get<std::int64_t>(), kind}] = j;
     }
@@ -280,7 +286,7 @@ std::string plot_losses(const std::string& output_dir, const std::string& path, 
   bool any_loss = false;
   for (const auto& e : read_log_history(output_dir))
     for (auto& [key, s] : wanted)
-      if (e.contains(key) && e[key].is_number()) {
+      if (e.contains(key) && e[key].is_number() && std::isfinite(e[key].get<double>())) {  // a skipped step: no point
         s.x.push_back(e["step"].get<double>());
         s.y.push_back(e[key].get<double>());
         any_loss = any_loss || key != "learning_rate";
