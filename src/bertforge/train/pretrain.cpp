@@ -91,8 +91,9 @@ std::string resume_checkpoint(const TrainingArguments& a, dist::World& world) {
     if (world.is_main()) verify_checkpoint(r);
     return r;
   }
-  double chosen = -1;
+  double chosen = 0;  // the other ranks add 0 to rank 0's choice
   if (world.is_main()) {
+    chosen = -1;
     auto all = list_checkpoints(a.output_dir);
     if (all.empty()) fail_at(a.output_dir, 0, "No valid checkpoint found in output directory");
     std::string first_error;
