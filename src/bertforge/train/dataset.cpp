@@ -4,7 +4,7 @@
 
 #include "bertforge/data/hf_dataset.h"
 #include "bertforge/data/prepare.h"
-#include "bertforge/text/save_tokenizer.h"
+#include "bertforge/text/tokenizer.h"
 #include "bertforge/util/error.h"
 
 namespace fs = std::filesystem;
@@ -22,8 +22,9 @@ std::shared_ptr<const data::ShardSet> open_dataset(const std::string& path, cons
   if (world.is_main() && !fs::exists(fs::path(cache) / "manifest.json")) {
     fs::remove_all(cache);
     auto tok = text::Tokenizer::from_pretrained(tokenizer);
-    text::save_pretrained(tok, cache);  // the imported data carries its tokenizer, as prepare's output does
-    data::import_hf(path, cache, data::shard_meta(tok, data::SentenceTask::nsp));
+    // The imported data carries its tokenizer, as prepare's output does; import_hf writes it into the folder it
+    // builds (written first, it would make the cache a non-empty folder that is not a dataset).
+    data::import_hf(path, cache, data::shard_meta(tok, data::SentenceTask::nsp), false, &tok);
   }
   world.barrier();
   return std::make_shared<const data::ShardSet>(cache);
