@@ -74,7 +74,7 @@ def test_non_finite_learning_rate_is_refused(setup, run_bertforge, tmp_path, val
     args = [a for a in pretrain_args(setup, tmp_path / "run", "--max_steps", "1") if a not in ("--learning_rate", "1e-3")]
     args.append(f"--learning_rate={value}")  # "=": CLI11 would take a bare -inf for an option
     proc = run_bertforge(*args, check=False)
-    assert proc.returncode == 1 and "learning_rate: must be a finite number" in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and f"--learning_rate: {value} is not a finite number" in proc.stderr, proc.stderr
     assert proc.stderr.count("\n") == 1
 
 
