@@ -3,13 +3,17 @@
 //
 //   bench_model --config base [--batch 8 --seq 128 --iters 3 --warmup 1 --threads N --sparse-mlm]
 //               [--bf16 [--plain-autocast]] [--aten-dropout] [--attention-dropout P]
+//   bench_model --config base --data PREPARED [--sampling group_by_length] [--no-unpad] [...]
 //   bench_model --peak [--threads N] [--dtype float|bfloat16] [--mkn 1024,768,3072]
 //                                         // best FLOP/s of [m x k] x [k x n] matmuls (default 2048^3 fp32)
 //
 // The batch is random ids without padding, 15% of positions labelled, random NSP labels; train mode
 // (dropout on), as in pre-training. Each timed iteration is forward, backward and zero_grad. The switches
 // turn this project's techniques off one by one: --aten-dropout (at::dropout and SDPA's own attention
-// dropout instead of model/dropout.h), --plain-autocast (an fp32 residual stream under bf16 autocast).
+// dropout instead of model/dropout.h), --plain-autocast (an fp32 residual stream under bf16 autocast),
+// --no-unpad (padding computed too). With --data, the batches are the training loader's over that prepared
+// folder instead (padded to each batch's longest, HF masking, the sparse MLM head as the Trainer runs it;
+// made before the clock starts).
 #include <ATen/ops/mm.h>
 #include <ATen/ops/rand.h>
 #include <ATen/ops/randint.h>
@@ -19,6 +23,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "bertforge/data/loader.h"
 #include "bertforge/model/autocast.h"
 #include "bertforge/model/bert.h"
 #include "bertforge/model/dropout.h"
@@ -43,26 +48,42 @@ double matmul_peak(std::int64_t m, std::int64_t k, std::int64_t n, at::ScalarTyp
   return best;
 }
 
-double train_step_seconds(BertForPreTraining& m, std::int64_t batch, std::int64_t seq, int warmup, int iters,
-                          at::ScalarType dtype) {
-  auto ids = at::randint(1000, m->config.vocab_size, {batch, seq}, at::kLong);
-  auto types = (at::arange(seq, at::kLong) >= seq / 2).to(at::kLong).expand({batch, seq}).contiguous();
-  auto mask = at::ones({batch, seq}, at::kLong);
-  auto labels = at::where(at::rand({batch, seq}) < 0.15, ids, at::full({}, -100, at::kLong));
-  auto nsp = at::randint(0, 2, {batch}, at::kLong);
-  auto step = [&] {
-    BertForPreTrainingOutput out;
+bertforge::data::Batch random_batch(std::int64_t vocab, std::int64_t batch, std::int64_t seq) {
+  bertforge::data::Batch b;
+  b.input_ids = at::randint(1000, vocab, {batch, seq}, at::kLong);
+  b.token_type_ids = (at::arange(seq, at::kLong) >= seq / 2).to(at::kLong).expand({batch, seq}).contiguous();
+  b.attention_mask = at::ones({batch, seq}, at::kLong);
+  b.labels = at::where(at::rand({batch, seq}) < 0.15, b.input_ids, at::full({}, -100, at::kLong));
+  b.sentence_label = at::randint(0, 2, {batch}, at::kLong);
+  return b;
+}
+
+struct Timing {
+  double step_s = 0;
+  std::int64_t real_tokens = 0, padded_tokens = 0;  // over the timed batches
+};
+
+Timing time_steps(BertForPreTraining& m, const std::vector<bertforge::data::Batch>& batches, int warmup,
+                  c10::ScalarType precision) {
+  auto step = [&](const bertforge::data::Batch& b) {
+    at::Tensor loss;
     {
-      Autocast mixed(c10::kCPU, dtype);
-      out = m(ids, types, mask, labels, nsp);
+      Autocast mixed(c10::kCPU, precision);
+      loss = m(b.input_ids, b.token_type_ids, b.attention_mask, b.labels, b.sentence_label).loss;
     }
-    out.loss.backward();
+    loss.backward();
     m->zero_grad();
   };
-  for (int i = 0; i < warmup; ++i) step();
-  auto t = Clock::now();
-  for (int i = 0; i < iters; ++i) step();
-  return seconds_since(t) / iters;
+  for (int i = 0; i < warmup; ++i) step(batches[i]);
+  Timing t;
+  auto start = Clock::now();
+  for (std::size_t i = warmup; i < batches.size(); ++i) {
+    step(batches[i]);
+    t.real_tokens += batches[i].attention_mask.sum().item<std::int64_t>();
+    t.padded_tokens += batches[i].attention_mask.numel();
+  }
+  t.step_s = seconds_since(start) / static_cast<double>(batches.size() - warmup);
+  return t;
 }
 
 }  // namespace
@@ -72,8 +93,8 @@ int main(int argc, char** argv) {
   std::string config;
   std::int64_t batch = 8, seq = 128;
   int iters = 3, warmup = 1, threads = 0;
-  bool peak = false, sparse = false;
-  std::string dtype = "float";
+  bool peak = false, sparse = false, no_unpad = false;
+  std::string dtype = "float", data, sampling = "random";
   std::vector<std::int64_t> mkn{2048, 2048, 2048};
   double attention_dropout = -1;
   bool bf16 = false, plain_autocast = false, aten_dropout = false;
@@ -91,6 +112,9 @@ int main(int argc, char** argv) {
   app.add_flag("--plain-autocast", plain_autocast, "fp32 activations between the layers under autocast");
   app.add_flag("--aten-dropout", aten_dropout, "at::dropout and SDPA's dropout instead of the fused kernels");
   app.add_option("--attention-dropout", attention_dropout, "override attention_probs_dropout_prob");
+  app.add_option("--data", data, "prepared folder to take the batches from (implies --sparse-mlm)");
+  app.add_option("--sampling", sampling, "with --data: random, sequential or group_by_length");
+  app.add_flag("--no-unpad", no_unpad, "compute padding as well");
   CLI11_PARSE(app, argc, argv);
   threads = bertforge::set_threads(threads);
   if (peak) {
@@ -103,11 +127,30 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   BertConfig c = BertConfig::preset_or_file(config);
   if (attention_dropout >= 0) c.attention_probs_dropout_prob = attention_dropout;
+  std::vector<bertforge::data::Batch> batches;
+  if (data.empty()) {
+    for (int i = 0; i < warmup + iters; ++i) batches.push_back(random_batch(c.vocab_size, batch, seq));
+  } else {
+    auto shards = std::make_shared<const bertforge::data::ShardSet>(data);
+    c.vocab_size = shards->meta().vocab_size;
+    bertforge::data::LoaderOptions o;
+    o.batch_size = static_cast<int>(batch);
+    o.sampling = bertforge::data::sampling_from_name(sampling);
+    o.prefetch = 0;
+    bertforge::data::Loader loader(shards, o);
+    while (static_cast<int>(batches.size()) < warmup + iters)
+      if (auto b = loader.next()) batches.push_back(std::move(*b));
+    sparse = true;
+  }
   BertForPreTraining m(c);
   m->train();
   m->sparse_mlm = sparse;
+  m->unpad = !no_unpad;
   m->bert->low_precision_activations = !plain_autocast;
-  double s = train_step_seconds(m, batch, seq, warmup, iters, precision);
-  std::printf("{\"seq_per_s\": %.6g, \"step_s\": %.6g, \"threads\": %d}\n", batch / s, s, threads);
+  Timing t = time_steps(m, batches, warmup, precision);
+  std::printf("{\"seq_per_s\": %.6g, \"step_s\": %.6g, \"real_tokens\": %lld, \"padded_tokens\": %lld, "
+              "\"threads\": %d}\n",
+              batch / t.step_s, t.step_s, static_cast<long long>(t.real_tokens),
+              static_cast<long long>(t.padded_tokens), threads);
   return 0;
 }

@@ -15,6 +15,16 @@ round. The peak is LibTorch's best 2048^3 matmul in the row's precision (bench_m
 Model FLOPs per sequence (forward x3 for forward+backward), counting matmuls only:
 layers * (24 T H^2 + 4 T^2 H) + 2 T H^2 (head transform) + 2 T H V (decoder), T = seq.
 Rows with the sparse head use the same (dense) model FLOPs, so its "MFU" is an effective figure.
+
+    python bench/model.py --padding [--sizes mini base] [--batch 8] [--threads N] [--rounds 2]
+
+Padding on and off, bertforge only: the same step (forward, backward, zero_grad; sparse MLM head) on the
+training loader's batches of two prepared folders, the reference's wikiTokenizedValid.hf (imported by
+`bertforge prepare`: each row its real length, batches padded to their longest) and wiki.valid.raw prepared
+by bertforge (the reference's sentence-pair strategy, max_seq_length 128), fp32 and bf16 autocast, each with
+padding computed (--no-unpad) or skipped, in random order or group_by_length. Ratios are against the padded,
+random-order row of the same model, data and precision; "padding" is the share of the batches' positions
+that are padding.
 """
 import argparse
 import json
@@ -63,6 +73,48 @@ def hf(args, config_path, bf16):
     return b * args.iters / (time.perf_counter() - start)
 
 
+VARIANTS = [("padded", "random", ["--no-unpad"]), ("unpadded", "random", []),
+            ("padded, group_by_length", "group_by_length", ["--no-unpad"]),
+            ("unpadded, group_by_length", "group_by_length", [])]
+
+
+def padding_table(args, tmp):
+    data = pathlib.Path(os.environ.get("BERTFORGE_DATA", ROOT.parent / "shared" / "data"))
+    vocab = data / "vocab" / "bert-base-cased" / "vocab.txt"
+    sources = {"reference": data / "rocm-blog" / "wikiTokenizedValid.hf",
+               "bertforge-prepared": data / "wikitext-103-raw" / "wiki.valid.raw"}
+    folders = {}
+    for name, source in sources.items():
+        folders[name] = pathlib.Path(tmp) / name
+        subprocess.run([BIN, "prepare", source, "--vocab", vocab, "-o", folders[name]], check=True, capture_output=True)
+    rows = []
+    for size in args.sizes:
+        config = pathlib.Path(tmp) / size
+        subprocess.run([BIN, "forward", "--config", size, "--save", config], check=True, capture_output=True)
+        for name, folder in folders.items():
+            for precision in ["fp32", "bf16"]:
+                best = {}
+                for _ in range(args.rounds):
+                    for variant, sampling, extra in VARIANTS:
+                        out = json.loads(subprocess.run(
+                            [BENCH, "--config", config / "config.json", "--data", folder, "--sampling", sampling,
+                             "--batch", str(args.batch), "--threads", str(args.threads), "--iters", str(args.iters),
+                             *extra, *(["--bf16"] if precision == "bf16" else [])],
+                            check=True, capture_output=True, text=True).stdout)
+                        if variant not in best or out["seq_per_s"] > best[variant]["seq_per_s"]:
+                            best[variant] = out
+                base = best["padded"]["seq_per_s"]
+                for variant, _, _ in VARIANTS:
+                    o = best[variant]
+                    rows.append((size, name, precision, variant, o["seq_per_s"], o["seq_per_s"] / base,
+                                 1 - o["real_tokens"] / o["padded_tokens"]))
+    print(f"\nbatch {args.batch}, forward+backward (sparse MLM head), best of {args.rounds} rounds x {args.iters} steps")
+    print(f"| model | data | precision | variant | seq/s | vs padded | padding |")
+    print(f"| --- | --- | --- | --- | --- | --- | --- |")
+    for size, name, precision, variant, sps, ratio, pad in rows:
+        print(f"| {size} | {name} | {precision} | {variant} | {sps:.2f} | {ratio:.2f} | {pad:.0%} |")
+
+
 def model_flops_per_seq(c, t):
     h, v = c["hidden_size"], c["vocab_size"]
     forward = c["num_hidden_layers"] * (24 * t * h * h + 4 * t * t * h) + 2 * t * h * h + 2 * t * h * v
@@ -92,9 +144,15 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--iters", type=int, default=3)
+    ap.add_argument("--padding", action="store_true", help="padding skipped or computed, bertforge only")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(f"load before: {os.getloadavg()}  threads: {args.threads}  torch {torch.__version__}")
+    if args.padding:
+        with tempfile.TemporaryDirectory() as tmp:
+            padding_table(args, tmp)
+        print(f"load after: {os.getloadavg()}")
+        return 0
     peak = {}
     for precision in args.precisions:
         extra = ["--dtype", "bfloat16"] if precision == "bf16" else []

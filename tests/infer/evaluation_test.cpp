@@ -41,7 +41,7 @@ struct EvaluationTest : ::testing::Test {
   data::Loader loader{set, [] {
                         data::LoaderOptions o;
                         o.batch_size = 4;
-                        o.shuffle = false;
+                        o.sampling = data::Sampling::sequential;
                         o.prefetch = 0;
                         return o;
                       }()};

@@ -146,3 +146,87 @@ TEST(BertForPreTraining, SequenceLongerThanPositionsIsAnError) {
   BertForPreTraining m(small_config());
   EXPECT_THROW(m(at::ones({1, 33}, at::kLong)), bertforge::Error);
 }
+
+namespace {
+
+// A batch of rows `lengths` long, padded to `seq` (or, for a negative length, padded at the front).
+Batch batch_of_lengths(const std::vector<std::int64_t>& lengths, std::int64_t seq, std::int64_t vocab) {
+  const std::int64_t rows = lengths.size();
+  Batch b;
+  b.ids = at::randint(1, vocab, {rows, seq}, at::kLong);
+  b.types = (at::arange(seq, at::kLong) >= seq / 2).to(at::kLong).expand({rows, seq}).contiguous();
+  b.mask = at::zeros({rows, seq}, at::kLong);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    using at::indexing::Slice;
+    if (lengths[i] >= 0) b.mask.index_put_({i, Slice(0, lengths[i])}, 1);
+    else b.mask.index_put_({i, Slice(seq + lengths[i])}, 1);
+  }
+  b.ids = b.ids * b.mask;  // pad id 0
+  b.labels = at::where(at::rand({rows, seq}) < 0.3, b.ids, at::full({}, -100, at::kLong));
+  b.labels = at::where(b.mask.to(at::kBool), b.labels, at::full({}, -100, at::kLong));
+  b.nsp = at::randint(0, 2, {rows}, at::kLong);
+  return b;
+}
+
+}  // namespace
+
+TEST(TokenLayout, UnpadsOnlyBatchesWithPaddingThatStartWithTokens) {
+  auto layout = [](const std::vector<std::int64_t>& lengths, bool unpad) {
+    Batch b = batch_of_lengths(lengths, 8, 50);
+    return TokenLayout(b.ids, b.mask, unpad);
+  };
+  EXPECT_TRUE(layout({8, 3, 5}, true).unpadded());
+  EXPECT_FALSE(layout({8, 3, 5}, false).unpadded());
+  EXPECT_FALSE(layout({8, 8, 8}, true).unpadded());
+  EXPECT_FALSE(layout({8, -3, 5}, true).unpadded());  // a row's first position is padding: the pooler reads it
+  Batch b = batch_of_lengths({8, 3, 5}, 8, 50);
+  TokenLayout unpadded(b.ids, b.mask, true);
+  auto tokens = unpadded.unpad(b.ids);
+  EXPECT_EQ(tokens.sizes(), (std::vector<std::int64_t>{16}));
+  EXPECT_TRUE(at::equal(unpadded.pad(tokens.unsqueeze(1)).squeeze(2), b.ids));
+  EXPECT_TRUE(at::equal(unpadded.positions().narrow(0, 8, 3), at::arange(3, at::kLong)));
+  EXPECT_TRUE(at::equal(unpadded.first(tokens), b.ids.select(1, 0)));
+}
+
+// Skipping padding changes no value the caller reads: the outputs at real positions, the losses and every
+// gradient equal the padded computation's, for mixed lengths (a row without padding among them) and for
+// batches without padding or starting with padding (both keep the padded layout).
+TEST(BertForPreTraining, UnpaddedForwardMatchesPadded) {
+  torch::manual_seed(5);
+  BertConfig c = small_config();
+  c.hidden_dropout_prob = 0;
+  c.attention_probs_dropout_prob = 0;
+  BertForPreTraining m(c);
+  m->train();
+  m->sparse_mlm = true;
+  struct Run {
+    BertForPreTrainingOutput out;
+    std::vector<at::Tensor> grads;
+  };
+  auto run = [&](const Batch& b, bool unpad) {
+    m->unpad = unpad;
+    m->zero_grad();
+    Run r{m(b.ids, b.types, b.mask, b.labels, b.nsp), {}};
+    r.out.loss.backward();
+    for (const auto& p : m->parameters()) r.grads.push_back(p.grad().clone());
+    return r;
+  };
+  std::vector<std::string> names;
+  for (const auto& p : m->named_parameters()) names.push_back(p.key());
+  for (const auto& lengths : std::vector<std::vector<std::int64_t>>{
+           {16, 9, 3, 12, 1, 15}, {16, 16, 16}, {16, -9, 3}, {11, 11, 2}}) {
+    Batch b = batch_of_lengths(lengths, 16, 300);
+    Run padded = run(b, false), unpadded = run(b, true);
+    SCOPED_TRACE("lengths " + std::to_string(lengths[0]) + ", " + std::to_string(lengths[1]) + ", ...");
+    auto real = b.mask.to(at::kBool).unsqueeze(2);
+    EXPECT_TRUE(at::allclose(unpadded.out.last_hidden_state * real, padded.out.last_hidden_state * real, 1e-5, 1e-5));
+    EXPECT_TRUE(at::allclose(unpadded.out.prediction_logits, padded.out.prediction_logits, 1e-5, 1e-5));
+    EXPECT_TRUE(at::allclose(unpadded.out.seq_relationship_logits, padded.out.seq_relationship_logits, 1e-5, 1e-6));
+    EXPECT_NEAR(unpadded.out.loss.item<double>(), padded.out.loss.item<double>(), 1e-6);
+    EXPECT_NEAR(unpadded.out.mlm_loss.item<double>(), padded.out.mlm_loss.item<double>(), 1e-6);
+    EXPECT_NEAR(unpadded.out.nsp_loss.item<double>(), padded.out.nsp_loss.item<double>(), 1e-6);
+    ASSERT_EQ(unpadded.grads.size(), padded.grads.size());
+    for (std::size_t i = 0; i < padded.grads.size(); ++i)
+      EXPECT_TRUE(at::allclose(unpadded.grads[i], padded.grads[i], 1e-4, 1e-6)) << names[i];
+  }
+}

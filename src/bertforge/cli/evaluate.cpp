@@ -51,7 +51,7 @@ int run(EvaluateCli& o) {
     tokenizer = infer::find_tokenizer(o.model, "");
   auto shards = train::open_dataset(o.dataset, tokenizer, scratch.path.string(), *dist::single_process());
   train::check_fits_model(*shards, m->config, o.dataset);
-  o.loader.shuffle = false;
+  o.loader.sampling = data::Sampling::sequential;
   data::Loader loader(shards, o.loader);
   if (!o.dump_batch.empty()) dump_first_batch(loader, o.dump_batch);
   nlohmann::json r = train::evaluate(m, loader, {device, o.bf16, o.max_batches, !o.json});

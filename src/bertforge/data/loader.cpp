@@ -1,5 +1,8 @@
 #include "bertforge/data/loader.h"
 
+#include <algorithm>
+#include <numeric>
+
 #include "bertforge/util/error.h"
 #include "bertforge/util/messages.h"
 #include "bertforge/util/threads.h"
@@ -28,6 +31,13 @@ std::uint64_t permute(std::uint64_t x, std::uint64_t n, std::uint64_t key) {
 
 }  // namespace
 
+Sampling sampling_from_name(const std::string& name) {
+  if (name == "random") return Sampling::random;
+  if (name == "sequential") return Sampling::sequential;
+  if (name == "group_by_length") return Sampling::group_by_length;
+  throw Error("train_sampling_strategy: '" + name + "' is not one of random, sequential, group_by_length");
+}
+
 Loader::Loader(std::shared_ptr<const ShardSet> shards, LoaderOptions options, std::vector<bool> continuation)
     : shards_(std::move(shards)), o_(options), continuation_(std::move(continuation)) {
   const std::uint64_t n = shards_->size(), w = o_.world_size;
@@ -50,10 +60,40 @@ std::uint64_t Loader::batches_per_epoch() const {
   return o_.drop_last_batch ? num_samples_ / o_.batch_size : (num_samples_ + o_.batch_size - 1) / o_.batch_size;
 }
 
+std::uint64_t Loader::shuffled(std::uint64_t epoch, std::uint64_t p) const {
+  return permute(p, shards_->size(), mix64(o_.seed) ^ mix64(epoch + 0x51ed270b27ULL));
+}
+
 std::uint64_t Loader::index_at(std::uint64_t epoch, std::uint64_t k) const {
-  const std::uint64_t n = shards_->size();
-  const std::uint64_t p = place(k) % n;  // padding repeats the list's start
-  return o_.shuffle ? permute(p, n, mix64(o_.seed) ^ mix64(epoch + 0x51ed270b27ULL)) : p;
+  const std::uint64_t p = place(k) % shards_->size();  // padding repeats the list's start
+  switch (o_.sampling) {
+    case Sampling::random: return shuffled(epoch, p);
+    case Sampling::sequential: return p;
+    case Sampling::group_by_length: return (*grouped_order(epoch))[p];
+  }
+  return p;
+}
+
+std::shared_ptr<const std::vector<std::uint64_t>> Loader::grouped_order(std::uint64_t epoch) const {
+  std::lock_guard lock(order_mu_);
+  if (order_ && order_epoch_ == epoch) return order_;
+  const std::uint64_t n = shards_->size(), group = o_.group_size > 0 ? o_.group_size : o_.batch_size;
+  const std::uint64_t mega = std::clamp<std::uint64_t>(n / (4 * group), 1, 50) * group;
+  auto order = std::make_shared<std::vector<std::uint64_t>>(n);
+  for (std::uint64_t p = 0; p < n; ++p) (*order)[p] = shuffled(epoch, p);
+  std::vector<std::uint32_t> length(n);
+  for (std::uint64_t i = 0; i < n; ++i) length[i] = shards_->length(i);
+  auto longer = [&](std::uint64_t a, std::uint64_t b) { return length[a] > length[b]; };
+  std::uint64_t longest = 0;  // the first megabatch whose head is the longest sequence
+  for (std::uint64_t begin = 0; begin < n; begin += mega) {
+    auto first = order->begin() + begin, last = order->begin() + std::min(begin + mega, n);
+    std::stable_sort(first, last, longer);
+    if (longer(*first, (*order)[longest])) longest = begin;
+  }
+  std::swap((*order)[0], (*order)[longest]);
+  order_epoch_ = epoch;
+  order_ = std::move(order);
+  return order_;
 }
 
 std::uint64_t Loader::mask_seed(std::uint64_t epoch, std::uint64_t k) const {

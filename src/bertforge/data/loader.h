@@ -4,7 +4,11 @@
 //
 // Order: each epoch visits a permutation of [0, N) keyed by (seed, epoch) — a Feistel-network bijection
 // evaluated per index, so memory stays constant whatever N (torch's randperm would hold 8 bytes per
-// sequence; the order therefore differs from torch's, the sharding does not). shuffle=false is [0, N).
+// sequence; the order therefore differs from torch's, the sharding does not). Sampling::sequential is
+// [0, N). Sampling::group_by_length is HF's LengthGroupedSampler (get_length_grouped_indices): that
+// permutation cut into megabatches of min(N / (4 G), 50) x G sequences (at least G; G = group_size), each
+// sorted by length, longest first (stable), and the first sequence of the megabatch holding the longest
+// swapped with the very first; it holds the epoch's order in memory (8 bytes per sequence), the others do not.
 // Sharding as DistributedSampler: without drop_last the list is padded to a multiple of world_size by
 // repeating its start, with drop_last it is cut to floor(N / world_size) * world_size; rank r takes
 // positions r, r + W, r + 2W, ... Batches of batch_size from those; the last one is partial unless
@@ -26,9 +30,15 @@
 
 namespace bertforge::data {
 
+// HF's train_sampling_strategy values.
+enum class Sampling { random, sequential, group_by_length };
+// "random", "sequential" or "group_by_length"; Error otherwise.
+Sampling sampling_from_name(const std::string& name);
+
 struct LoaderOptions {
   int batch_size = 32;
-  bool shuffle = true;
+  Sampling sampling = Sampling::random;
+  int group_size = 0;  // group_by_length: the G above (HF: batch x gradient accumulation steps); 0 = batch_size
   std::uint64_t seed = 42;
   int world_size = 1, rank = 0;
   bool drop_last = false;        // DistributedSampler's
@@ -65,6 +75,9 @@ class Loader {
   // Sample k of this rank stands at this place of the epoch's padded list: rank, rank + W, rank + 2W, ...
   std::uint64_t place(std::uint64_t k) const { return o_.rank + k * o_.world_size; }
   std::uint64_t mask_seed(std::uint64_t epoch, std::uint64_t k) const;  // of sample k of this rank
+  std::uint64_t shuffled(std::uint64_t epoch, std::uint64_t p) const;   // the random permutation's p-th index
+  // group_by_length: the epoch's whole order, computed once per epoch (the worker and the caller share it).
+  std::shared_ptr<const std::vector<std::uint64_t>> grouped_order(std::uint64_t epoch) const;
   void start_worker();
   void stop_worker();
 
@@ -80,6 +93,10 @@ class Loader {
   std::deque<Batch> ready_;   // batches position_, position_ + 1, ... of the current epoch
   bool stop_ = false;
   std::exception_ptr error_;
+
+  mutable std::mutex order_mu_;
+  mutable std::uint64_t order_epoch_ = 0;
+  mutable std::shared_ptr<const std::vector<std::uint64_t>> order_;
 };
 
 }  // namespace bertforge::data

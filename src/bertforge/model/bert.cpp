@@ -25,18 +25,18 @@ BertModelImpl::BertModelImpl(const BertConfig& c) : max_positions(c.max_position
 }
 
 BertModelOutput BertModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
-                                       const at::Tensor& attention_mask) {
+                                       const at::Tensor& attention_mask, bool unpad) {
   if (input_ids.dim() != 2) throw Error("input_ids: expected [batch, seq], got " + std::to_string(input_ids.dim()) + " dimensions");
   if (input_ids.size(1) > max_positions)
     throw Error("input_ids: sequence length " + std::to_string(input_ids.size(1)) +
                 " exceeds max_position_embeddings " + std::to_string(max_positions));
-  at::Tensor mask;
-  if (attention_mask.defined()) mask = attention_mask.to(at::kBool).view({input_ids.size(0), 1, 1, input_ids.size(1)});
-  auto hidden = embeddings(input_ids, token_type_ids);
+  TokenLayout layout(input_ids, attention_mask, unpad);
+  auto hidden = embeddings(input_ids, token_type_ids, layout);
   if (low_precision_activations && at::autocast::is_autocast_enabled(hidden.device().type()))
     hidden = hidden.to(at::autocast::get_autocast_dtype(hidden.device().type()));
-  hidden = encoder(hidden, mask);
-  return {hidden, pooler(hidden)};
+  hidden = encoder(hidden, layout);
+  auto pooled = pooler(hidden, layout);
+  return {hidden, pooled, std::move(layout)};
 }
 
 BertForPreTrainingImpl::BertForPreTrainingImpl(const BertConfig& c) : config(c) {
@@ -49,14 +49,16 @@ BertForPreTrainingImpl::BertForPreTrainingImpl(const BertConfig& c) : config(c) 
 BertForPreTrainingOutput BertForPreTrainingImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
                                                          const at::Tensor& attention_mask, const at::Tensor& labels,
                                                          const at::Tensor& next_sentence_label) {
-  auto encoded = bert(input_ids, token_type_ids, attention_mask);
+  const bool sparse = sparse_mlm && labels.defined();
+  auto encoded = bert(input_ids, token_type_ids, attention_mask, sparse && unpad);
   BertForPreTrainingOutput out;
-  out.last_hidden_state = encoded.last_hidden_state;
+  out.last_hidden_state = encoded.layout.pad(encoded.last_hidden_state);
   out.seq_relationship_logits = cls->seq_relationship(encoded.pooler_output);
   const at::Tensor& decoder = bert->embeddings->word_embeddings->weight;
-  if (sparse_mlm && labels.defined()) {
-    // Gather the labelled rows first: the [rows, vocab] projection is most of the head's cost.
-    auto flat = labels.reshape(-1);
+  if (sparse) {
+    // Gather the labelled rows first: the [rows, vocab] projection is most of the head's cost. Row-major
+    // order either way: the unpadded rows keep the batch's order.
+    auto flat = encoded.layout.unpad(labels).reshape(-1);
     auto rows = at::nonzero(flat.ne(kIgnoreIndex)).squeeze(1);
     auto hidden = encoded.last_hidden_state.reshape({-1, config.hidden_size}).index_select(0, rows);
     out.prediction_logits = cls->predictions(hidden, decoder);

@@ -12,7 +12,11 @@
 // cross-entropy over labelled positions + mean NSP cross-entropy, each term present when its labels are.
 // With sparse_mlm set and labels given, the vocabulary projection runs only at labelled positions:
 // prediction_logits is then [labelled positions in row-major order, vocab], the loss and gradients are the
-// dense head's. Losses are computed in fp32 whatever the precision of the logits. named_parameters() yields HF's state-dict keys; the tied decoder appears once, as
+// dense head's. Losses are computed in fp32 whatever the precision of the logits. With unpad also set (the
+// default), such a forward skips padding (see token_layout.h): the outputs read at real positions only are
+// the padded computation's within rounding, last_hidden_state holds zeros at padding. Dense outputs (no
+// labels or no sparse_mlm) are always computed padded, as HF does, padding included. named_parameters()
+// yields HF's state-dict keys; the tied decoder appears once, as
 // bert.embeddings.word_embeddings.weight.
 #pragma once
 #include "bertforge/model/layers.h"
@@ -20,14 +24,16 @@
 namespace bertforge::model {
 
 struct BertModelOutput {
-  at::Tensor last_hidden_state;  // [batch, seq, hidden]
+  at::Tensor last_hidden_state;  // [batch, seq, hidden]; [tokens, hidden] when layout.unpadded()
   at::Tensor pooler_output;      // [batch, hidden]
+  TokenLayout layout;            // where last_hidden_state's rows stand in the batch
 };
 
 struct BertModelImpl : torch::nn::Module {
   explicit BertModelImpl(const BertConfig& c);
+  // unpad: run on the real tokens only where the batch has padding (TokenLayout).
   BertModelOutput forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
-                          const at::Tensor& attention_mask = {});
+                          const at::Tensor& attention_mask = {}, bool unpad = false);
   BertEmbeddings embeddings{nullptr};
   BertEncoder encoder{nullptr};
   BertPooler pooler{nullptr};
@@ -44,7 +50,7 @@ struct BertForPreTrainingOutput {
   at::Tensor mlm_loss, nsp_loss;       // the two terms (each undefined without its labels)
   at::Tensor prediction_logits;        // [batch, seq, vocab], or [labelled, vocab] with sparse_mlm
   at::Tensor seq_relationship_logits;  // [batch, 2]
-  at::Tensor last_hidden_state;        // [batch, seq, hidden]
+  at::Tensor last_hidden_state;        // [batch, seq, hidden] (zeros at padding when unpadded)
 };
 
 struct BertForPreTrainingImpl : torch::nn::Module {
@@ -60,6 +66,7 @@ struct BertForPreTrainingImpl : torch::nn::Module {
   BertModel bert{nullptr};
   BertPreTrainingHeads cls{nullptr};
   bool sparse_mlm = false;
+  bool unpad = true;
 };
 TORCH_MODULE(BertForPreTraining);
 

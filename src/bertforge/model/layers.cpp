@@ -1,6 +1,5 @@
 #include "bertforge/model/layers.h"
 
-#include <ATen/ops/arange.h>
 #include <ATen/ops/gelu.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/relu.h>
@@ -53,10 +52,11 @@ BertEmbeddingsImpl::BertEmbeddingsImpl(const BertConfig& c) {
   dropout = register_module("dropout", torch::nn::Dropout(c.hidden_dropout_prob));
 }
 
-at::Tensor BertEmbeddingsImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids) {
-  auto positions = at::arange(input_ids.size(1), input_ids.options().dtype(at::kLong));
+at::Tensor BertEmbeddingsImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
+                                       const TokenLayout& layout) {
   auto types = token_type_ids.defined() ? token_type_ids : at::zeros_like(input_ids);
-  auto x = word_embeddings(input_ids) + token_type_embeddings(types) + position_embeddings(positions);
+  auto x = word_embeddings(layout.unpad(input_ids)) + token_type_embeddings(layout.unpad(types)) +
+           position_embeddings(layout.positions());
   return model::dropout(LayerNorm(x), dropout->options.p(), is_training());
 }
 
@@ -67,11 +67,8 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
   value = register_module("value", torch::nn::Linear(c.hidden_size, c.hidden_size));
 }
 
-at::Tensor BertSelfAttentionImpl::forward(const at::Tensor& hidden, const at::Tensor& mask) {
-  auto b = hidden.size(0), s = hidden.size(1), h = hidden.size(2);
-  auto split = [&](const at::Tensor& x) { return x.view({b, s, heads, h / heads}).transpose(1, 2); };
-  auto context = model::attention(split(query(hidden)), split(key(hidden)), split(value(hidden)), mask, dropout_p, is_training());
-  return context.transpose(1, 2).reshape({b, s, h});
+at::Tensor BertSelfAttentionImpl::forward(const at::Tensor& hidden, const TokenLayout& layout) {
+  return layout.attention(query(hidden), key(hidden), value(hidden), heads, dropout_p, is_training());
 }
 
 BertResidualOutputImpl::BertResidualOutputImpl(const BertConfig& c, std::int64_t in_features) {
@@ -89,8 +86,8 @@ BertAttentionImpl::BertAttentionImpl(const BertConfig& c) {
   output = register_module("output", BertResidualOutput(c, c.hidden_size));
 }
 
-at::Tensor BertAttentionImpl::forward(const at::Tensor& hidden, const at::Tensor& mask) {
-  return output(self(hidden, mask), hidden);
+at::Tensor BertAttentionImpl::forward(const at::Tensor& hidden, const TokenLayout& layout) {
+  return output(self(hidden, layout), hidden);
 }
 
 BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act(activation(c.hidden_act)) {
@@ -105,8 +102,8 @@ BertLayerImpl::BertLayerImpl(const BertConfig& c) {
   output = register_module("output", BertResidualOutput(c, c.intermediate_size));
 }
 
-at::Tensor BertLayerImpl::forward(const at::Tensor& hidden, const at::Tensor& mask) {
-  auto attended = attention(hidden, mask);
+at::Tensor BertLayerImpl::forward(const at::Tensor& hidden, const TokenLayout& layout) {
+  auto attended = attention(hidden, layout);
   return output(intermediate(attended), attended);
 }
 
@@ -115,8 +112,8 @@ BertEncoderImpl::BertEncoderImpl(const BertConfig& c) {
   for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) layer->push_back(BertLayer(c));
 }
 
-at::Tensor BertEncoderImpl::forward(at::Tensor hidden, const at::Tensor& mask) {
-  for (const auto& l : *layer) hidden = l->as<BertLayer>()->forward(hidden, mask);
+at::Tensor BertEncoderImpl::forward(at::Tensor hidden, const TokenLayout& layout) {
+  for (const auto& l : *layer) hidden = l->as<BertLayer>()->forward(hidden, layout);
   return hidden;
 }
 
@@ -124,7 +121,9 @@ BertPoolerImpl::BertPoolerImpl(const BertConfig& c) {
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
 }
 
-at::Tensor BertPoolerImpl::forward(const at::Tensor& hidden) { return at::tanh(dense(hidden.select(1, 0))); }
+at::Tensor BertPoolerImpl::forward(const at::Tensor& hidden, const TokenLayout& layout) {
+  return at::tanh(dense(layout.first(hidden)));
+}
 
 BertPredictionHeadTransformImpl::BertPredictionHeadTransformImpl(const BertConfig& c) : act(activation(c.hidden_act)) {
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));

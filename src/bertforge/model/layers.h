@@ -3,8 +3,9 @@
 // (e.g. encoder.layer.0.attention.self.query.weight) and checkpoints need no rename table.
 //
 // Every module works on whatever device and dtype its parameters live on; under autocast (bf16) the matmuls
-// run in the autocast dtype. Attention is model/attention.h's, with a boolean padding mask of shape
-// [batch, 1, 1, seq] (true = attend); dropout (model/dropout.h) is applied only in training mode, and the
+// run in the autocast dtype. Activations are shaped by a TokenLayout: [batch, seq, hidden] (padded) or
+// [tokens, hidden] (real tokens only); attention is model/attention.h's (through the layout), with a boolean
+// padding mask where padded; dropout (model/dropout.h) is applied only in training mode, and the
 // torch::nn::Dropout members only hold its probability, under HF's names.
 #pragma once
 #include <torch/nn/module.h>
@@ -15,6 +16,7 @@
 #include <torch/nn/modules/normalization.h>
 
 #include "bertforge/model/config.h"
+#include "bertforge/model/token_layout.h"
 
 namespace bertforge::model {
 
@@ -24,8 +26,9 @@ Activation activation(const std::string& name);
 
 struct BertEmbeddingsImpl : torch::nn::Module {
   explicit BertEmbeddingsImpl(const BertConfig& c);
-  // input_ids, token_type_ids: [batch, seq] int64 (token_type_ids may be undefined: all zeros).
-  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids);
+  // input_ids, token_type_ids: [batch, seq] int64 (token_type_ids may be undefined: all zeros). Returns
+  // activations of `layout`.
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids, const TokenLayout& layout);
   torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
   torch::nn::Dropout dropout{nullptr};
@@ -34,8 +37,8 @@ TORCH_MODULE(BertEmbeddings);
 
 struct BertSelfAttentionImpl : torch::nn::Module {
   explicit BertSelfAttentionImpl(const BertConfig& c);
-  // hidden: [batch, seq, hidden]; mask: bool [batch, 1, 1, seq] or undefined. Returns [batch, seq, hidden].
-  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+  // hidden and the result: activations of `layout`.
+  at::Tensor forward(const at::Tensor& hidden, const TokenLayout& layout);
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
   std::int64_t heads;
   double dropout_p;
@@ -54,7 +57,7 @@ TORCH_MODULE(BertResidualOutput);
 
 struct BertAttentionImpl : torch::nn::Module {
   explicit BertAttentionImpl(const BertConfig& c);
-  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+  at::Tensor forward(const at::Tensor& hidden, const TokenLayout& layout);
   BertSelfAttention self{nullptr};
   BertResidualOutput output{nullptr};
 };
@@ -70,7 +73,7 @@ TORCH_MODULE(BertIntermediate);
 
 struct BertLayerImpl : torch::nn::Module {
   explicit BertLayerImpl(const BertConfig& c);
-  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+  at::Tensor forward(const at::Tensor& hidden, const TokenLayout& layout);
   BertAttention attention{nullptr};
   BertIntermediate intermediate{nullptr};
   BertResidualOutput output{nullptr};
@@ -79,7 +82,7 @@ TORCH_MODULE(BertLayer);
 
 struct BertEncoderImpl : torch::nn::Module {
   explicit BertEncoderImpl(const BertConfig& c);
-  at::Tensor forward(at::Tensor hidden, const at::Tensor& mask);
+  at::Tensor forward(at::Tensor hidden, const TokenLayout& layout);
   torch::nn::ModuleList layer{nullptr};
 };
 TORCH_MODULE(BertEncoder);
@@ -87,7 +90,7 @@ TORCH_MODULE(BertEncoder);
 // tanh(dense(hidden of the first token)).
 struct BertPoolerImpl : torch::nn::Module {
   explicit BertPoolerImpl(const BertConfig& c);
-  at::Tensor forward(const at::Tensor& hidden);
+  at::Tensor forward(const at::Tensor& hidden, const TokenLayout& layout);
   torch::nn::Linear dense{nullptr};
 };
 TORCH_MODULE(BertPooler);

@@ -70,7 +70,8 @@ std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> 
                                           bool train, const dist::World& world, c10::Device device) {
   data::LoaderOptions o;
   o.batch_size = static_cast<int>(train ? a.per_device_train_batch_size : a.per_device_eval_batch_size);
-  o.shuffle = train;
+  o.sampling = train ? data::sampling_from_name(a.train_sampling_strategy) : data::Sampling::sequential;
+  o.group_size = o.batch_size * static_cast<int>(a.gradient_accumulation_steps);
   o.seed = static_cast<std::uint64_t>(a.seed);
   o.drop_last_batch = a.dataloader_drop_last;
   o.even_shards = train;  // every rank takes each training step; evaluation counts each sequence once

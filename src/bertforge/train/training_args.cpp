@@ -61,6 +61,8 @@ const std::vector<Field>& fields() {
       {{"dataloader_drop_last", "drop the last incomplete batch"}, &TA::dataloader_drop_last, {}},
       {{"dataloader_pin_memory", "page-locked batches so the copy to the GPU overlaps the step (CUDA only)"},
        &TA::dataloader_pin_memory, {}},
+      {{"train_sampling_strategy", "training order: shuffled, in order, or shuffled and grouped by length"},
+       &TA::train_sampling_strategy, {"random", "sequential", "group_by_length"}},
       {{"optim", "optimizer (the *_torch_fused kinds: one fused kernel per parameter group)"}, &TA::optim,
        {"adamw_torch_fused", "adamw_torch", "adam_torch_fused", "adam", "lamb", "sgd"}},
       {{"average_tokens_across_devices", "normalise the MLM loss by the labelled tokens of the whole step"},

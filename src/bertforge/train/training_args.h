@@ -51,6 +51,7 @@ struct TrainingArguments {
   std::string resume_from_checkpoint;           // a checkpoint folder, or "latest"/"true" for output_dir's
   bool dataloader_drop_last = false;
   bool dataloader_pin_memory = true;            // page-locked batches for CUDA runs (ignored on the CPU)
+  std::string train_sampling_strategy = "random";  // random, sequential, group_by_length (HF 5's values)
   std::string optim = "adamw_torch_fused";      // HF 5's default; see train/optimizer.h for every kind
   // Distributed runs and accumulation: the MLM loss of a step is divided by the labelled tokens of the whole
   // step (every micro-batch on every rank), the NSP loss by its sequences, so P processes x batch B train

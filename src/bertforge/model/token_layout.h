@@ -1,0 +1,50 @@
+// Where the real tokens of a padded [batch, seq] batch are, so that the encoder can skip the padding.
+//
+// A padded layout keeps activations [batch, seq, features] and attends through SDPA with a boolean key mask,
+// as HF does: every position is computed, padding included. An unpadded layout holds the positions where
+// attention_mask is 1, in row-major order; activations are [tokens, features], so embeddings, linear layers,
+// LayerNorm and the heads run on real tokens only, and attention runs per sequence over each row's tokens
+// (no mask). At real positions both give the same values (within rounding); an unpadded layout has nothing
+// at padded positions, and pad() writes zeros there.
+//
+// Deciding costs one device-to-host copy of the row lengths (the per-sequence attention loop needs them on
+// the host, as varlen attention kernels need the maximum length).
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+namespace bertforge::model {
+
+class TokenLayout {
+ public:
+  TokenLayout() = default;
+  // input_ids: [batch, seq]; attention_mask: [batch, seq] (1 = token) or undefined (all tokens).
+  // With unpad set, the layout is unpadded when some position is padding and every row's first position is
+  // a token (the pooler reads it); a batch without padding gets a padded layout without a mask.
+  TokenLayout(const at::Tensor& input_ids, const at::Tensor& attention_mask, bool unpad);
+
+  bool unpadded() const { return indices_.defined(); }
+  // [batch, seq, ...] -> [tokens, ...] when unpadded; otherwise x itself.
+  at::Tensor unpad(const at::Tensor& x) const;
+  // [tokens, f] -> [batch, seq, f] with zeros at padding when unpadded; otherwise x itself.
+  at::Tensor pad(const at::Tensor& x) const;
+  // The position id of each activation row: [tokens], or [seq] (broadcast over the batch).
+  at::Tensor positions() const;
+  // Each row's first position: [batch, f] from activations of this layout.
+  at::Tensor first(const at::Tensor& x) const;
+  // Multi-head attention (model/attention.h) over activations of this layout: q, k, v and the result are
+  // [..., heads * head_dim]; dropout_p on the attention probabilities when train.
+  at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::int64_t heads,
+                       double dropout_p, bool train) const;
+
+ private:
+  std::int64_t batch_ = 0, seq_ = 0;
+  at::TensorOptions options_;
+  at::Tensor mask_;                    // padded: bool [batch, 1, 1, seq] (true = attend) or undefined
+  at::Tensor indices_;                 // unpadded: int64 [tokens], into batch * seq
+  at::Tensor starts_;                  // unpadded: int64 [batch], each row's first activation row
+  std::vector<std::int64_t> offsets_;  // unpadded, on the host: row i is activation rows [offsets_[i], offsets_[i+1])
+};
+
+}  // namespace bertforge::model
