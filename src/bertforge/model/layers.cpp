@@ -9,7 +9,6 @@
 #include <ATen/ops/zeros.h>
 #include <ATen/ops/zeros_like.h>
 
-#include "bertforge/model/attention.h"
 #include "bertforge/model/dropout.h"
 #include "bertforge/util/error.h"
 
