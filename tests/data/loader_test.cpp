@@ -8,6 +8,7 @@
 
 #include "bertforge/data/loader.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 
 using namespace bertforge::data;
 namespace fs = std::filesystem;
@@ -133,7 +134,7 @@ TEST(Loader, SamplingStrategyNames) {
   EXPECT_EQ(sampling_from_name("random"), Sampling::random);
   EXPECT_EQ(sampling_from_name("sequential"), Sampling::sequential);
   EXPECT_EQ(sampling_from_name("group_by_length"), Sampling::group_by_length);
-  EXPECT_THROW(sampling_from_name("batch_rebalance"), bertforge::Error);
+  EXPECT_THROW(sampling_from_name("batch_rebalance"), bertforge::UsageError);
 }
 
 TEST(Loader, DistributedSamplerSharding) {

@@ -35,7 +35,7 @@ Sampling sampling_from_name(const std::string& name) {
   if (name == "random") return Sampling::random;
   if (name == "sequential") return Sampling::sequential;
   if (name == "group_by_length") return Sampling::group_by_length;
-  throw Error("train_sampling_strategy: '" + name + "' is not one of random, sequential, group_by_length");
+  throw UsageError("train_sampling_strategy: '" + name + "' is not one of random, sequential, group_by_length");
 }
 
 Loader::Loader(std::shared_ptr<const ShardSet> shards, LoaderOptions options, std::vector<bool> continuation)

@@ -32,7 +32,7 @@ namespace bertforge::data {
 
 // HF's train_sampling_strategy values.
 enum class Sampling { random, sequential, group_by_length };
-// "random", "sequential" or "group_by_length"; Error otherwise.
+// "random", "sequential" or "group_by_length"; UsageError otherwise.
 Sampling sampling_from_name(const std::string& name);
 
 struct LoaderOptions {
