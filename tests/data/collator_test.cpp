@@ -151,3 +151,17 @@ TEST(Collator, WholeWordMaskingTakesWholeWords) {
     EXPECT_GE(count, std::lround(n * 0.15) - 3);  // words are at most 4 tokens long
   }
 }
+
+TEST(Collator, WholeWordBudgetRoundsHalvesToEvenAsPython) {
+  std::vector<bool> continuation(kVocab);  // every token a word of its own: the budget is met exactly
+  std::vector<std::int32_t> a{200, 201, 202, 203}, b{204, 205, 206};
+  Examples ex;
+  ex.add(a.data(), a.size(), b.data(), b.size(), true, 0, kSpecial);  // [CLS] 4 [SEP] 3 [SEP]: 10 tokens
+  for (auto [p, want] : {std::pair{0.25, 2}, {0.45, 4}}) {  // round(2.5) == 2, round(4.5) == 4
+    CollatorOptions o;
+    o.whole_word_mask = true;
+    o.mlm_probability = p;
+    MlmCollator collator(kSpecial, kVocab, SentenceTask::nsp, o, 3, continuation);
+    EXPECT_EQ((collator.collate(ex).labels != -100).sum().item<std::int64_t>(), want) << p;
+  }
+}

@@ -48,7 +48,7 @@ def test_usage_errors_are_one_line_exit_2(run_bertforge, shared_data, bf_dir, pr
              "bertforge tokenize: --max-length:", "'x'")
     one_line(run_bertforge("evaluate", "--dataset", prepared, check=False), 2, "bertforge evaluate: --model: required")
     one_line(run_bertforge("evaluate", "--model", bf_dir, "--dataset", prepared, "--batch-size", "0", check=False), 2,
-             "--batch-size: 0 is out of range (must be > 0)")
+             "--per_device_eval_batch_size: 0 is out of range (must be > 0)")  # HF's name for --batch-size
 
     # pretrain: refused before any file is read (the data folder does not even exist)
     base = ["pretrain", "--train_data", tmp_path / "nothing", "--output_dir", tmp_path / "out", "--model", "tiny"]

@@ -164,7 +164,7 @@ def test_bf16_close_to_fp32(hf_folder, run_bertforge, tmp_path):
     """bf16 (activations in bf16 between the layers) against HF in fp32: the table's bf16 row."""
     src, model, batch = hf_folder
     tol = TOLERANCE["bfloat16"]
-    run_bertforge("forward", "--model", src, "--inputs", src / "inputs.safetensors", "--precision", "bf16",
+    run_bertforge("forward", "--model", src, "--inputs", src / "inputs.safetensors", "--bf16",
                   "--grads", "--output", tmp_path / "bf16.safetensors")
     ours = load_file(str(tmp_path / "bf16.safetensors"))
     ref, grads = hf_run(model, batch)

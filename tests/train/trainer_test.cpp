@@ -165,3 +165,73 @@ TEST(Trainer, PhasesRunInTurnAndResumeInsideTheSecond) {
   ASSERT_EQ(run_pretraining(resumed), 0);
   EXPECT_EQ(losses(resumed.args.output_dir), want);
 }
+
+// HF infers the direction from the metric's name only when greater_is_better is not given.
+TEST(Trainer, BestModelHonoursGreaterIsBetterWhenGiven) {
+  Fixture f = make_fixture("best");
+  auto best_of = [&](const std::string& out, std::optional<bool> greater) {
+    PretrainSpec s = spec_for(f, out);
+    s.args.max_steps = 6;
+    s.args.eval_steps = 1;
+    s.args.save_steps = 1;
+    s.args.load_best_model_at_end = true;
+    s.args.metric_for_best_model = "perplexity";
+    s.args.greater_is_better = greater;
+    EXPECT_EQ(run_pretraining(s), 0);
+    TrainerState st = TrainerState::load(s.args.output_dir + "/trainer_state.json");
+    std::vector<std::pair<double, std::int64_t>> seen;  // (perplexity, step)
+    for (const auto& e : st.log_history)
+      if (e.contains("eval_perplexity")) seen.emplace_back(e["eval_perplexity"].get<double>(), e["step"].get<std::int64_t>());
+    EXPECT_EQ(seen.size(), 6u);
+    EXPECT_TRUE(st.best_metric && st.best_global_step);
+    return std::tuple{st, std::min_element(seen.begin(), seen.end())->second,
+                      std::max_element(seen.begin(), seen.end())->second};
+  };
+  auto [lower, lowest_step, _1] = best_of("lower", false);
+  EXPECT_EQ(*lower.best_global_step, lowest_step);
+  EXPECT_EQ(*lower.best_model_checkpoint, f.root.string() + "/lower/checkpoint-" + std::to_string(lowest_step));
+  auto [higher, _2, highest_step] = best_of("higher", true);
+  EXPECT_EQ(*higher.best_global_step, highest_step);
+  EXPECT_NE(lowest_step, highest_step);  // the test tells the two directions apart
+  auto [inferred, _3, inferred_step] = best_of("inferred", std::nullopt);  // "perplexity" does not end in loss
+  EXPECT_EQ(*inferred.best_global_step, inferred_step);
+}
+
+TEST(Trainer, ResumeWithOtherMaskingIsAnErrorUnlessAllowed) {
+  Fixture f = make_fixture("masking");
+  PretrainSpec s = spec_for(f, "out");
+  s.args.max_steps = 4;
+  s.args.save_steps = 2;
+  s.args.eval_strategy = "no";
+  s.args.mlm_probability = 0.3;
+  ASSERT_EQ(run_pretraining(s), 0);
+  EXPECT_EQ(TrainingArguments::from_json_file(s.args.output_dir + "/checkpoint-2/training_args.json").mlm_probability, 0.3);
+  fs::remove_all(s.args.output_dir + "/checkpoint-4");
+  s.args.resume_from_checkpoint = "latest";
+  s.args.mlm_probability = 0.15;
+  try {
+    run_pretraining(s);
+    FAIL();
+  } catch (const Error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("mlm_probability was 0.3"), std::string::npos) << what;
+    EXPECT_NE(what.find("training_args.json"), std::string::npos) << what;
+  }
+  s.allow_masking_change = true;
+  EXPECT_EQ(run_pretraining(s), 0);
+  EXPECT_TRUE(fs::exists(s.args.output_dir + "/checkpoint-4"));
+}
+
+TEST(Trainer, WholeWordMaskingNeedsTheTokenizer) {
+  Fixture f = make_fixture("wwm");
+  PretrainSpec s = spec_for(f, "out");
+  s.args.whole_word_mask = true;
+  try {
+    run_pretraining(s);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--whole_word_mask: needs the tokenizer the data was prepared with"),
+              std::string::npos)
+        << e.what();
+  }
+}

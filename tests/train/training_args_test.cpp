@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -84,6 +85,12 @@ TEST(TrainingArguments, ValidateChoicesAndDerived) {
   EXPECT_FALSE(a.best_is_greater());
   a.metric_for_best_model = "mlm_accuracy";
   EXPECT_TRUE(a.best_is_greater());
+  a.metric_for_best_model = "perplexity";
+  EXPECT_TRUE(a.best_is_greater());  // inferred from the name, as HF does when the flag is absent
+  a.set("greater_is_better", "false");
+  EXPECT_FALSE(a.best_is_greater());
+  EXPECT_EQ(a.to_json()["greater_is_better"], false);
+  EXPECT_TRUE(TrainingArguments().to_json()["greater_is_better"].is_null());  // HF's None
   EXPECT_EQ(bertforge::train::interval_steps(0.25, 10), 3);
 }
 
@@ -132,4 +139,47 @@ TEST(TrainingArguments, NonFiniteNumbersAreRefusedAsNanIs) {
         EXPECT_EQ(std::string(e.what()), std::string("--") + key + ": " + value + " is not a finite number");
       }
     }
+}
+
+TEST(TrainingArguments, HelpTableGivesGroupsTypesDefaultsAndChoices) {
+  using bertforge::train::training_arg_help;
+  auto optim = training_arg_help("optim");
+  EXPECT_EQ(optim.group, "Optimizer");
+  EXPECT_EQ(optim.type, "TEXT");
+  EXPECT_EQ(optim.default_value, TrainingArguments().optim);
+  EXPECT_NE(std::find(optim.choices.begin(), optim.choices.end(), optim.default_value), optim.choices.end());
+  EXPECT_NE(std::find(optim.choices.begin(), optim.choices.end(), "lamb"), optim.choices.end());
+  auto lr = training_arg_help("learning-rate");
+  EXPECT_EQ(lr.group, "Learning Rate & Scheduler");
+  EXPECT_EQ(lr.type, "FLOAT");
+  EXPECT_EQ(std::stod(lr.default_value), 5e-5);
+  EXPECT_EQ(training_arg_help("bf16").type, "BOOL");
+  EXPECT_EQ(training_arg_help("bf16").default_value, "false");
+  EXPECT_EQ(training_arg_help("max_steps").default_value, "-1");
+  EXPECT_EQ(training_arg_help("greater_is_better").default_value, "");  // HF's None
+  EXPECT_EQ(lr.range, "> 0");  // the range validate() checks
+  EXPECT_EQ(training_arg_help("adam_beta1").range, "in [0, 1)");
+  EXPECT_EQ(training_arg_help("seed").range, "");
+  EXPECT_EQ(training_arg_help("whole_word_mask").group, training_arg_help("mlm_probability").group);
+  for (const auto& s : bertforge::train::training_arg_specs()) EXPECT_FALSE(training_arg_help(s.name).type.empty());
+  EXPECT_EQ(bertforge::train::training_arg_specs().size(), TrainingArguments().to_json().size());  // each key once
+}
+
+TEST(TrainingArguments, MaskingOptionsAreCheckedAndSaved) {
+  TrainingArguments a;
+  a.output_dir = "out";
+  a.set("mlm_probability", "0.3");
+  a.set("whole_word_mask", "");  // the option alone
+  a.set("pad_to_multiple_of", "8");
+  a.validate();
+  auto j = a.to_json();
+  EXPECT_EQ(j["mlm_probability"], 0.3);
+  EXPECT_EQ(j["whole_word_mask"], true);
+  EXPECT_EQ(j["pad_to_multiple_of"], 8);
+  for (const auto& key : TrainingArguments::masking_keys()) EXPECT_TRUE(j.contains(key)) << key;
+  a.set("random_replace_prob", "0.3");
+  EXPECT_THROW(a.validate(), bertforge::Error);  // 0.8 + 0.3 > 1
+  a.set("random_replace_prob", "0.1");
+  a.set("mlm_probability", "1.5");
+  EXPECT_THROW(a.validate(), bertforge::UsageError);
 }

@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "bertforge/cli/commands.h"
+#include "bertforge/cli/options.h"
+#include "bertforge/data/prepare.h"
 #include "bertforge/infer/model_dir.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
@@ -20,7 +22,7 @@ namespace bertforge::cli {
 namespace {
 
 struct EvaluateCli {
-  std::string model, dataset, tokenizer, device = "cpu", dump_batch;
+  std::string model, dataset, device, tokenizer, dump_batch;
   data::LoaderOptions loader;
   std::uint64_t max_batches = 0;
   bool bf16 = false, json = false;
@@ -29,7 +31,7 @@ struct EvaluateCli {
 void dump_first_batch(data::Loader& loader, const std::string& path) {
   loader.seek({0, 0});
   auto b = loader.next();
-  if (!b) throw Error("--dump-batch: the dataset has no batch to dump");
+  if (!b) throw Error("--dump_batch: the dataset has no batch to dump");
   train::save_batch(*b, path);
 }
 
@@ -52,9 +54,22 @@ int run(EvaluateCli& o) {
   auto shards = train::open_dataset(o.dataset, tokenizer, scratch.path.string(), *dist::single_process());
   train::check_fits_model(*shards, m->config, o.dataset);
   o.loader.sampling = data::Sampling::sequential;
-  data::Loader loader(shards, o.loader);
+  std::vector<bool> continuation;
+  if (o.loader.collator.whole_word_mask) {  // which ids are ## pieces: the dataset's tokenizer knows
+    auto words = train::dataset_tokenizer(*shards, o.dataset, o.tokenizer, o.model);
+    if (!words)
+      throw Error("--whole_word_mask: needs the tokenizer the dataset was made with (there is none beside the "
+                  "dataset or in the model folder: pass --tokenizer)");
+    continuation = data::continuation_table(*words);
+  }
+  data::Loader loader(shards, o.loader, continuation);
   if (!o.dump_batch.empty()) dump_first_batch(loader, o.dump_batch);
-  nlohmann::json r = train::evaluate(m, loader, {device, o.bf16, o.max_batches, !o.json});
+  train::EvalOptions eval;
+  eval.device = device;
+  eval.bf16 = o.bf16;
+  eval.max_batches = o.max_batches;
+  eval.progress = !o.json;
+  nlohmann::json r = train::evaluate(m, loader, eval);
   if (o.json) {
     std::printf("%s\n", r.dump(2).c_str());
     return 0;
@@ -71,17 +86,17 @@ Command add_evaluate(CLI::App& parent) {
   auto* app = parent.add_subcommand("evaluate", "MLM/NSP loss, perplexity and accuracy of a model on a prepared dataset");
   app->add_option("--model", o->model, "model folder (config.json + model.safetensors)")->required();
   app->add_option("--dataset", o->dataset, "folder made by `bertforge prepare`, or an HF dataset of ids")->required();
-  app->add_option("--tokenizer", o->tokenizer, "for an HF dataset: vocab.txt or tokenizer folder (default: the model's)");
-  app->add_option("--batch-size", o->loader.batch_size, "sequences per batch")
+  app->add_option("--per_device_eval_batch_size,--batch_size", o->loader.batch_size, "sequences per batch")
       ->capture_default_str()->check(CLI::PositiveNumber);
   app->add_option("--seed", o->loader.seed, "seed of the masking (same seed, same masks)")->capture_default_str();
-  app->add_option("--mlm-probability", o->loader.collator.mlm_probability, "share of tokens masked")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  app->add_option("--max-batches", o->max_batches, "stop after this many batches (0: all)")->capture_default_str();
-  app->add_flag("--bf16", o->bf16, "autocast to bfloat16");
-  app->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
-  app->add_flag("--json", o->json, "print the metrics as JSON");
-  app->add_option("--dump-batch", o->dump_batch, "write the first masked batch to this safetensors file");
+  add_masking_options(app, o->loader.collator);
+  add_tokenizer(app, o->tokenizer, " the dataset was made with, for an HF dataset of ids and --whole_word_mask "
+                "(none: the one beside the dataset, else the model folder's)");
+  app->add_option("--max_batches", o->max_batches, "stop after this many batches (0: all)")->capture_default_str();
+  add_bf16(app, o->bf16);
+  add_device(app, o->device);
+  add_bool(app, "--json", o->json, "print the metrics as JSON");
+  app->add_option("--dump_batch", o->dump_batch, "write the first masked batch to this safetensors file");
   return {app, [o] { return run(*o); }};
 }
 

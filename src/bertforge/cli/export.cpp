@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "bertforge/cli/commands.h"
+#include "bertforge/cli/options.h"
 #include "bertforge/infer/hf_folder.h"
 
 namespace bertforge::cli {
@@ -15,7 +16,7 @@ Command add_export(CLI::App& parent) {
   auto o = std::make_shared<Options>();
   auto* app = parent.add_subcommand("export", "write a checkpoint as a Hugging Face model folder");
   app->add_option("--model", o->model, "checkpoint or model folder (config.json + model.safetensors)")->required();
-  app->add_option("--tokenizer", o->tokenizer, "tokenizer folder or vocab.txt (default: the model folder)");
+  add_tokenizer(app, o->tokenizer, " (default: the model folder)");
   app->add_option("--format", o->format, "output format")->capture_default_str()->check(CLI::IsMember({"hf"}));
   app->add_option("--head", o->head,
                   "pretraining (all weights: BertForPreTraining loads silently) or masked-lm (no pooler/NSP head: "

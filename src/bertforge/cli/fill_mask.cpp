@@ -3,8 +3,10 @@
 // (--input, one text per line); --json prints one line per text in HF's output shape.
 #include <cstdio>
 #include <fstream>
+#include <limits>
 
 #include "bertforge/cli/commands.h"
+#include "bertforge/cli/options.h"
 #include "bertforge/infer/fill_mask.h"
 #include "bertforge/model/device.h"
 #include "bertforge/util/error.h"
@@ -14,7 +16,7 @@ namespace bertforge::cli {
 namespace {
 
 struct FillMaskCli {
-  std::string model, tokenizer, input, device = "cpu";
+  std::string model, tokenizer, input, device;
   std::vector<std::string> texts;
   infer::FillMaskOptions options;
   bool json = false;
@@ -69,15 +71,16 @@ Command add_fill_mask(CLI::App& parent) {
   auto o = std::make_shared<FillMaskCli>();
   auto* app = parent.add_subcommand("fill-mask", "predict the tokens behind each [MASK], as HF pipeline('fill-mask')");
   app->add_option("--model", o->model, "model folder (config.json + model.safetensors [+ tokenizer])")->required();
-  app->add_option("--tokenizer", o->tokenizer, "tokenizer folder or vocab.txt (default: the model folder)");
+  add_tokenizer(app, o->tokenizer, " (default: the model folder)");
   app->add_option("texts", o->texts, "texts holding [MASK]");
   app->add_option("--input", o->input, "file with one text per line");
-  app->add_option("--top-k", o->options.top_k, "predictions per [MASK]")->capture_default_str();
-  app->add_option("--batch-size", o->options.batch_size, "texts per forward pass")->capture_default_str();
+  app->add_option("--top_k", o->options.top_k, "predictions per [MASK]")->capture_default_str()
+      ->check(within({1, std::numeric_limits<double>::infinity()}));
+  app->add_option("--batch_size", o->options.batch_size, "texts per forward pass")->capture_default_str();
   app->add_flag("--include-special", o->options.include_special,
                 "rank special tokens too (HF's pipeline does; by default they are never proposed)");
   app->add_flag("--json", o->json, "one JSON line per text, in HF's pipeline output shape");
-  app->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  add_device(app, o->device);
   return {app, [o] { return run(*o); }};
 }
 

@@ -5,7 +5,9 @@
 #include <torch/utils.h>
 
 #include "bertforge/cli/commands.h"
+#include "bertforge/cli/options.h"
 #include "bertforge/model/autocast.h"
+#include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/model/safetensors.h"
 #include "bertforge/util/error.h"
@@ -14,7 +16,8 @@ namespace bertforge::cli {
 namespace {
 
 struct ForwardOptions {
-  std::string model, config, inputs, output, save, device = "cpu", precision = "fp32";
+  std::string model, config, inputs, output, save, device;
+  bool bf16 = false;
   std::uint64_t seed = 42;
   bool grads = false, sparse_mlm = false, train = false;
 };
@@ -24,7 +27,7 @@ at::Tensor input(const model::SafetensorsFile& f, const std::string& name, const
 }
 
 int run_forward(const ForwardOptions& o) {
-  c10::Device device(o.device);
+  c10::Device device = model::parse_device(o.device);
   model::BertForPreTraining m{nullptr};
   if (!o.model.empty()) {
     m = model::from_pretrained(o.model, device).model;
@@ -39,7 +42,7 @@ int run_forward(const ForwardOptions& o) {
     model::SafetensorsFile in(o.inputs);
     model::BertForPreTrainingOutput out;
     {
-      model::Autocast mixed(device.type(), o.precision == "bf16" ? at::kBFloat16 : at::kFloat);
+      model::Autocast mixed(device.type(), o.bf16 ? at::kBFloat16 : at::kFloat);
       out = m(input(in, "input_ids", device), input(in, "token_type_ids", device),
               input(in, "attention_mask", device), input(in, "labels", device),
               input(in, "next_sentence_label", device));
@@ -81,10 +84,8 @@ Command add_forward(CLI::App& parent) {
   app->add_flag("--grads", o->grads, "backpropagate the loss and write grad.<parameter> tensors too");
   app->add_flag("--sparse-mlm", o->sparse_mlm, "project onto the vocabulary only at labelled positions");
   app->add_flag("--train", o->train, "training mode (dropout on); default is eval mode");
-  app->add_option("--precision", o->precision, "fp32 or bf16 (autocast)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
-      ->capture_default_str();
-  app->add_option("--device", o->device, "cpu, cuda, cuda:N")->capture_default_str();
+  add_bf16(app, o->bf16);
+  add_device(app, o->device);
   app->add_option("--save", o->save, "afterwards save the model as an HF folder here");
   app->callback([src, cfg] {
     if (src->empty() && cfg->empty()) throw CLI::RequiredError("--model or --config");

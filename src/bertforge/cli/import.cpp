@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "bertforge/cli/commands.h"
+#include "bertforge/cli/options.h"
 #include "bertforge/infer/hf_folder.h"
 
 namespace bertforge::cli {
@@ -16,7 +17,7 @@ Command add_import(CLI::App& parent) {
   auto* app = parent.add_subcommand("import", "bring a Hugging Face BERT folder in as a bertforge model folder");
   app->add_option("source", o->source, "HF folder (config.json + model.safetensors + tokenizer)")->required();
   app->add_option("out", o->out, "folder to write (new or empty: nothing in it is replaced)")->required();
-  app->add_option("--tokenizer", o->tokenizer, "tokenizer folder or vocab.txt (default: the source folder)");
+  add_tokenizer(app, o->tokenizer, " (default: the source folder)");
   return {app, [o] {
             infer::ModelDir m = infer::open_model_dir(o->source, o->tokenizer, c10::kCPU);
             infer::write_hf_folder(m, o->out);

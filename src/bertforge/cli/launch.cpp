@@ -8,6 +8,7 @@
 
 #include "bertforge/cli/commands.h"
 #include "bertforge/cli/errors.h"
+#include "bertforge/cli/options.h"
 #include "bertforge/dist/launcher.h"
 #include "bertforge/util/messages.h"
 
@@ -25,6 +26,7 @@ std::string self_path() {
 // reported by the launcher in one line instead of by every rank. Throws CLI::ParseError.
 void check_rank_command(CLI::App& root, std::vector<std::string> args) {
   if (args.front() == "launch") throw CLI::ValidationError("command", "a launch cannot start launches");
+  args = accept_both_spellings(root, std::move(args));
   std::reverse(args.begin(), args.end());  // CLI11 takes them last first
   root.parse(args);
 }

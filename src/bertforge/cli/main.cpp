@@ -1,11 +1,13 @@
 // bertforge: pre-train BERT natively. Dispatches to one subcommand; how it reports errors and which status it
-// exits with is cli/errors.h's.
+// exits with is cli/errors.h's, how options are spelt and shown in --help cli/options.h's.
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "bertforge/cli/commands.h"
 #include "bertforge/cli/errors.h"
+#include "bertforge/cli/options.h"
 #include "bertforge/util/messages.h"
 #include "bertforge/util/threads.h"
 
@@ -15,7 +17,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // shared options may follow the subcommand name
   int threads = 0;
-  app.add_option("--threads", threads, "intra-op threads (0 = every hardware thread)")
+  app.add_option("--threads", threads, "intra-op threads (0 = every hardware thread)")->capture_default_str()
       ->check(CLI::Range(0, bertforge::max_threads()));
 
   std::vector<Command> commands{add_version(app), add_plot(app), add_pretrain(app), add_tokenize(app),
@@ -25,8 +27,12 @@ int main(int argc, char** argv) {
   for (auto add : {add_fill_mask, add_mlm_demo, add_evaluate, add_export, add_import, add_info})
     commands.push_back(add(app));
 
+  for (auto& c : commands) teach(c.app);
+  teach(&app);
+  std::vector<std::string> args = accept_both_spellings(app, {argv + 1, argv + argc});
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return report_parse_error(app, e);
   }

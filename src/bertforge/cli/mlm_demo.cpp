@@ -1,8 +1,10 @@
 // `bertforge mlm-demo --model DIR "text"`: the reference's closing demo (infer/mlm_demo.h): the text masked
 // as in pre-training, what the model predicts, and its accuracy on the masked tokens.
 #include <cstdio>
+#include <limits>
 
 #include "bertforge/cli/commands.h"
+#include "bertforge/cli/options.h"
 #include "bertforge/infer/mlm_demo.h"
 #include "bertforge/model/device.h"
 
@@ -10,7 +12,7 @@ namespace bertforge::cli {
 namespace {
 
 struct MlmDemoCli {
-  std::string model, tokenizer, text, device = "cpu";
+  std::string model, tokenizer, text, device;
   infer::MlmDemoOptions options;
 };
 
@@ -35,13 +37,14 @@ Command add_mlm_demo(CLI::App& parent) {
   auto o = std::make_shared<MlmDemoCli>();
   auto* app = parent.add_subcommand("mlm-demo", "mask a text as in pre-training and show the model's predictions");
   app->add_option("--model", o->model, "model folder (config.json + model.safetensors [+ tokenizer])")->required();
-  app->add_option("--tokenizer", o->tokenizer, "tokenizer folder or vocab.txt (default: the model folder)");
+  add_tokenizer(app, o->tokenizer, " (default: the model folder)");
   app->add_option("text", o->text, "the text to mask")->required();
-  app->add_option("--mlm-probability", o->options.mlm_probability, "share of tokens selected")
+  app->add_option("--mlm_probability", o->options.mlm_probability, "share of tokens selected")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app->add_option("--seed", o->options.seed, "seed of the masking")->capture_default_str();
-  app->add_option("--shown", o->options.shown, "tokens decoded for display")->capture_default_str();
-  app->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+  app->add_option("--shown", o->options.shown, "tokens decoded for display")->capture_default_str()
+      ->check(within({1, std::numeric_limits<double>::infinity()}));
+  add_device(app, o->device);
   return {app, [o] { return run(*o); }};
 }
 

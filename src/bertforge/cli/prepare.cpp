@@ -1,11 +1,13 @@
 // `bertforge prepare INPUT... --vocab V -o OUT`: corpus -> NSP/SOP/MLM-only training shards (and optionally
 // an HF save_to_disk copy). An HF folder that is already tokenized (an input_ids column) is imported as is.
-// `--dry-run` prints the plan (documents, sentences, expected pairs/tokens, disk, RAM, ETA) as JSON.
+// `--dry_run` prints the plan (documents, sentences, expected pairs/tokens, disk, RAM, ETA) as JSON.
 // A folder that already holds a dataset is replaced only with --overwrite, and only once the new one is complete.
 #include <cstdio>
+#include <limits>
 #include <memory>
 
 #include "bertforge/cli/commands.h"
+#include "bertforge/cli/options.h"
 #include "bertforge/data/hf_dataset.h"
 #include "bertforge/data/prepare.h"
 #include "bertforge/text/save_tokenizer.h"
@@ -43,14 +45,13 @@ int run_prepare(PrepareArgs& a) {
   o.pairs.strategy = data::parse_strategy(a.strategy);
   o.pairs.task = a.no_nsp ? data::SentenceTask::none : a.sop ? data::SentenceTask::sop : data::SentenceTask::nsp;
   o.pairs.special = data::shard_meta(tokenizer, o.pairs.task).special;
-  check_option("--chunk-mb", a.chunk_mb, {0, 1 << 20, true});  // more than a TB per chunk: a typo
   o.chunk_bytes = static_cast<std::size_t>(a.chunk_mb * (1 << 20));
   o.threads = num_threads();
   if (a.dry_run) {
     std::printf("%s\n", data::plan(tokenizer, o).dump(2).c_str());
     return 0;
   }
-  if (o.output.empty()) throw UsageError("--output: required (or --dry-run)");
+  if (o.output.empty()) throw UsageError("--output: required (or --dry_run)");
   nlohmann::json result;
   if (o.inputs.size() == 1 && data::is_tokenized_hf(o.inputs[0]))  // the folder names its tokenizer, as prepare's
     result = data::import_hf(o.inputs[0], o.output, data::shard_meta(tokenizer, o.pairs.task), o.overwrite, &tokenizer);
@@ -68,7 +69,7 @@ Command add_prepare(CLI::App& parent) {
   auto a = std::make_shared<PrepareArgs>();
   app->add_option("inputs", a->o.inputs, "text/WikiText (- = stdin), .jsonl, .parquet, HF save_to_disk folders")
       ->required();
-  app->add_option("--vocab,--tokenizer", a->vocab, "vocab.txt or a tokenizer folder")->required();
+  add_tokenizer(app, a->vocab, "")->required();
   app->add_flag("--lower-case,!--no-lower-case", a->lower_case, "lower-case (default: as the tokenizer files say)");
   app->add_option("-o,--output", a->o.output, "output folder (shards + manifest.json)");
   app->add_flag("--overwrite", a->overwrite, "replace a dataset already in the output (and --export-hf) folder");
@@ -88,14 +89,18 @@ Command add_prepare(CLI::App& parent) {
   auto* sop = app->add_flag("--sop", a->sop, "sentence-order prediction (ALBERT)");
   nsp->excludes(no_nsp)->excludes(sop);
   no_nsp->excludes(sop);
-  app->add_option("--max_seq_length,--max-seq-length", a->o.pairs.max_seq_length)->capture_default_str();
+  // The ranges data::prepare checks, shown in --help and checked while parsing.
+  const double inf = std::numeric_limits<double>::infinity();
+  app->add_option("--max_seq_length,--max-seq-length", a->o.pairs.max_seq_length)->capture_default_str()
+      ->check(within({5, inf}));
   app->add_option("--short_seq_prob,--short-seq-prob", a->o.pairs.short_seq_prob, "segment strategy")
-      ->capture_default_str();
-  app->add_option("--dupe_factor,--dupe-factor", a->o.dupe_factor, "passes over the corpus")->capture_default_str();
+      ->capture_default_str()->check(within({0, 1}));
+  app->add_option("--dupe_factor,--dupe-factor", a->o.dupe_factor, "passes over the corpus")->capture_default_str()
+      ->check(within({1, data::kMaxDupeFactor}));
   app->add_option("--seed", a->o.seed)->capture_default_str();
   app->add_option("--chunk-mb", a->chunk_mb, "text per chunk (random B sentences come from the same chunk)")
-      ->capture_default_str();
-  app->add_flag("--dry-run", a->dry_run, "print the plan, write nothing");
+      ->capture_default_str()->check(within({0, 1 << 20, true}));  // more than a TB per chunk: a typo
+  app->add_flag("--dry_run", a->dry_run, "print the plan, write nothing");
   app->add_option("--export-hf", a->export_hf, "also write an HF datasets.save_to_disk folder here");
   return {app, [a] { return run_prepare(*a); }};
 }

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "bertforge/cli/commands.h"
+#include "bertforge/cli/options.h"
 #include "bertforge/text/tokenize_stream.h"
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
@@ -23,7 +24,7 @@ struct CommonArgs {
 };
 
 void add_common(CLI::App* app, CommonArgs& args) {
-  app->add_option("--vocab", args.vocab, "vocab.txt, or a folder with tokenizer.json / vocab.txt")->required();
+  add_tokenizer(app, args.vocab, " (tokenizer.json or vocab.txt)")->required();
   app->add_flag("--lower-case,!--no-lower-case", args.lower_case,
                 "lower-case and strip accents (default: as tokenizer_config.json says, else cased)");
   app->add_option("-o,--output", args.output, "write here (atomically: all or nothing) instead of standard output");

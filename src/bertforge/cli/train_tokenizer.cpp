@@ -38,7 +38,10 @@ int run(const Args& a) {
   train.algorithm = a.algorithm == "hf" ? text::TrainAlgorithm::hf : text::TrainAlgorithm::wordpiece;
   train.limit_alphabet = a.limit_alphabet ? std::optional<std::size_t>(a.limit_alphabet) : std::nullopt;
   std::vector<std::string> vocab = text::train_vocab(counts, train);
-  text::save_tokenizer(a.output, vocab, {a.lower_case, a.train.special_tokens});
+  text::SaveTokenizerOptions save;
+  save.lower_case = a.lower_case;
+  save.special_tokens = a.train.special_tokens;
+  text::save_tokenizer(a.output, vocab, save);
   std::fprintf(stderr, "train-tokenizer: %zu distinct words, %zu tokens -> %s/{vocab.txt,tokenizer.json,%s}\n",
                counts.size(), vocab.size(), a.output.c_str(), "tokenizer_config.json");
   return 0;

@@ -29,7 +29,8 @@ void MlmCollator::select_words(const std::int32_t* ids, std::size_t n, std::uint
     else words.emplace_back(k, k + 1);
   }
   for (std::size_t i = words.size(); i > 1; --i) std::swap(words[i - 1], words[rng_.below(i)]);  // Fisher-Yates
-  const std::size_t budget = std::max<std::size_t>(1, std::lround(n * o_.mlm_probability));
+  // Python's round: halves go to the even neighbour (round(4.5) == 4), which nearbyint does by default.
+  const std::size_t budget = std::max<std::size_t>(1, static_cast<std::size_t>(std::nearbyint(n * o_.mlm_probability)));
   std::size_t taken = 0;
   std::fill(selected, selected + n, 0);
   for (const auto& [b, e] : words) {

@@ -6,9 +6,11 @@
 // selected and -100 elsewhere (padding included). Of the selected, mask_replace_prob become [MASK],
 // random_replace_prob a uniform random id from the whole vocabulary [0, vocab_size) (specials included, as HF
 // draws from len(tokenizer)), the rest stay unchanged.
-// Whole-word masking (HF DataCollatorForWholeWordMask): words are a token plus its following "##" pieces;
-// words are visited in random order and taken while the masked count stays within
-// max(1, round(length * mlm_probability)) (length counts the specials, as HF's does); 80/10/10 per token after.
+// Whole-word masking (HF 4.x DataCollatorForWholeWordMask, after Google's create_pretraining_data.py): a word
+// is a token plus the "##" pieces right after it, so each CJK character, which BERT's tokenizer splits off
+// on its own, is a word; specials are never part of one. Words are visited in random order and taken while
+// the masked count stays within max(1, round(length * mlm_probability)) (length counts the specials, as
+// HF's does; round is Python's, halves to even); then mask/random/keep per token as above.
 // Padding: to the batch's longest sequence, rounded up to pad_to_multiple_of; pad id, attention_mask 0,
 // token_type_ids 0. All tensors are int64, shape [batch, length]; the sentence label [batch] when present.
 // The collator's Rng state can be read and restored (state()/set_state()), so masking resumes exactly.

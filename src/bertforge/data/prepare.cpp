@@ -29,6 +29,13 @@ ShardMeta shard_meta(const text::Tokenizer& tokenizer, SentenceTask task) {
           {tokenizer.cls_id(), tokenizer.sep_id(), tokenizer.pad_id(), tokenizer.mask_id(), tokenizer.unk_id()}};
 }
 
+std::vector<bool> continuation_table(const text::Tokenizer& tokenizer) {
+  const std::string& prefix = tokenizer.config().wordpiece.continuing_subword_prefix;
+  std::vector<bool> out(tokenizer.vocab_size());
+  for (std::int32_t id = 0; id < tokenizer.vocab_size(); ++id) out[id] = tokenizer.id_to_token(id).rfind(prefix, 0) == 0;
+  return out;
+}
+
 namespace {
 
 struct Chunk {

@@ -46,6 +46,8 @@ struct PrepareOptions {
 
 // The vocabulary identity and special ids of a tokenizer, as shards record them.
 ShardMeta shard_meta(const text::Tokenizer& tokenizer, SentenceTask task);
+// continuation[id]: the token is a WordPiece continuation ("##" piece), the collator's whole-word boundaries.
+std::vector<bool> continuation_table(const text::Tokenizer& tokenizer);
 
 // Runs the whole preparation; returns the manifest written. Options out of range (max_seq_length < 5,
 // short_seq_prob outside [0, 1] or NaN, dupe_factor outside [1, kMaxDupeFactor] or more rounds than this

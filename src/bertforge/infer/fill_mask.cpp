@@ -61,7 +61,7 @@ std::vector<Proposal> propose(ModelDir& m, const at::Tensor& probs, const at::Te
 
 std::vector<FillMaskResult> fill_mask(ModelDir& m, const std::vector<std::string>& texts,
                                       const FillMaskOptions& o, const std::string& source) {
-  check_option("--top-k", o.top_k, {1, std::numeric_limits<double>::infinity()});
+  check_option("--top_k", o.top_k, {1, std::numeric_limits<double>::infinity()});
   std::vector<std::vector<std::int32_t>> ids;
   for (std::size_t i = 0; i < texts.size(); ++i) {
     ids.push_back(m.tokenizer.encode_plus(texts[i]).input_ids);

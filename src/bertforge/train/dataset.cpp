@@ -30,6 +30,25 @@ std::shared_ptr<const data::ShardSet> open_dataset(const std::string& path, cons
   return std::make_shared<const data::ShardSet>(cache);
 }
 
+namespace {
+bool has_tokenizer(const fs::path& dir) {
+  return fs::is_directory(dir) && (fs::exists(dir / "tokenizer.json") || fs::exists(dir / "vocab.txt"));
+}
+}  // namespace
+
+std::shared_ptr<const text::Tokenizer> dataset_tokenizer(const data::ShardSet& d, const std::string& path,
+                                                         const std::string& given, const std::string& model_dir) {
+  std::string source = given;
+  if (source.empty() && has_tokenizer(path)) source = path;
+  if (source.empty() && has_tokenizer(model_dir)) source = model_dir;
+  if (source.empty()) return nullptr;
+  auto tokenizer = std::make_shared<const text::Tokenizer>(text::Tokenizer::from_pretrained(source));
+  std::uint64_t hash = data::shard_meta(*tokenizer, d.meta().task).vocab_hash;
+  if (d.meta().vocab_hash != 0 && hash != d.meta().vocab_hash)
+    fail_at(source, 0, "not the vocabulary " + path + " was prepared with (pass the tokenizer it was made with as --tokenizer)");
+  return tokenizer;
+}
+
 void check_fits_model(const data::ShardSet& d, const model::BertConfig& c, const std::string& path) {
   const data::ShardMeta& m = d.meta();
   if (m.vocab_size != 0 && static_cast<std::int64_t>(m.vocab_size) != c.vocab_size)

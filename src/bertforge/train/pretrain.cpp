@@ -3,7 +3,11 @@
 #include <ATen/Context.h>
 #include <c10/core/Device.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 
@@ -14,6 +18,8 @@
 #include "bertforge/model/pretrained.h"
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/dataset.h"
+#include "bertforge/train/evaluation.h"
+#include "bertforge/train/plan.h"
 #include "bertforge/train/stop_signal.h"
 #include "bertforge/train/trainer.h"
 #include "bertforge/util/error.h"
@@ -27,30 +33,13 @@ namespace bertforge::train {
 
 namespace {
 
-// Prepared folders as they are; HF datasets of ids imported once into output_dir/prepared/<name>.
-std::shared_ptr<const data::ShardSet> open_data(const std::string& path, const PretrainSpec& spec, dist::World& world) {
+// Prepared folders as they are; HF datasets of ids imported once into imports/<name> (output_dir/prepared, or
+// a temporary folder for a dry run).
+std::shared_ptr<const data::ShardSet> open_data(const std::string& path, const PretrainSpec& spec, dist::World& world,
+                                                const fs::path& imports) {
   std::string name = fs::path(path).lexically_normal().filename().string();
   if (name.empty()) name = fs::path(path).lexically_normal().parent_path().filename().string();
-  return open_dataset(path, spec.tokenizer, (fs::path(spec.args.output_dir) / "prepared" / name).string(), world);
-}
-
-bool has_tokenizer(const fs::path& dir) {
-  return fs::is_directory(dir) && (fs::exists(dir / "tokenizer.json") || fs::exists(dir / "vocab.txt"));
-}
-
-// The tokenizer each checkpoint carries: --tokenizer, else the one `prepare` wrote beside the training data,
-// else the model folder's; null when there is none. Its vocabulary must be the one the data was made with.
-std::shared_ptr<const text::Tokenizer> find_tokenizer(const PretrainSpec& spec, const data::ShardSet& d,
-                                                      const std::string& data_path) {
-  std::string source = spec.tokenizer;
-  if (source.empty() && has_tokenizer(data_path)) source = data_path;
-  if (source.empty() && has_tokenizer(spec.model)) source = spec.model;
-  if (source.empty()) return nullptr;
-  auto tokenizer = std::make_shared<const text::Tokenizer>(text::Tokenizer::from_pretrained(source));
-  std::uint64_t hash = data::shard_meta(*tokenizer, d.meta().task).vocab_hash;
-  if (d.meta().vocab_hash != 0 && hash != d.meta().vocab_hash)
-    fail_at(source, 0, "not the vocabulary " + data_path + " was prepared with (pass the tokenizer it was made with as --tokenizer)");
-  return tokenizer;
+  return open_dataset(path, spec.tokenizer, (imports / name).string(), world);
 }
 
 // A preset takes its vocabulary size from the data; a config.json or model folder must match it.
@@ -66,8 +55,28 @@ model::BertForPreTraining make_model(const std::string& spec, const data::ShardS
   return model::BertForPreTraining(c);
 }
 
+data::CollatorOptions collator_options(const TrainingArguments& a) {
+  data::CollatorOptions c;
+  c.mlm_probability = a.mlm_probability;
+  c.mask_replace_prob = a.mask_replace_prob;
+  c.random_replace_prob = a.random_replace_prob;
+  c.whole_word_mask = a.whole_word_mask;
+  c.pad_to_multiple_of = static_cast<int>(a.pad_to_multiple_of);
+  return c;
+}
+
+// Whole-word masking needs to know which ids are ## pieces: the tokenizer the data was prepared with.
+std::vector<bool> word_continuations(const TrainingArguments& a, const text::Tokenizer* tokenizer) {
+  if (!a.whole_word_mask) return {};
+  if (!tokenizer)
+    throw Error("--whole_word_mask: needs the tokenizer the data was prepared with (there is none beside the data "
+                "or in the model folder: pass --tokenizer)");
+  return data::continuation_table(*tokenizer);
+}
+
 std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> d, const TrainingArguments& a,
-                                          bool train, const dist::World& world, c10::Device device) {
+                                          bool train, const dist::World& world, c10::Device device,
+                                          std::vector<bool> continuation) {
   data::LoaderOptions o;
   o.batch_size = static_cast<int>(train ? a.per_device_train_batch_size : a.per_device_eval_batch_size);
   o.sampling = train ? data::sampling_from_name(a.train_sampling_strategy) : data::Sampling::sequential;
@@ -77,9 +86,21 @@ std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> 
   o.even_shards = train;  // every rank takes each training step; evaluation counts each sequence once
   o.world_size = world.size();
   o.rank = world.rank();
+  o.collator = collator_options(a);
   if (!train) o.prefetch = 0;
   o.pin_memory = device.is_cuda() && a.dataloader_pin_memory;
-  return std::make_shared<data::Loader>(std::move(d), o);
+  return std::make_shared<data::Loader>(std::move(d), o, std::move(continuation));
+}
+
+// Resuming with other masking would silently train on other targets than the checkpoint's run.
+void check_masking_unchanged(const TrainingArguments& now, const std::string& checkpoint, bool allow) {
+  std::string path = checkpoint + "/training_args.json";
+  if (allow || !fs::exists(path)) return;
+  nlohmann::json saved = TrainingArguments::from_json_file(path).to_json(), given = now.to_json();
+  for (const auto& key : TrainingArguments::masking_keys())
+    if (saved[key] != given[key])
+      fail_at(path, 0, key + " was " + saved[key].dump() + " but is now " + given[key].dump() +
+                           " (resume with the same value, or pass --allow_masking_change)");
 }
 
 // The checkpoint to resume from ("" for none), verified (see verify_checkpoint). "latest" takes the newest
@@ -136,6 +157,96 @@ void check_phase(const TrainingArguments& base, const PhaseSpec& phase, std::siz
                      " (give --eval_data, or --eval_strategy no)");
 }
 
+// Seconds per optimizer step: the mean of `timed` steps after one untimed (allocations, kernel choice). They
+// change the weights in memory only.
+double time_steps(model::BertForPreTraining m, data::Loader& loader, const TrainingArguments& a, c10::Device device,
+                  int timed) {
+  m->to(device);
+  m->train();
+  m->sparse_mlm = true;
+  std::vector<NamedTensor> params;
+  for (const auto& p : m->named_parameters()) params.push_back({p.key(), p.value()});
+  Optimizer optimizer(params, optimizer_options(a));
+  auto step = [&] {
+    optimizer.zero_grad();
+    for (std::int64_t i = 0; i < a.gradient_accumulation_steps; ++i) {
+      auto b = loader.next();
+      if (!b) b = loader.next();  // the epoch ended: the next one starts
+      forward_batch(m, *b, device, a.bf16).loss.backward();
+    }
+    optimizer.step(a.learning_rate);
+    (void)params.front().tensor.sum().item<double>();  // waits for the device
+  };
+  step();
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < timed; ++i) step();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / timed;
+}
+
+// --dry_run: each phase's steps, tokens, memory and disk, and an ETA from a few timed steps. Nothing is
+// written: HF datasets of ids are imported into a temporary folder, removed afterwards.
+int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
+  const int timed = 3;
+  c10::Device device = model::parse_device(spec.device);
+  auto world = dist::single_process();
+  fs::path imports = fs::temp_directory_path() / ("bertforge-plan-" + std::to_string(::getpid()));
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() { std::error_code ec; fs::remove_all(dir, ec); }
+  } cleanup{imports};
+  std::printf("plan for %s (dry run: nothing written), device %s\n", spec.args.output_dir.c_str(), device.str().c_str());
+  model::BertForPreTraining model{nullptr};
+  double seconds = 0;
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    TrainingArguments a = spec.args;
+    a.update(phases[i].overrides, "recipe phase " + std::to_string(i));  // checked by check_phase
+    auto data = open_data(phases[i].train_data, spec, *world, imports);
+    if (!model) model = make_model(spec.model, *data, a.seed);
+    check_fits_model(*data, model->config, phases[i].train_data);
+    auto tokenizer = dataset_tokenizer(*data, phases[i].train_data, spec.tokenizer, spec.model);
+    auto loader = make_loader(data, a, true, *world, device, word_continuations(a, tokenizer.get()));
+    std::uint64_t tokens = 0;
+    std::uint32_t longest = 0;
+    for (std::uint64_t k = 0; k < data->size(); ++k) tokens += data->length(k), longest = std::max(longest, data->length(k));
+    const std::int64_t per_epoch = a.steps_per_epoch(static_cast<std::int64_t>(loader->batches_per_epoch()));
+    const std::int64_t steps = a.total_steps(per_epoch), sequences = a.per_device_train_batch_size * a.gradient_accumulation_steps;
+    const double mean = static_cast<double>(tokens) / static_cast<double>(data->size());
+    std::int64_t parameters = 0;
+    for (const auto& p : model->parameters()) parameters += p.numel();
+    std::int64_t width = longest;
+    if (a.pad_to_multiple_of > 0) width = (width + a.pad_to_multiple_of - 1) / a.pad_to_multiple_of * a.pad_to_multiple_of;
+    MemoryPlan m = estimate_memory(model->config, parameters, a.optim,
+                                   {a.per_device_train_batch_size, width, a.mlm_probability, a.bf16});
+    const std::int64_t saves = a.save_strategy == "no" ? 0 : a.save_strategy == "epoch"
+                                   ? (steps + per_epoch - 1) / per_epoch
+                                   : (steps + interval_steps(a.save_steps, steps) - 1) / interval_steps(a.save_steps, steps);
+    const std::int64_t kept = a.save_total_limit > 0 ? std::min(saves, a.save_total_limit) : saves;
+    const double checkpoint = checkpoint_bytes(parameters, a.optim);
+    const double step_s = time_steps(model, *loader, a, device, timed);
+    seconds += step_s * static_cast<double>(steps);
+    std::printf("phase %zu: %s\n", i, phases[i].train_data.c_str());
+    std::printf("  model            %lld parameters (%s)\n", static_cast<long long>(parameters), spec.model.c_str());
+    std::printf("  data             %llu sequences, %.1f tokens on average, longest %u\n",
+                static_cast<unsigned long long>(data->size()), mean, longest);
+    std::printf("  steps            %lld per epoch, %lld in all (%lld sequences per step: batch %lld x accumulation %lld)\n",
+                static_cast<long long>(per_epoch), static_cast<long long>(steps), static_cast<long long>(sequences),
+                static_cast<long long>(a.per_device_train_batch_size), static_cast<long long>(a.gradient_accumulation_steps));
+    std::printf("  tokens per step  %.0f on average (padded batches: at most %lld)\n", mean * static_cast<double>(sequences),
+                static_cast<long long>(sequences * width));
+    std::printf("  memory           %s: weights %s, gradients %s, optimizer state %s (%s), activations %s at batch %lld x %lld%s\n",
+                human_bytes(m.total()).c_str(), human_bytes(m.weights).c_str(), human_bytes(m.gradients).c_str(),
+                human_bytes(m.optimizer_state).c_str(), a.optim.c_str(), human_bytes(m.activations).c_str(),
+                static_cast<long long>(a.per_device_train_batch_size), static_cast<long long>(width), a.bf16 ? ", bf16" : "");
+    std::printf("                   (activations: what autograd keeps per layer, Korthikanti et al. 2022, an upper bound)\n");
+    std::printf("  disk             %s per checkpoint, %lld checkpoints saved, %lld kept: %s\n", human_bytes(checkpoint).c_str(),
+                static_cast<long long>(saves), static_cast<long long>(kept), human_bytes(checkpoint * kept).c_str());
+    std::printf("  time             %.3f s per step (mean of %d timed steps): %.0f s for %lld steps, evaluation not counted\n",
+                step_s, timed, step_s * static_cast<double>(steps), static_cast<long long>(steps));
+  }
+  std::printf("eta %.0f s (%.1f min) in all\n", seconds, seconds / 60);
+  return 0;
+}
+
 }  // namespace
 
 void load_recipe(const std::string& path, PretrainSpec& spec) {
@@ -162,6 +273,7 @@ int run_pretraining(const PretrainSpec& spec) {
   if (phases.empty()) phases.push_back({spec.train_data, spec.eval_data, nlohmann::json::object()});
   spec.args.validate();
   for (std::size_t i = 0; i < phases.size(); ++i) check_phase(spec.args, phases[i], i, phases.size());
+  if (spec.dry_run) return print_plan(spec, phases);
   c10::Device device = model::parse_device(spec.device);
   dist::WorldOptions wo;
   wo.timeout = std::chrono::seconds(spec.args.ddp_timeout);
@@ -197,21 +309,39 @@ int run_pretraining(const PretrainSpec& spec) {
   for (int i = from.phase; i < static_cast<int>(phases.size()); ++i) {
     TrainingArguments args = spec.args;
     args.update(phases[i].overrides, "recipe phase " + std::to_string(i));
-    auto train_data = open_data(phases[i].train_data, spec, *world);
+    auto train_data = open_data(phases[i].train_data, spec, *world, fs::path(spec.args.output_dir) / "prepared");
     if (!model) model = make_model(spec.model, *train_data, args.seed);
     check_fits_model(*train_data, model->config, phases[i].train_data);
     std::shared_ptr<data::Loader> eval;
     if (!phases[i].eval_data.empty()) {
-      auto eval_data = open_data(phases[i].eval_data, spec, *world);
+      auto eval_data = open_data(phases[i].eval_data, spec, *world, fs::path(spec.args.output_dir) / "prepared");
       check_fits_model(*eval_data, model->config, phases[i].eval_data);
-      eval = make_loader(eval_data, args, false, *world, device);
+      auto eval_tokenizer = dataset_tokenizer(*eval_data, phases[i].eval_data, spec.tokenizer, spec.model);
+      eval = make_loader(eval_data, args, false, *world, device, word_continuations(args, eval_tokenizer.get()));
     }
-    Trainer trainer(args, {model, make_loader(train_data, args, true, *world, device), eval, world.get(), device, i, start_step,
-                           spec.quiet, spec.verify_parameters, find_tokenizer(spec, *train_data, phases[i].train_data), spec.dump_batches});
-    if (i == from.phase && !checkpoint.empty()) trainer.resume(checkpoint);
-    else if (i > from.phase) trainer.carry_over(previous);
-    else if (fs::exists(fs::path(spec.model) / "optimizer.pt") && args.optim.rfind("adam", 0) == 0)
+    auto tokenizer = dataset_tokenizer(*train_data, phases[i].train_data, spec.tokenizer, spec.model);
+    auto train = make_loader(train_data, args, true, *world, device, word_continuations(args, tokenizer.get()));
+    TrainerInputs in;
+    in.model = model;
+    in.train = train;
+    in.eval = eval;
+    in.world = world.get();
+    in.device = device;
+    in.phase = i;
+    in.phase_start_step = start_step;
+    in.quiet = spec.quiet;
+    in.verify_parameters = spec.verify_parameters;
+    in.tokenizer = tokenizer;
+    in.dump_batches = spec.dump_batches;
+    Trainer trainer(args, in);
+    if (i == from.phase && !checkpoint.empty()) {
+      check_masking_unchanged(args, checkpoint, spec.allow_masking_change);
+      trainer.resume(checkpoint);
+    } else if (i > from.phase) {
+      trainer.carry_over(previous);
+    } else if (fs::exists(fs::path(spec.model) / "optimizer.pt") && args.optim.rfind("adam", 0) == 0) {
       trainer.import_optimizer((fs::path(spec.model) / "optimizer.pt").string());
+    }
     if (trainer.train() == TrainOutcome::Stopped) {
       // 128 + N as a shell reports a process killed by N, so `pretrain && export` does not go on with an
       // unfinished model. A rank stopped because another rank got the signal has none of its own: SIGTERM.

@@ -18,6 +18,10 @@
 // given, else the one `prepare` wrote beside the training data, else the model folder's; its vocabulary must
 // be the one the data was prepared with (an Error names both otherwise). Without any, no tokenizer is saved.
 //
+// Masking (TrainingArguments::masking_keys) is saved in each checkpoint's training_args.json; resuming with
+// other values is an Error naming the key, unless allow_masking_change. Whole-word masking reads the ##
+// pieces from `tokenizer`, which must be the vocabulary the data was prepared with.
+//
 // Phases (NVIDIA's BERT recipe: seq 128 then 512): a recipe JSON {"phases": [{"train_data": ..., "eval_data":
 // ..., <any TrainingArguments key>}, ...]} runs each phase in turn in one output_dir, each with its own data,
 // batch, steps, schedule and a fresh optimizer, the model carried over; checkpoints count steps across phases
@@ -47,6 +51,8 @@ struct PretrainSpec {
   bool quiet = false;
   bool verify_parameters = false;  // distributed: check that all ranks hold identical weights at start and each save
   std::string dump_batches;        // non-empty: every training micro-batch also written there (TrainerInputs)
+  bool allow_masking_change = false;  // resume even if the checkpoint was trained with other masking settings
+  bool dry_run = false;  // print the plan (steps, tokens, memory, disk, time of a few steps) and write nothing
 };
 
 // Reads {"phases": [...]} (and optionally "model"); keys are checked like TrainingArguments'.

@@ -35,6 +35,16 @@ std::vector<std::int64_t> steps_to_fault() {
 constexpr double kRollbackLrFactor = 0.5;
 }  // namespace
 
+OptimizerOptions optimizer_options(const TrainingArguments& a) {
+  OptimizerOptions o;
+  o.kind = a.optim;
+  o.beta1 = a.adam_beta1;
+  o.beta2 = a.adam_beta2;
+  o.eps = a.adam_epsilon;
+  o.weight_decay = a.weight_decay;
+  return o;
+}
+
 Trainer::Trainer(TrainingArguments args, TrainerInputs inputs)
     : args_(std::move(args)),
       in_(std::move(inputs)),
@@ -48,14 +58,12 @@ Trainer::Trainer(TrainingArguments args, TrainerInputs inputs)
     // HF's floating_point_ops: 6 x tokens x parameters outside the embeddings.
     if (p.key().find("embeddings") == std::string::npos) flos_per_token_ += 6.0 * static_cast<double>(p.value().numel());
   }
-  optimizer_ = std::make_unique<Optimizer>(
-      params_, OptimizerOptions{args_.optim, args_.adam_beta1, args_.adam_beta2, args_.adam_epsilon, args_.weight_decay});
+  optimizer_ = std::make_unique<Optimizer>(params_, optimizer_options(args_));
 
   std::int64_t batches = static_cast<std::int64_t>(in_.train->batches_per_epoch());
   if (batches == 0) throw Error("training data: no batch (fewer sequences than one batch with dataloader_drop_last?)");
-  steps_per_epoch_ = std::max<std::int64_t>(1, batches / args_.gradient_accumulation_steps);
-  max_steps_ = args_.max_steps > 0 ? args_.max_steps
-                                   : static_cast<std::int64_t>(std::ceil(args_.num_train_epochs * steps_per_epoch_));
+  steps_per_epoch_ = args_.steps_per_epoch(batches);
+  max_steps_ = args_.total_steps(steps_per_epoch_);
   schedule_ = {args_.lr_scheduler_type, args_.learning_rate, args_.warmup_for(max_steps_), max_steps_};
 
   state_.global_step = in_.phase_start_step;
@@ -76,6 +84,7 @@ Trainer::Trainer(TrainingArguments args, TrainerInputs inputs)
 TrainOutcome Trainer::train() {
   StopSignal stop;
   auto start = Clock::now();
+  log_->message("training arguments: " + args_.to_json().dump());
   log_->message("training: " + std::to_string(max_steps_ - local_step()) + " of " + std::to_string(max_steps_) +
                 " steps left, " + std::to_string(steps_per_epoch_) + " steps per epoch, optim " + args_.optim);
   // Every rank starts from rank 0's weights (fresh or resumed); gradient buckets start during backward.

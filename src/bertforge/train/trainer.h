@@ -61,7 +61,7 @@ struct ResumePoint {
 };
 
 struct TrainerInputs {
-  model::BertForPreTraining model;
+  model::BertForPreTraining model{nullptr};
   std::shared_ptr<data::Loader> train;
   std::shared_ptr<data::Loader> eval;     // may be null: no evaluation
   dist::World* world = nullptr;           // null: a single process
@@ -148,6 +148,9 @@ class Trainer {
   std::int64_t nonfinite_in_a_row_ = 0, skipped_steps_ = 0, rollbacks_since_save_ = 0;
   std::vector<std::int64_t> inject_nonfinite_;    // BERTFORGE_FAULT_NONFINITE_STEPS
 };
+
+// The optimizer TrainingArguments describe (optim, adam_beta1/2, adam_epsilon, weight_decay).
+OptimizerOptions optimizer_options(const TrainingArguments& args);
 
 // bertforge_state.json: written into each checkpoint (last: `files` is filled with the checksums of the other
 // files beside it), read back on resume. Every field read back is checked (a negative step or position, a

@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,7 @@ struct TrainingArguments {
   std::int64_t save_total_limit = 0;            // 0 (HF: None): keep every checkpoint
   bool load_best_model_at_end = false;
   std::string metric_for_best_model;            // empty: "loss" when load_best_model_at_end
-  bool greater_is_better = false;               // HF: True iff the metric does not end in "loss"
+  std::optional<bool> greater_is_better;        // unset (HF: None): True iff the metric does not end in "loss"
   std::int64_t seed = 42;
   bool bf16 = false;                            // autocast matmuls to bfloat16
   std::string resume_from_checkpoint;           // a checkpoint folder, or "latest"/"true" for output_dir's
@@ -63,12 +64,20 @@ struct TrainingArguments {
   // non-finite saved), skip (the update is not applied), or rollback (to the last checkpoint, lr x 0.5).
   std::string nan_policy = "stop";
   std::int64_t nan_patience = 5;                // skip: steps in a row; rollback: rollbacks per checkpoint
+  // HF DataCollatorForLanguageModeling's arguments (run_mlm.py reads mlm_probability from the same JSON
+  // file as the TrainingArguments; saved with every checkpoint and checked on resume).
+  double mlm_probability = 0.15;                // share of tokens (whole_word_mask: of the sequence) masked
+  double mask_replace_prob = 0.8;               // of the masked, replaced by [MASK]
+  double random_replace_prob = 0.1;             // of the masked, replaced by a random id; the rest unchanged
+  bool whole_word_mask = false;                 // a word and its ## pieces masked together (needs the tokenizer)
+  std::int64_t pad_to_multiple_of = 0;          // 0 (HF: None): pad to the batch's longest
 
   // Sets one option from its textual form (command line). Throws Error for unknown keys or bad values.
   void set(const std::string& key, const std::string& value);
   // Sets every key of a JSON object; `where` names the source in errors (a file path).
   void update(const nlohmann::json& object, const std::string& where);
-  // Checks cross-field constraints (choices, positivity); throws Error naming the field.
+  // Checks choices, each number's range (training_arg_help's `range`) and cross-field rules; throws
+  // UsageError naming the option and what it allows.
   void validate() const;
   nlohmann::json to_json() const;
   static TrainingArguments from_json_file(const std::string& path);
@@ -78,6 +87,12 @@ struct TrainingArguments {
   bool best_is_greater() const;
   std::int64_t warmup_for(std::int64_t total_steps) const;
   bool reports_to_tensorboard() const;          // report_to names tensorboard or all (HF: all installed)
+  // HF's counts: optimizer steps per epoch (batches / accumulation, at least 1), and the steps of the run
+  // (max_steps, else ceil(num_train_epochs x steps per epoch)).
+  std::int64_t steps_per_epoch(std::int64_t batches_per_epoch) const;
+  std::int64_t total_steps(std::int64_t steps_per_epoch) const;
+  // The keys that decide which tokens are masked and how the batch is padded (a resume must not change them).
+  static const std::vector<std::string>& masking_keys();
 };
 
 struct TrainingArgSpec {
@@ -87,8 +102,20 @@ struct TrainingArgSpec {
 // Every key, for the command line to declare options from.
 const std::vector<TrainingArgSpec>& training_arg_specs();
 
+// What --help shows of one key: HF's documentation section, the kind of value (bool, int, float, text), the
+// default as the command line spells it ("" when unset, HF's None), the numbers validate() allows ("> 0",
+// "in [0, 1)"; "" for any) and the allowed values (empty: any).
+struct TrainingArgHelp {
+  std::string group, type, default_value, range;
+  std::vector<std::string> choices;
+};
+TrainingArgHelp training_arg_help(const std::string& name);
+
 // "learning-rate" -> "learning_rate"; also maps HF's older aliases (evaluation_strategy) to current names.
 std::string canonical_arg_name(const std::string& key);
+
+// The command line's booleans: true/1/yes, false/0/no, and "" (the option alone) for true; else Error naming key.
+bool parse_bool_arg(const std::string& key, std::string value);
 
 // HF's interval: steps < 1 are a fraction of total (rounded up), else the count itself.
 std::int64_t interval_steps(double steps, std::int64_t total_steps);
