@@ -80,4 +80,4 @@ def test_logging_dir_from_the_environment_and_none_by_default(setup, run_bertfor
 
 def test_unsupported_integration_is_named(setup, run_bertforge, tmp_path):
     proc = pretrain(run_bertforge, setup, tmp_path / "run", "--report_to", "wandb", check=False)
-    assert proc.returncode == 1 and "report_to" in proc.stderr and "wandb" in proc.stderr
+    assert proc.returncode == 2 and "report_to" in proc.stderr and "wandb" in proc.stderr  # a usage error
