@@ -5,7 +5,8 @@
 # - A Python venv OUTSIDE the clone (BERTFORGE_VENV, default ~/.local/share/bertforge/venv) with LibTorch
 #   (the PyPI torch wheel) and the HF libraries used as test oracles; reinstalled only when requirements.txt
 #   changes, so a fresh clone or CI run does not download gigabytes again.
-# - CMake + Ninja into BERTFORGE_BUILD (default ./build), incremental.
+# - CMake + Ninja into BERTFORGE_BUILD (default ./build), configured every time, built incrementally;
+#   BERTFORGE_CMAKE_ARGS adds CMake arguments (for example -DBERTFORGE_FUZZ=ON with CXX=clang++).
 # A user with their own LibTorch sets CMAKE_PREFIX_PATH and BERTFORGE_NO_VENV=1 to skip the venv.
 set -euo pipefail
 
@@ -15,7 +16,7 @@ build="${BERTFORGE_BUILD:-$root/build}"
 
 debs=(build-essential cmake ninja-build git python3 python3-venv python3-pip ccache pkg-config
       nlohmann-json3-dev libcli11-dev libutf8proc-dev libgtest-dev libgmock-dev libbenchmark-dev
-      libgloo-dev
+      libgloo-dev clang libclang-rt-dev
       libcairo2-dev fontconfig fonts-dejavu-core zlib1g-dev
       bible-kjv)
 missing=()
@@ -55,9 +56,26 @@ fi
 export CCACHE_BASEDIR="$root"
 # nvcc lives outside PATH on a stock CUDA install; CMake decides CUDA or CPU-only from what it finds.
 [[ -x /usr/local/cuda/bin/nvcc ]] && export PATH="/usr/local/cuda/bin:$PATH"
-if [[ ! -f "$build/build.ninja" ]]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${BERTFORGE_BUILD_TYPE:-Release}" \
-        ${BERTFORGE_PYTHON:+-DBERTFORGE_PYTHON="$BERTFORGE_PYTHON"} >/dev/null
-fi
+# configure_build DIR [CMAKE_ARGS...]: configures DIR every time (quick when nothing changed), so a changed
+# venv, build type or option is seen. CMake keeps the compiler and LibTorch's location in its cache: when the
+# compiler ($CXX), LibTorch's prefix or the arguments differ from the last configure, DIR starts afresh.
+configure_build() {
+  local dir="$1"
+  shift
+  local args=(-G Ninja -DCMAKE_BUILD_TYPE="${BERTFORGE_BUILD_TYPE:-Release}"
+              ${BERTFORGE_PYTHON:+-DBERTFORGE_PYTHON="$BERTFORGE_PYTHON"} "$@")
+  local cxx="${CXX:-c++}"
+  local key
+  key="$(printf '%s\n' "$(command -v "$cxx" || echo "$cxx")" "$("$cxx" --version 2>/dev/null | head -1)" \
+         "${CMAKE_PREFIX_PATH:-}" "${args[@]}")"
+  if [[ -f "$dir/CMakeCache.txt" ]] && ! cmp -s <(printf '%s\n' "$key") "$dir/.bertforge-configure"; then
+    echo "setup: the toolchain, LibTorch or build options changed; configuring $dir afresh"
+    rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles"
+  fi
+  mkdir -p "$dir"
+  cmake -S "$root" -B "$dir" "${args[@]}" >/dev/null
+  printf '%s\n' "$key" > "$dir/.bertforge-configure"
+}
+configure_build "$build" ${BERTFORGE_CMAKE_ARGS:-}
 cmake --build "$build"
 export BERTFORGE_BIN="$build/bertforge"

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -133,4 +134,77 @@ TEST(Shard, TokenIdOutsideTheVocabularyIsNamedOnOpen) {
   write_manifest(dir, meta, shards, nlohmann::json::object());
   expect_error([&] { ShardSet s(dir); },
                shard + ": sequence 5 holds token id 40000, outside the vocabulary of 300");
+}
+
+// Inputs the shards fuzzer (fuzz/shards_fuzz.cpp) found or aims at: each is refused with an Error naming the
+// file, never nlohmann's exception, a wrapped-around number or a read outside the mapped file.
+TEST(Shard, ManifestFieldsOfTheWrongTypeOrRangeNameTheFileAndKey) {
+  auto dir = fresh_dir("manifest_types");
+  ShardMeta meta{42, 100, SentenceTask::nsp, {1, 2, 0, 3, 4}};
+  ShardWriter w(dir, meta);
+  w.add(sample(5, 100));
+  write_manifest(dir, meta, w.finish(), nlohmann::json::object());
+  const std::string path = dir + "/manifest.json";
+  nlohmann::json good;
+  std::ifstream(path) >> good;
+  auto with = [&](const std::string& key, const nlohmann::json& value) {
+    nlohmann::json m = good;
+    m[key] = value;
+    std::ofstream(path) << m.dump();
+  };
+  with("vocab_size", "100");
+  expect_error([&] { ShardSet s(dir); }, path + ": vocab_size: unexpected value \"100\"");
+  with("vocab_size", std::uint64_t(4294967396));  // 2^32 + 100: read as uint32 it was 100
+  expect_error([&] { ShardSet s(dir); }, path + ": vocab_size: unexpected value 4294967396");
+  nlohmann::json m = good;
+  m.erase("vocab_size");
+  std::ofstream(path) << m.dump();
+  expect_error([&] { ShardSet s(dir); }, path + ": vocab_size: missing");
+  with("special_ids", 7);
+  expect_error([&] { ShardSet s(dir); }, path + ": special_ids.cls: the parent is not a JSON object");
+  with("task", "mlm");
+  expect_error([&] { ShardSet s(dir); }, path + ": task: unknown sentence task");
+  with("shards", {{{"file", "../outside.bin"}}});
+  expect_error([&] { ShardSet s(dir); }, path + ": shards[].file: \"../outside.bin\" is not a file name");
+  with("shards", {{{"name", "shard-00000.bin"}}});
+  expect_error([&] { ShardSet s(dir); }, path + ": shards[].file: missing");
+  std::ofstream(path) << "[1, 2]";
+  expect_error([&] { ShardSet s(dir); }, path + ": not a bertforge-shards manifest");
+}
+
+TEST(Shard, HeaderSectionsPastTheFileOrOfAnotherWidthAreRefused) {
+  auto dir = fresh_dir("header");
+  ShardMeta meta{42, 30000, SentenceTask::nsp, {1, 2, 0, 3, 4}};  // 2-byte ids
+  ShardWriter w(dir, meta);
+  w.add(sample(5, 30000));
+  auto shards = w.finish();
+  shards[0].erase("crc32");  // a manifest without checksums (as older ones are): the header checks alone
+  write_manifest(dir, meta, shards, nlohmann::json::object());
+  const std::string shard = dir + "/shard-00000.bin";
+  std::string good;
+  {
+    std::ifstream in(shard, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto field = [&](std::size_t offset) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, &good[offset], 8);
+    return v;
+  };
+  auto write = [&](std::string bytes) { std::ofstream(shard, std::ios::binary | std::ios::trunc) << bytes; };
+  auto patched = [&](std::string bytes, std::size_t offset, std::uint64_t value, std::size_t width) {
+    std::memcpy(&bytes[offset], &value, width);
+    return bytes;
+  };
+  // tokens and the last sequence end set 2^63 further: tokens * 2 wraps around 2^64 to the true size, so the
+  // old bounds check passed and the last sequence was read far outside the file.
+  const std::uint64_t tokens = field(40), ends_at = field(56), sequences = field(32);
+  std::string wrapped = patched(good, 40, tokens + (std::uint64_t(1) << 63), 8);
+  write(patched(wrapped, ends_at + 8 * (sequences - 1), tokens + (std::uint64_t(1) << 63), 8));
+  expect_error([&] { ShardSet s(dir); }, shard + ": corrupt shard header (sections out of bounds)");
+  // A 1-byte width for a 30000-token vocabulary: ids would be read 2 bytes wide from 1-byte data.
+  write(patched(good, 12, 1, 4));
+  expect_error([&] { ShardSet s(dir); }, shard + ": corrupt shard header (token_bytes 1 for vocab_size 30000)");
+  write(patched(good, 28, 0, 4));
+  expect_error([&] { ShardSet s(dir); }, shard + ": shard task differs from its manifest");
 }

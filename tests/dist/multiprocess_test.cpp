@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "dist/process.h"
+#include "common/process.h"
 #include "common/paths.h"
 
 namespace fs = std::filesystem;

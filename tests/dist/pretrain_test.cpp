@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "bertforge/model/safetensors.h"
-#include "dist/process.h"
+#include "common/process.h"
 #include "train/tiny_data.h"
 #include "common/paths.h"
 

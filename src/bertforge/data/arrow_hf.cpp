@@ -73,6 +73,7 @@ void import_batch(const arrow::RecordBatch& batch, const std::string& path, std:
   std::shared_ptr<arrow::Int64Array> labels;
   if (meta.task != SentenceTask::none) {
     auto col = batch.GetColumnByName(label_column(meta.task));
+    if (!col) fail_at(path, first_row, std::string("no ") + label_column(meta.task) + " column");
     if (col->type_id() != arrow::Type::INT64) fail_at(path, first_row, std::string(label_column(meta.task)) + " is not int64");
     labels = std::static_pointer_cast<arrow::Int64Array>(col);
   }

@@ -16,9 +16,15 @@ std::vector<std::string> hf_data_files(const std::string& dir) {
   const std::string state = dir + "/state.json";
   if (!std::filesystem::exists(state)) fail_at(state, 0, "missing (not a datasets.save_to_disk folder?)");
   nlohmann::json j = read_json_file(state, "datasets state");
-  if (!j.contains("_data_files")) fail_at(state, 0, "no \"_data_files\" list");
+  if (!j.contains("_data_files") || !j["_data_files"].is_array()) fail_at(state, 0, "no \"_data_files\" list");
   std::vector<std::string> files;
-  for (const auto& f : j["_data_files"]) files.push_back(dir + "/" + f.value("filename", ""));
+  for (const auto& f : j["_data_files"]) {
+    const std::string name = json_field<std::string>(f, "filename", state, "_data_files[].");
+    // datasets writes plain names; anything else would read outside the folder.
+    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+      fail_at(state, 0, "_data_files[].filename: \"" + name + "\" is not a file name inside the folder");
+    files.push_back(dir + "/" + name);
+  }
   return files;
 }
 

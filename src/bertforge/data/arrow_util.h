@@ -15,8 +15,13 @@
 
 namespace bertforge::data {
 
+// Arrow's message can span lines (Thrift's, for a damaged Parquet footer): joined into one, as errors are.
 inline void check(const arrow::Status& s, const std::string& path, std::uint64_t row) {
-  if (!s.ok()) fail_at(path, row, "arrow: " + s.message());
+  if (s.ok()) return;
+  std::string message = s.message();
+  for (char& c : message)
+    if (c == '\n' || c == '\r') c = ' ';
+  fail_at(path, row, "arrow: " + message);
 }
 template <class T>
 T check(arrow::Result<T> r, const std::string& path, std::uint64_t row) {

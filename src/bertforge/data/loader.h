@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "bertforge/data/collator.h"
+#include "bertforge/data/loader_position.h"
 #include "bertforge/data/shard.h"
 
 namespace bertforge::data {
@@ -47,12 +48,6 @@ struct LoaderOptions {
   int prefetch = 4;              // batches made ahead by the background thread; 0 = none, in the caller
   bool pin_memory = false;       // page-locked batches (CUDA runs): their copy to the GPU need not block
   CollatorOptions collator;
-};
-
-// Where the loader is: the next batch to deliver. Saved in checkpoints.
-struct LoaderPosition {
-  std::uint64_t epoch = 0, batch = 0;
-  bool operator==(const LoaderPosition& o) const { return epoch == o.epoch && batch == o.batch; }
 };
 
 class Loader {

@@ -35,6 +35,7 @@ static_assert(sizeof(Header) == 88, "the documented layout");
 
 int bytes_for(std::uint32_t vocab_size) { return vocab_size <= 256 ? 1 : vocab_size <= 65536 ? 2 : 4; }
 std::uint64_t align64(std::uint64_t x) { return (x + 63) / 64 * 64; }
+std::uint32_t task_code(SentenceTask t) { return t == SentenceTask::none ? 0 : t == SentenceTask::nsp ? 1 : 2; }
 
 }  // namespace
 
@@ -97,7 +98,7 @@ void ShardWriter::close_shard() {
   h.token_bytes = bytes_for(meta_.vocab_size);
   h.vocab_hash = meta_.vocab_hash;
   h.vocab_size = meta_.vocab_size;
-  h.task = static_cast<std::uint32_t>(meta_.task == SentenceTask::none ? 0 : meta_.task == SentenceTask::nsp ? 1 : 2);
+  h.task = task_code(meta_.task);
   h.sequences = o.index.size();
   h.tokens = o.tokens;
   h.tokens_at = kHeaderBytes;
@@ -194,11 +195,18 @@ ShardSet::Mapped::Mapped(const std::string& path, const ShardMeta& meta, const n
     fail_at(path, 0, "checksum differs from manifest.json (the file is corrupt: re-run prepare or restore it)");
   if (h.vocab_hash != meta.vocab_hash || h.vocab_size != meta.vocab_size)
     fail_at(path, 0, "shard vocabulary differs from its manifest");
-  if (h.token_bytes != static_cast<std::uint32_t>(bytes_for(h.vocab_size)) || h.tokens_at % h.token_bytes)
-    fail_at(path, 0, "corrupt shard header (token width " + std::to_string(h.token_bytes) + ")");
-  const bool fits = h.tokens_at + h.tokens * h.token_bytes <= size && h.ends_at + h.sequences * 8 <= size &&
-                    h.type0_at + h.sequences * 4 <= size && h.labels_at + (h.task ? h.sequences : 0) <= size;
-  if (!fits || h.ends_at % 8 || h.type0_at % 4) fail_at(path, 0, "corrupt shard header (sections out of bounds)");
+  if (h.token_bytes != static_cast<std::uint32_t>(bytes_for(h.vocab_size)))
+    fail_at(path, 0, "corrupt shard header (token_bytes " + std::to_string(h.token_bytes) + " for vocab_size " +
+                         std::to_string(h.vocab_size) + ")");
+  if (h.task != task_code(meta.task)) fail_at(path, 0, "shard task differs from its manifest");
+  // Each section [at, at + count * width) inside the file, computed without overflow.
+  auto inside = [&](std::uint64_t at, std::uint64_t count, std::uint64_t width) {
+    return at <= size && count <= (size - at) / width;
+  };
+  const bool fits = inside(h.tokens_at, h.tokens, h.token_bytes) && inside(h.ends_at, h.sequences, 8) &&
+                    inside(h.type0_at, h.sequences, 4) && inside(h.labels_at, h.task ? h.sequences : 0, 1);
+  if (!fits || h.tokens_at % h.token_bytes || h.ends_at % 8 || h.type0_at % 4)
+    fail_at(path, 0, "corrupt shard header (sections out of bounds)");
   ends = reinterpret_cast<const std::uint64_t*>(base + h.ends_at);
   type0 = reinterpret_cast<const std::uint32_t*>(base + h.type0_at);
   labels = reinterpret_cast<const std::int8_t*>(base + h.labels_at);
@@ -219,20 +227,31 @@ ShardSet::ShardSet(const std::string& dir, std::uint64_t expected_vocab_hash) {
   const std::string path = dir + "/manifest.json";
   if (!std::filesystem::exists(path)) fail_at(path, 0, "no manifest (not a prepared folder, or prepare did not finish)");
   manifest_ = read_json_file(path, "manifest");
-  if (manifest_.value("format", "") != "bertforge-shards")
+  if (manifest_.value("format", nlohmann::json()) != "bertforge-shards")
     fail_at(path, 0, "not a bertforge-shards manifest");
-  if (manifest_.value("version", 0) != static_cast<int>(kVersion))
-    fail_at(path, 0, "manifest version " + manifest_["version"].dump() + ", expected 1");
-  meta_.vocab_hash = manifest_.at("vocab_hash").get<std::uint64_t>();
-  meta_.vocab_size = manifest_.at("vocab_size").get<std::uint32_t>();
-  meta_.task = parse_task(manifest_.at("task").get<std::string>());
-  const auto& sp = manifest_.at("special_ids");
-  meta_.special = {sp.at("cls"), sp.at("sep"), sp.at("pad"), sp.at("mask"), sp.at("unk")};
+  if (manifest_.value("version", nlohmann::json()) != kVersion)
+    fail_at(path, 0, "manifest version " + manifest_.value("version", nlohmann::json()).dump() + ", expected 1");
+  meta_.vocab_hash = json_field<std::uint64_t>(manifest_, "vocab_hash", path);
+  meta_.vocab_size = json_field<std::uint32_t>(manifest_, "vocab_size", path);
+  try {
+    meta_.task = parse_task(json_field<std::string>(manifest_, "task", path));
+  } catch (const Error& e) {
+    fail_at(path, 0, std::string("task: ") + e.what());
+  }
+  const auto& sp = manifest_["special_ids"];
+  auto special = [&](const char* key) { return json_field<std::int32_t>(sp, key, path, "special_ids."); };
+  meta_.special = {special("cls"), special("sep"), special("pad"), special("mask"), special("unk")};
   if (expected_vocab_hash && expected_vocab_hash != meta_.vocab_hash)
     fail_at(path, 0, "prepared with another vocabulary (vocab hash differs from the tokenizer's)");
   token_bytes_ = bytes_for(meta_.vocab_size);
-  for (const auto& s : manifest_.at("shards")) {
-    shards_.push_back(std::make_unique<Mapped>(dir + "/" + s.at("file").get<std::string>(), meta_, s));
+  const auto& list = manifest_["shards"];
+  if (!list.is_array()) fail_at(path, 0, "shards: expected a list of shard files");
+  for (const auto& s : list) {
+    const std::string file = json_field<std::string>(s, "file", path, "shards[].");
+    if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
+      fail_at(path, 0, "shards[].file: \"" + file + "\" is not a file name inside the folder");
+    if (s.contains("crc32")) json_field<std::uint32_t>(s, "crc32", path, "shards[].");  // checked on open
+    shards_.push_back(std::make_unique<Mapped>(dir + "/" + file, meta_, s));
     first_.push_back(total_);
     total_ += shards_.back()->h.sequences;
   }

@@ -52,7 +52,7 @@ std::size_t Tokenizer::resolved_max_length(const EncodeOptions& options) const {
 
 void Tokenizer::pad(Encoding& e, std::size_t length) const {
   if (e.input_ids.size() >= length) return;
-  if (pad_id_ < 0) throw Error("padding needs the pad token \"" + config_.pad_token + "\" in the vocabulary");
+  if (pad_id_ < 0) fail_at(source_, 0, "padding needs the pad token \"" + config_.pad_token + "\" in the vocabulary");
   e.input_ids.resize(length, pad_id_);
   e.token_type_ids.resize(length, 0);
   e.attention_mask.resize(length, 0);
@@ -63,8 +63,8 @@ Encoding Tokenizer::prepare_for_model(std::vector<std::int32_t> a, const std::ve
   std::vector<std::int32_t> second = b ? *b : std::vector<std::int32_t>{};
   std::size_t n_special = options.add_special_tokens ? (b ? 3 : 2) : 0;
   if (options.add_special_tokens && (cls_id_ < 0 || sep_id_ < 0))
-    throw Error("special tokens need \"" + config_.cls_token + "\" and \"" + config_.sep_token +
-                "\" in the vocabulary");
+    fail_at(source_, 0, "special tokens need \"" + config_.cls_token + "\" and \"" + config_.sep_token +
+                            "\" in the vocabulary");
   std::size_t max_length = resolved_max_length(options);
   if (options.truncation != Truncation::none) {
     if (max_length < n_special)

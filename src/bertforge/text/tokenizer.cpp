@@ -35,7 +35,8 @@ Tokenizer::Tokenizer(Vocab vocab, TokenizerConfig config, const std::string& sou
     : vocab_(std::make_unique<Vocab>(std::move(vocab))),
       config_(std::move(config)),
       basic_(config_.normalizer, never_split_of(config_)),
-      wordpiece_(std::make_unique<WordPiece>(*vocab_, config_.wordpiece, source)) {
+      wordpiece_(std::make_unique<WordPiece>(*vocab_, config_.wordpiece, source)),
+      source_(source) {
   // Added tokens missing from the vocabulary get the next ids, as HF's added vocabulary does.
   for (const auto& [content, special] : config_.added_tokens) {
     std::int32_t id = vocab_->add(content);

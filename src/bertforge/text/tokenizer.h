@@ -117,6 +117,7 @@ class Tokenizer {
   TokenizerConfig config_;
   BasicTokenizer basic_;
   std::unique_ptr<WordPiece> wordpiece_;
+  std::string source_;  // the tokenizer's file, named by errors about what its vocabulary lacks
   std::int32_t cls_id_, sep_id_, pad_id_, mask_id_;
   std::vector<std::int32_t> special_ids_;  // sorted
   std::vector<std::int32_t> never_split_ids_;  // id of each BasicTokenizer never_split entry

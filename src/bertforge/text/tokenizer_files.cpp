@@ -37,11 +37,21 @@ void read_token_name(const json& j, const char* key, std::string& name, const fs
   }
 }
 
+// j[key] when it is an object, {} when absent or null; anything else is an Error naming the file and key.
+const json& object_at(const json& j, const char* key, const fs::path& path) {
+  static const json empty = json::object();
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return empty;
+  if (!it->is_object()) fail_at(path.string(), 0, std::string(key) + ": expected an object, found " + it->dump());
+  return *it;
+}
+
 void read_normalizer(const json& n, NormalizerOptions& out, const fs::path& path) {
   if (n.is_null()) {  // no normalizer at all: nothing cleaned, split or folded
     out = {false, false, false, false};
     return;
   }
+  if (!n.is_object()) fail_at(path.string(), 0, "normalizer: expected an object, found " + n.dump());
   auto type = field<std::string>(n, "type", path, "normalizer.");
   if (type != "BertNormalizer")
     fail_at(path.string(), 0, "normalizer type " + type.value_or("(none)") + " is not supported (BertNormalizer is)");
@@ -53,9 +63,10 @@ void read_normalizer(const json& n, NormalizerOptions& out, const fs::path& path
 
 Vocab read_tokenizer_json(const fs::path& path, TokenizerConfig& config) {
   json j = read_json_file(path.string(), "tokenizer file");
-  const json& model = j.value("model", json::object());
-  if (model.value("type", "") != "WordPiece")
-    fail_at(path.string(), 0, "model.type must be WordPiece, found " + model.value("type", std::string("(none)")));
+  if (!j.is_object()) fail_at(path.string(), 0, "expected a JSON object (an HF tokenizer.json)");
+  const json& model = object_at(j, "model", path);
+  if (model.value("type", json()) != "WordPiece")
+    fail_at(path.string(), 0, "model.type must be WordPiece, found " + model.value("type", json("(none)")).dump());
   WordPieceOptions& wp = config.wordpiece;
   wp.unk_token = field<std::string>(model, "unk_token", path, "model.").value_or(wp.unk_token);
   wp.continuing_subword_prefix =
@@ -73,19 +84,24 @@ Vocab read_tokenizer_json(const fs::path& path, TokenizerConfig& config) {
   }
   read_normalizer(j.contains("normalizer") ? j["normalizer"] : json(), config.normalizer, path);
   auto pre = j.value("pre_tokenizer", json());
-  if (pre.is_null() || pre.value("type", "") != "BertPreTokenizer")
+  if (!pre.is_object() || pre.value("type", json()) != "BertPreTokenizer")
     fail_at(path.string(), 0, "pre_tokenizer " + pre.dump() + " is not supported (BertPreTokenizer is)");
-  for (const json& added : j.value("added_tokens", json::array())) {
+  const json added_tokens = j.value("added_tokens", json::array());
+  if (!added_tokens.is_array()) fail_at(path.string(), 0, "added_tokens: expected a list");
+  for (const json& added : added_tokens) {
+    if (!added.is_object()) fail_at(path.string(), 0, "added_tokens[]: expected objects, found " + added.dump());
     auto content = field<std::string>(added, "content", path, "added_tokens[].");
-    if (content) config.added_tokens.emplace_back(*content, added.value("special", false));
+    bool special = field<bool>(added, "special", path, "added_tokens[].").value_or(false);
+    if (content) config.added_tokens.emplace_back(*content, special);
   }
-  const json& decoder = j.value("decoder", json::object());
-  if (!decoder.is_null()) config.decoder_cleanup = decoder.value("cleanup", true);
+  const json& decoder = object_at(j, "decoder", path);
+  config.decoder_cleanup = field<bool>(decoder, "cleanup", path, "decoder.").value_or(true);
   return Vocab::from_tokens(std::move(tokens), path.string() + ": model.vocab");
 }
 
 void read_tokenizer_config(const fs::path& path, TokenizerConfig& config) {
   json j = read_json_file(path.string(), "tokenizer file");
+  if (!j.is_object()) fail_at(path.string(), 0, "expected a JSON object (an HF tokenizer_config.json)");
   NormalizerOptions& n = config.normalizer;
   n.lowercase = field<bool>(j, "do_lower_case", path, "").value_or(n.lowercase);
   if (j.contains("strip_accents")) n.strip_accents = field<bool>(j, "strip_accents", path, "");

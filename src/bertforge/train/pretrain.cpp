@@ -249,25 +249,6 @@ int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
 
 }  // namespace
 
-void load_recipe(const std::string& path, PretrainSpec& spec) {
-  nlohmann::json j = read_json_file(path, "recipe");
-  if (!j.contains("phases") || !j["phases"].is_array())
-    fail_at(path, 0, "a recipe is a JSON object with a \"phases\" array");
-  if (j.contains("model")) spec.model = j["model"].get<std::string>();
-  for (auto phase : j["phases"]) {
-    PhaseSpec p;
-    p.train_data = phase.value("train_data", spec.train_data);
-    p.eval_data = phase.value("eval_data", spec.eval_data);
-    phase.erase("train_data");
-    phase.erase("eval_data");
-    TrainingArguments check = spec.args;
-    check.update(phase, path);  // unknown keys fail here, naming the recipe
-    p.overrides = phase;
-    spec.phases.push_back(p);
-  }
-  if (spec.phases.empty()) fail_at(path, 0, "the recipe lists no phase");
-}
-
 int run_pretraining(const PretrainSpec& spec) {
   std::vector<PhaseSpec> phases = spec.phases;
   if (phases.empty()) phases.push_back({spec.train_data, spec.eval_data, nlohmann::json::object()});

@@ -43,22 +43,13 @@
 #include "bertforge/text/tokenizer.h"
 #include "bertforge/train/evaluation.h"
 #include "bertforge/train/optimizer.h"
+#include "bertforge/train/resume_point.h"  // ResumePoint, bertforge_state.json
 #include "bertforge/train/run_log.h"
 #include "bertforge/train/schedule.h"
 #include "bertforge/train/trainer_state.h"
 #include "bertforge/train/training_args.h"
 
 namespace bertforge::train {
-
-// What resume needs beyond HF's trainer_state.json: bertforge_state.json in each checkpoint, written last,
-// with the size and CRC-32 of every other file of the checkpoint ("files"; util/checksum.h).
-struct ResumePoint {
-  int phase = 0;                     // index into the recipe's phases
-  std::int64_t phase_start_step = 0; // global_step when this phase began (checkpoints count across phases)
-  data::LoaderPosition loader;
-  double lr_scale = 1;               // nan_policy rollback's learning-rate scale (1: none)
-  nlohmann::json files = nlohmann::json::object();  // {"model.safetensors": {"bytes": n, "crc32": c}, ...}
-};
 
 struct TrainerInputs {
   model::BertForPreTraining model{nullptr};
@@ -151,18 +142,5 @@ class Trainer {
 
 // The optimizer TrainingArguments describe (optim, adam_beta1/2, adam_epsilon, weight_decay).
 OptimizerOptions optimizer_options(const TrainingArguments& args);
-
-// bertforge_state.json: written into each checkpoint (last: `files` is filled with the checksums of the other
-// files beside it), read back on resume. Every field read back is checked (a negative step or position, a
-// missing key) and a bad one is an Error naming the file and the field.
-void save_resume_point(const std::string& path, ResumePoint p);
-ResumePoint load_resume_point(const std::string& path);
-
-// A checkpoint fit to resume from, before anything is restored: bertforge_state.json as above, every file it
-// lists present with its size and CRC-32, and trainer_state.json's counters sound (global_step >= 0, equal
-// to the N of a checkpoint-N folder and not before the phase's start; epoch, total_flos and best_global_step in
-// range). The first failure is an Error naming the file and what is wrong. Checkpoints written before
-// checksums existed (format version 1) are accepted without the file check.
-ResumePoint verify_checkpoint(const std::string& checkpoint);
 
 }  // namespace bertforge::train

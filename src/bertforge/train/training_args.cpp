@@ -213,8 +213,9 @@ void TrainingArguments::set(const std::string& key, const std::string& value) {
 
 void TrainingArguments::update(const nlohmann::json& object, const std::string& where) {
   if (!object.is_object()) fail_at(where, 0, "expected a JSON object of training arguments");
-  for (const auto& [key, value] : object.items()) {
-    const Field& f = find_field(key, where);
+  for (const auto& item : object.items()) {
+    const nlohmann::json& value = item.value();  // a plain reference: clang cannot capture a structured binding
+    const Field& f = find_field(item.key(), where);
     std::visit(
         [&](auto member) {
           using T = std::decay_t<decltype(this->*member)>;

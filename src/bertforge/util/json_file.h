@@ -12,11 +12,19 @@
 // null, which loses the value and fails a later typed read. dump_json (and so write_json_file) writes those
 // tokens and parse_json (and so read_json_file) reads them back as doubles, so a diverged loss round-trips
 // through bertforge and Python.
+//
+// json_field reads one key of an object as T, checked: a missing key, a value of another JSON type or a
+// number outside T's range is an Error naming the file and the key, never nlohmann's exception or a silent
+// wrap-around.
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
+
+#include "bertforge/util/error.h"
 
 namespace bertforge {
 
@@ -28,5 +36,38 @@ void write_json_file(const std::string& path, const nlohmann::json& j);
 std::string dump_json(const nlohmann::json& j, int indent = -1);
 // nlohmann's parse, accepting NaN/Infinity/-Infinity outside strings; throws nlohmann::json::parse_error.
 nlohmann::json parse_json(std::string_view text);
+
+// Whether v holds a T exactly: a string, a boolean, an integer within T's range, or any number for floats.
+template <typename T>
+bool json_holds(const nlohmann::json& v) {
+  if constexpr (std::is_same_v<T, std::string>)
+    return v.is_string();
+  else if constexpr (std::is_same_v<T, bool>)
+    return v.is_boolean();
+  else if constexpr (std::is_floating_point_v<T>)
+    return v.is_number();
+  else if constexpr (std::is_unsigned_v<T>)
+    return v.is_number_unsigned() && v.get<std::uint64_t>() <= std::numeric_limits<T>::max();
+  else if constexpr (std::is_signed_v<T>) {
+    if (v.is_number_unsigned())
+      return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+    return v.is_number_integer() && v.get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+           v.get<std::int64_t>() <= std::numeric_limits<T>::max();
+  }
+}
+
+// object[key] as T. `path` names the file in the error, `where` the key's parent ("" or "special_ids.").
+template <typename T>
+T json_field(const nlohmann::json& object, const char* key, const std::string& path, const std::string& where = "") {
+  if (!object.is_object()) fail_at(path, 0, where + key + ": the parent is not a JSON object");
+  auto it = object.find(key);
+  if (it == object.end()) fail_at(path, 0, where + key + ": missing");
+  if (!json_holds<T>(*it)) {
+    std::string shown = it->dump(-1, ' ', true);  // ASCII, so that cutting it keeps valid text
+    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+    fail_at(path, 0, where + key + ": unexpected value " + shown);
+  }
+  return it->get<T>();
+}
 
 }  // namespace bertforge

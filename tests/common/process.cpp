@@ -1,8 +1,9 @@
-#include "process.h"
+#include "common/process.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@ extern char** environ;
 namespace bertforge::testing {
 
 Process start(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-              const std::string& log) {
+              const std::string& log, std::uint64_t max_file_bytes) {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
     std::string kv = *e;
@@ -34,6 +35,11 @@ Process start(const std::vector<std::string>& argv, const std::map<std::string, 
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
+    if (max_file_bytes) {
+      rlimit limit{max_file_bytes, max_file_bytes};
+      setrlimit(RLIMIT_FSIZE, &limit);
+      signal(SIGXFSZ, SIG_IGN);  // ignored dispositions survive exec: writes fail with EFBIG instead
+    }
     execve(a[0], a.data(), e.data());
     _exit(127);
   }

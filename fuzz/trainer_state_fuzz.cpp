@@ -1,0 +1,16 @@
+// trainer_state.json (train/trainer_state.h): a state that loads survives a round trip through to_json.
+#include "bertforge/train/trainer_state.h"
+#include "harness.h"
+
+using namespace bertforge;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string path = fuzz::fresh_dir() + "/trainer_state.json";
+  fuzz::write_file(path, {reinterpret_cast<const char*>(data), size});
+  train::TrainerState s;
+  if (!fuzz::parses([&] { s = train::TrainerState::load(path); }, path)) return 0;
+  const nlohmann::json once = s.to_json();
+  if (train::TrainerState::from_json(once, "again").to_json() != once)
+    fuzz::finding("trainer state changes in a round trip");
+  return 0;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The sanitizer builds, with clang beside the plain build (LibTorch's CPU libraries; LibTorch and Arrow are
+# not instrumented, tests/sanitizers/ holds the few suppressions their internals need):
+#   asan  build-asan, ASan + UBSan: every C++ test (the Python session excepted) and each fuzz target for
+#         5 seconds (fuzz/run.sh runs them longer).
+#   tsan  build-tsan, TSan: the tests that run the threads bertforge starts, the loader's prefetch thread
+#         (Loader.*) and the parallel tokenizer (TokenizeStream.*).
+# usage: scripts/sanitize.sh [asan] [tsan]   (default both; scripts/test.sh runs both after the plain tests)
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/setup.sh"
+stages=("$@")
+((${#stages[@]})) || stages=(asan tsan)
+export CXX=clang++
+sup="$root/tests/sanitizers"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1"
+export LSAN_OPTIONS="suppressions=$sup/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="suppressions=$sup/ubsan.supp:print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="suppressions=$sup/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
+jobs="$(nproc)"
+# -O1: the heavy arithmetic is LibTorch's own (not instrumented), so our code at -O1 costs the tests little
+# and compiles much faster than at -O3.
+opt=(-DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG")
+asan="${BERTFORGE_BUILD_ASAN:-$root/build-asan}"
+configure_asan() {
+  configure_build "$asan" -DBERTFORGE_SANITIZE=address,undefined -DBERTFORGE_FUZZ=ON -DBERTFORGE_BENCH=OFF \
+                  -DBERTFORGE_CPU_ONLY=ON "${opt[@]}"
+}
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    fuzz)
+      configure_asan
+      cmake --build "$asan" --target fuzzers
+      bash "$root/fuzz/run.sh" --build "$asan" --bin "$build/bertforge" --seconds 5 ;;
+    asan)
+      dir="$asan"
+      configure_asan
+      cmake --build "$dir"
+      (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 1500 -E '^python_interop$') ;;
+    tsan)
+      dir="${BERTFORGE_BUILD_TSAN:-$root/build-tsan}"
+      configure_build "$dir" -DBERTFORGE_SANITIZE=thread -DBERTFORGE_BENCH=OFF -DBERTFORGE_CPU_ONLY=ON "${opt[@]}"
+      cmake --build "$dir" --target test_data test_text
+      (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 1500 -R '^(Loader|TokenizeStream)\.') ;;
+    *) echo "sanitize.sh: unknown stage $stage (asan, tsan, fuzz)" >&2; exit 2 ;;
+  esac
+done

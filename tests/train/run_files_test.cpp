@@ -1,0 +1,61 @@
+// The small JSON files a run reads back (inputs of the recipe and resume_point fuzz targets): a recipe and a
+// bertforge_state.json with parts of the wrong type or range are Errors naming the file and key.
+#include <gtest/gtest.h>
+
+#include "bertforge/train/pretrain.h"
+#include "bertforge/train/resume_point.h"
+#include "common/replay.h"
+
+using namespace bertforge::testing;
+using namespace bertforge::train;
+
+TEST(RecipeFile, PartsOfTheWrongTypeNameTheFileAndPhase) {
+  const std::string path = replay_dir("recipe") + "/recipe.json";
+  auto refused = [&](const std::string& text, const std::string& part) {
+    write_bytes(path, text);
+    PretrainSpec spec;
+    expect_error_containing([&] { load_recipe(path, spec); }, path + part);
+  };
+  refused(R"({"model":3,"phases":[{}]})", ": model: expected a preset name or a path, found 3");
+  refused(R"({"phases":[{"max_steps":2},7]})", ": phases[1]: expected an object of training arguments, found 7");
+  refused(R"({"phases":[{"train_data":["a"]}]})", ": phases[0]: train_data: expected a folder, found [\"a\"]");
+  refused(R"({"phases":[{"max_steps":"2"}]})", ": phases[0]: option max_steps: wrong type string");
+  refused(R"({"phases":[]})", ": the recipe lists no phase");
+  refused("{", ": not valid JSON");
+  write_bytes(path, R"({"model":"tiny","phases":[{"train_data":"a","max_steps":2},{"eval_data":"e"}]})");
+  PretrainSpec spec;
+  spec.train_data = "default";
+  load_recipe(path, spec);
+  ASSERT_EQ(spec.phases.size(), 2u);
+  EXPECT_EQ(spec.model, "tiny");
+  EXPECT_EQ(spec.phases[0].train_data, "a");
+  EXPECT_EQ(spec.phases[1].train_data, "default");
+  EXPECT_EQ(spec.phases[1].eval_data, "e");
+  EXPECT_EQ(spec.phases[0].overrides, nlohmann::json({{"max_steps", 2}}));
+}
+
+TEST(ResumePointFile, FieldsOfTheWrongTypeOrRangeNameTheFileAndKey) {
+  const std::string path = replay_dir("resume_point") + "/bertforge_state.json";
+  auto refused = [&](const std::string& text, const std::string& part) {
+    write_bytes(path, text);
+    expect_error_containing([&] { load_resume_point(path); }, path + part);
+  };
+  const std::string head = R"({"format":"bertforge-resume","version":1,)";
+  refused("[]", ": not a bertforge resume file");
+  refused(R"({"format":"bertforge-resume","version":"1"})", ": resume format version \"1\" is not supported");
+  refused(head + R"("phase":-1,"phase_start_step":0,"loader":{"epoch":0,"batch":0}})",
+          ": phase: expected an integer in [0, 2147483647], found -1");
+  refused(head + R"("phase":0,"phase_start_step":-5,"loader":{"epoch":0,"batch":0}})", ": phase_start_step: expected");
+  refused(head + R"("phase":0,"phase_start_step":0,"loader":[0,0]})", ": loader: expected an object");
+  refused(head + R"("phase":0,"phase_start_step":0,"loader":{"epoch":1.5,"batch":0}})",
+          ": epoch: expected an integer in [0, 18446744073709551615], found 1.5");
+  refused(head + R"("phase":0,"loader":{"epoch":0,"batch":0}})",
+          ": phase_start_step: expected an integer in [0, "
+          "9223372036854775807], found nothing");
+  ResumePoint p{1, 20, {3, 4}};
+  save_resume_point(path, p);
+  ResumePoint q = load_resume_point(path);
+  EXPECT_EQ(q.phase, 1);
+  EXPECT_EQ(q.phase_start_step, 20);
+  EXPECT_EQ(q.loader, (bertforge::data::LoaderPosition{3, 4}));
+}
