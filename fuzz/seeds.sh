@@ -52,6 +52,8 @@ case "$target" in
     "$bin" prepare "$tmp/corpus.txt" --vocab "$vocab" --no-nsp --max_seq_length 16 -o "$tmp/mlm" >/dev/null 2>&1
     if [[ "$target" == shards ]]; then
       for d in prepared mlm; do { cat "$tmp/$d/manifest.json"; nul; cat "$tmp/$d/shard-00000.bin"; } > "$out/$d"; done
+      # Without the checksum too: a mutated shard then reaches the header and id checks instead of the CRC's.
+      { grep -v '"crc32":' "$tmp/prepared/manifest.json"; nul; cat "$tmp/prepared/shard-00000.bin"; } > "$out/no-crc"
     else
       { cat "$tmp/hf/state.json"; nul; cat "$tmp/hf"/data-00000-of-*.arrow; } > "$out/ids"
       if "$python" -c 'import pyarrow' 2>/dev/null; then

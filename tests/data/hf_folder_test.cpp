@@ -39,7 +39,7 @@ TEST(HfFolder, StateJsonOfTheWrongShapeNamesTheFile) {
     write_bytes(state, text);
     expect_error_containing([&] { hf_data_files(dir); }, state + part);
   };
-  refused("[]", ": no \"_data_files\" list");
+  refused("[]", ": expected a JSON object (datasets state), found array");
   refused(R"({"_data_files":{"filename":"x.arrow"}})", ": no \"_data_files\" list");
   refused(R"({"_data_files":[3]})", ": _data_files[].filename: the parent is not a JSON object");
   refused(R"({"_data_files":[{"filename":5}]})", ": _data_files[].filename: unexpected value 5");

@@ -1,6 +1,7 @@
-// `bertforge prepare` as a process under faults: kill -9 at random instants (several seeds) leaves a folder
-// that is either refused as unfinished or the whole dataset, and running prepare again gives the same bytes
-// as a run that was never interrupted; a full disk (RLIMIT_FSIZE) ends in a one-line error naming the file.
+// `bertforge prepare` as a process under faults: kill -9 at random instants (several seeds), also of a run
+// replacing a finished dataset (--overwrite), leaves either no folder or the whole dataset, and running prepare
+// again gives the same bytes as a run that was never interrupted, with no temporary folder left beside it; a
+// full disk (RLIMIT_FSIZE) ends in a one-line error naming the file and leaves nothing.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -53,8 +54,16 @@ Corpus make_corpus(const std::string& name) {
 
 Process start_prepare(const Corpus& c, const fs::path& out, std::uint64_t max_file_bytes = 0) {
   return start({bertforge_bin(), "prepare", c.text, "--vocab", c.vocab, "--threads", "2", "--max_seq_length", "64",
-                "--sentence-split", "none", "--chunk-mb", "0.25", "-o", out.string()},
+                "--sentence-split", "none", "--chunk-mb", "0.25", "--overwrite", "-o", out.string()},
                {}, out.string() + ".log", max_file_bytes);
+}
+
+// The folders prepare builds beside `out` (out.tmp-<pid>) that are still there.
+std::vector<std::string> temporaries_beside(const fs::path& out) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(out.parent_path()))
+    if (e.path().filename().string().rfind(out.filename().string() + ".tmp-", 0) == 0) found.push_back(e.path());
+  return found;
 }
 
 int wait_exit(const Process& p) {
@@ -97,18 +106,18 @@ TEST(PrepareProcess, KillNineAtRandomInstantsThenRunAgainGivesTheSameDataset) {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<>(0, run_ms)(gen)));
       kill(p.pid, SIGKILL);
       wait_exit(p);
-      // Either refused as unfinished (no manifest yet) or complete and identical: never a half dataset.
-      if (fs::exists(out / "manifest.json")) {
+      // No folder yet, or the whole dataset (the first one, or its replacement): never a half one.
+      EXPECT_EQ(fs::exists(out), fs::exists(out / "manifest.json"));
+      if (fs::exists(out)) {
         expect_same_folder(out, want);
         data::ShardSet opened(out.string());
         EXPECT_GT(opened.size(), 0u);
-      } else if (fs::exists(out)) {
-        EXPECT_THROW(data::ShardSet(out.string()), Error);
       }
     }
-    if (!fs::exists(out / "manifest.json"))
-      ASSERT_EQ(wait_exit(start_prepare(c, out)), 0) << read_file(out.string() + ".log");
+    // The next run removes what the killed ones left beside the folder.
+    ASSERT_EQ(wait_exit(start_prepare(c, out)), 0) << read_file(out.string() + ".log");
     expect_same_folder(out, want);
+    EXPECT_EQ(temporaries_beside(out), std::vector<std::string>{});
   }
   fs::remove_all(c.root);
 }
@@ -116,11 +125,14 @@ TEST(PrepareProcess, KillNineAtRandomInstantsThenRunAgainGivesTheSameDataset) {
 TEST(PrepareProcess, FullDiskEndsInOneLineNamingTheFile) {
   Corpus c = make_corpus("full");
   const fs::path out = c.root / "out";
-  // 64 KB per file: the first shard outgrows it (the manifest never does).
+  // 64 KB per file: the first shard outgrows it (the manifest never does). It is written in the folder being
+  // built beside `out`, so that is the file named.
   EXPECT_EQ(wait_exit(start_prepare(c, out, 64 << 10)), 1);
   std::string log = read_file(out.string() + ".log");
   std::string last = log.substr(log.rfind('\n', log.size() - 2) + 1);
-  EXPECT_NE(last.find((out / "shard-00000.bin").string()), std::string::npos) << log;
-  EXPECT_FALSE(fs::exists(out / "manifest.json"));  // nothing that looks finished
+  EXPECT_NE(last.find(out.string() + ".tmp-"), std::string::npos) << log;
+  EXPECT_NE(last.find("/shard-00000.bin"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(out));  // nothing that looks finished, nothing half-written
+  EXPECT_EQ(temporaries_beside(out), std::vector<std::string>{});
   fs::remove_all(c.root);
 }

@@ -169,6 +169,8 @@ TEST(Shard, ManifestFieldsOfTheWrongTypeOrRangeNameTheFileAndKey) {
   with("shards", {{{"name", "shard-00000.bin"}}});
   expect_error([&] { ShardSet s(dir); }, path + ": shards[].file: missing");
   std::ofstream(path) << "[1, 2]";
+  expect_error([&] { ShardSet s(dir); }, path + ": expected a JSON object (manifest), found array");
+  with("format", 3);
   expect_error([&] { ShardSet s(dir); }, path + ": not a bertforge-shards manifest");
 }
 

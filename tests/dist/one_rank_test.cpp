@@ -14,7 +14,7 @@
 
 #include "bertforge/dist/world.h"
 #include "bertforge/util/error.h"
-#include "dist/process.h"
+#include "common/process.h"
 
 namespace {
 

@@ -2,6 +2,8 @@
 // bertforge_state.json with parts of the wrong type or range are Errors naming the file and key.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "bertforge/train/pretrain.h"
 #include "bertforge/train/resume_point.h"
 #include "common/replay.h"
@@ -21,7 +23,7 @@ TEST(RecipeFile, PartsOfTheWrongTypeNameTheFileAndPhase) {
   refused(R"({"phases":[{"train_data":["a"]}]})", ": phases[0]: train_data: expected a folder, found [\"a\"]");
   refused(R"({"phases":[{"max_steps":"2"}]})", ": phases[0]: option max_steps: wrong type string");
   refused(R"({"phases":[]})", ": the recipe lists no phase");
-  refused("{", ": not valid JSON");
+  refused("{", ":1: not valid JSON");
   write_bytes(path, R"({"model":"tiny","phases":[{"train_data":"a","max_steps":2},{"eval_data":"e"}]})");
   PretrainSpec spec;
   spec.train_data = "default";
@@ -41,21 +43,35 @@ TEST(ResumePointFile, FieldsOfTheWrongTypeOrRangeNameTheFileAndKey) {
     expect_error_containing([&] { load_resume_point(path); }, path + part);
   };
   const std::string head = R"({"format":"bertforge-resume","version":1,)";
-  refused("[]", ": not a bertforge resume file");
+  refused("[]", ": expected a JSON object (bertforge resume file), found array");
+  refused(R"({"format":1})", ": not a bertforge resume file");
   refused(R"({"format":"bertforge-resume","version":"1"})", ": resume format version \"1\" is not supported");
   refused(head + R"("phase":-1,"phase_start_step":0,"loader":{"epoch":0,"batch":0}})",
           ": phase: expected an integer in [0, 2147483647], found -1");
   refused(head + R"("phase":0,"phase_start_step":-5,"loader":{"epoch":0,"batch":0}})", ": phase_start_step: expected");
   refused(head + R"("phase":0,"phase_start_step":0,"loader":[0,0]})", ": loader: expected an object");
   refused(head + R"("phase":0,"phase_start_step":0,"loader":{"epoch":1.5,"batch":0}})",
-          ": epoch: expected an integer in [0, 18446744073709551615], found 1.5");
+          ": loader.epoch: expected an integer in [0, 18446744073709551615], found 1.5");
   refused(head + R"("phase":0,"loader":{"epoch":0,"batch":0}})",
           ": phase_start_step: expected an integer in [0, "
           "9223372036854775807], found nothing");
-  ResumePoint p{1, 20, {3, 4}};
+  refused(head + R"("phase":0,"phase_start_step":0,"loader":{"epoch":0,"batch":0},"learning_rate_scale":2})",
+          ": learning_rate_scale: expected a number in (0, 1], found 2");
+  const std::string v2 = R"({"format":"bertforge-resume","version":2,"phase":0,"phase_start_step":0,)"
+                         R"("loader":{"epoch":0,"batch":0},)";
+  refused(v2 + R"("files":{}})", ": files: expected an object of the checkpoint's files");
+  refused(v2 + R"("files":{"../model.safetensors":{"bytes":1,"crc32":2}}})",
+          ": files: \"../model.safetensors\" is not a file name inside the checkpoint");
+  refused(v2 + R"("files":{"model.safetensors":{"bytes":1,"crc32":4294967296}}})",
+          ": files.model.safetensors.crc32: expected an integer in [0, 4294967295], found 4294967296");
+  // A checkpoint's state lists the files beside it, with their sizes and checksums.
+  write_bytes(std::filesystem::path(path).replace_filename("model.safetensors").string(), "weights");
+  ResumePoint p{1, 20, {3, 4}, 0.5};
   save_resume_point(path, p);
   ResumePoint q = load_resume_point(path);
   EXPECT_EQ(q.phase, 1);
   EXPECT_EQ(q.phase_start_step, 20);
   EXPECT_EQ(q.loader, (bertforge::data::LoaderPosition{3, 4}));
+  EXPECT_EQ(q.lr_scale, 0.5);
+  EXPECT_EQ(q.files["model.safetensors"]["bytes"], 7);
 }

@@ -208,10 +208,11 @@ TEST(Resume, DamagedFieldsAreOneLineErrorsNamingFileAndField) {
     std::string says;
   };
   std::vector<Case> cases{
-      {resume, [](nlohmann::json& j) { j["loader"]["batch"] = -3; }, resume + ": loader.batch is -3, must be >= 0"},
-      {resume, [](nlohmann::json& j) { j["phase_start_step"] = -1; }, resume + ": phase_start_step is -1"},
+      {resume, [](nlohmann::json& j) { j["loader"]["batch"] = -3; },
+       resume + ": loader.batch: expected an integer in [0, 18446744073709551615], found -3"},
+      {resume, [](nlohmann::json& j) { j["phase_start_step"] = -1; }, resume + ": phase_start_step: expected an integer"},
       {resume, [](nlohmann::json& j) { j["loader"]["batch"] = 99; }, resume + ": loader.batch is 99, beyond"},
-      {resume, [](nlohmann::json& j) { j.erase("phase"); }, resume + ": phase: missing"},
+      {resume, [](nlohmann::json& j) { j.erase("phase"); }, resume + ": phase: expected an integer in [0, 2147483647], found nothing"},
   };
   for (const auto& c : cases) {
     edit(c.file, c.change);
