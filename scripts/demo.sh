@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The end-to-end demo on the embedded default corpus (the King James Bible from Debian's bible-kjv).
+# The end-to-end demo on the embedded default corpus (the King James Bible from Debian's bible-kjv): a small
+# BERT learns in a few minutes on two CPU cores, and is then asked about a book it never saw.
 # Expects BERTFORGE_BIN (set by setup.sh); writes into BERTFORGE_DEMO_DIR (default ./out/demo).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,36 +9,43 @@ out="${BERTFORGE_DEMO_DIR:-$root/out/demo}"
 mkdir -p "$out"
 "$bf" version
 
-# The embedded corpus: the King James Bible, one verse per line, without its "Ge1:1 " reference.
-bible -f gen1:1-rev22:21 | sed 's/^[^ ]* //' > "$out/kjv.txt"
-"$bf" train-tokenizer --vocab-size 8000 -o "$out" "$out/kjv.txt"
-# Tokenize the corpus with that vocabulary (ids, one line per verse) and show the pieces of the first verses.
-"$bf" tokenize --vocab "$out" -o "$out/kjv.ids" "$out/kjv.txt"
-head -n 3 "$out/kjv.txt" | "$bf" tokenize --vocab "$out" --tokens
-# Training pairs for pre-training: chapters are documents and verses sentences (the "Ge1:1 " references mark
-# them); shards + manifest, and the same rows as an HF datasets folder.
-bible -f gen1:1-rev22:21 > "$out/kjv-verses.txt"
-"$bf" prepare "$out/kjv-verses.txt" --vocab "$out" -o "$out/prepared" --export-hf "$out/prepared-hf" --overwrite
-# Pre-train a small BERT (2 layers, hidden 128) on those pairs for a few minutes: the progress line shows
-# loss, lr, seq/s, tokens/s, input wait and ETA; every 100 steps an evaluation on the Gospel of John (part of
-# the training text: it shows fit, not generalisation) reports loss, MLM/NSP accuracy and perplexity.
-bible -f joh1:1-joh21:25 > "$out/john.txt"
-"$bf" prepare "$out/john.txt" --vocab "$out" -o "$out/prepared-john" --overwrite
+# The Gospel of John is held out: the vocabulary, the training pairs and the model never see it, so the
+# evaluation and the prompts below measure what the model generalises, not what it memorised.
+# bible prints one verse per line after a "Ge1:1 " reference; prepare's bible layout reads those references
+# (chapters are documents, verses sentences), train-tokenizer gets the bare text.
+bible -f gen1:1-luk24:53 act1:1-rev22:21 > "$out/train-verses.txt"
+bible -f joh1:1-joh21:25 > "$out/john-verses.txt"
+sed 's/^[^ ]* //' "$out/train-verses.txt" > "$out/train.txt"
+"$bf" train-tokenizer --vocab-size 4000 -o "$out" "$out/train.txt"
+head -n 3 "$out/train.txt" | "$bf" tokenize --vocab "$out" --tokens
+# MLM only (--no-nsp: segments of consecutive verses up to 64 tokens, as RoBERTa trains), because in a few
+# minutes every step is better spent on the masked words; prepare's default is the reference's NSP pairs.
+"$bf" prepare "$out/train-verses.txt" --vocab "$out" --no-nsp --max_seq_length 64 -o "$out/prepared" --overwrite
+"$bf" prepare "$out/john-verses.txt" --vocab "$out" --no-nsp --max_seq_length 64 -o "$out/prepared-john" --overwrite
+# The recipe: 2 layers of width 128 (0.9 M parameters), no dropout (a few epochs cannot overfit it), a high
+# learning rate with a short warm-up and linear decay, Adam's beta2 0.98 as RoBERTa. The progress line shows
+# loss, lr, seq/s, tokens/s and ETA; every 250 steps an evaluation on John.
 cat > "$out/small-bert.json" <<'JSON'
-{"vocab_size": 8000, "hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
- "intermediate_size": 512, "max_position_embeddings": 128}
+{"vocab_size": 4000, "hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+ "intermediate_size": 512, "max_position_embeddings": 64,
+ "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 JSON
 "$bf" pretrain --model "$out/small-bert.json" --train_data "$out/prepared" --eval_data "$out/prepared-john" \
-  --output_dir "$out/run" --overwrite_output_dir --max_steps "${BERTFORGE_DEMO_STEPS:-1500}" \
-  --per_device_train_batch_size 32 --learning_rate 1e-3 --warmup_steps 0.06 --weight_decay 0.01 \
-  --logging_steps 20 --eval_strategy steps --eval_steps 100 --save_steps 200 --save_total_limit 2
+  --output_dir "$out/run" --overwrite_output_dir --max_steps "${BERTFORGE_DEMO_STEPS:-2000}" \
+  --per_device_train_batch_size 64 --learning_rate 2e-3 --warmup_steps 100 --lr_scheduler_type linear \
+  --adam_beta2 0.98 --weight_decay 0.01 \
+  --logging_steps 50 --eval_strategy steps --eval_steps 250 --save_steps 500 --save_total_limit 2
 # Training and evaluation loss as a PNG (also written by pretrain as run/loss.png).
 "$bf" plot "$out/run" -o "$out/loss.png"
-# What the model just learned (issue 6): the held-out-masks evaluation of the final model (seeded masks, the
-# same every run), then its top-5 guesses, with probabilities, for masked words. The run folder holds the
-# weights; the vocabulary is the one train-tokenizer wrote to $out.
-"$bf" evaluate --model "$out/run" --dataset "$out/prepared-john" --max-batches 20
-"$bf" fill-mask --model "$out/run" --tokenizer "$out" \
-  "In the beginning God created the heaven and the [MASK]." \
-  "And God said, Let there be [MASK]: and there was light." \
-  "The LORD is my [MASK]; I shall not want."
+# What the model learned, on John: the masked-token accuracy of the final model (seeded masks, the same every
+# run), then its top-5 guesses for words of well-known verses, and the rank the right word got.
+"$bf" evaluate --model "$out/run" --dataset "$out/prepared-john"
+"$bf" fill-mask --model "$out/run" \
+  "For God so loved the [MASK], that he gave his only begotten Son." --answer world \
+  "And the Word was made [MASK], and dwelt among us." --answer flesh \
+  "I am the light of the [MASK]: he that followeth me shall not walk in darkness." --answer world \
+  "And ye shall know the truth, and the truth shall make you [MASK]." --answer free \
+  "I am the good [MASK]: the good shepherd giveth his life for the sheep." --answer shepherd \
+  "Let not your heart be [MASK]: ye believe in God, believe also in me." --answer troubled \
+  "Jesus saith unto him, I am the way, the truth, and the [MASK]." --answer life \
+  "Behold the Lamb of [MASK], which taketh away the sin of the world." --answer God

@@ -99,6 +99,37 @@ def test_fill_mask_file_input_is_batched_and_human_output_lists_top_k(run_bertfo
     assert human[1].split()[1] == top[0]["token_str"]
 
 
+
+def test_fill_mask_ranks_the_given_answers_as_hf_scores_them_as_targets(run_bertforge, bf_dir, hf_pipe, tmp_path):
+    """--answer: each [MASK]'s word gets HF's target score and its rank among the proposable tokens."""
+    special = set(hf_pipe.tokenizer.all_special_ids)
+    inputs = tmp_path / "answers.txt"
+    inputs.write_text(TEXTS[2] + "\n")
+    answers = ["capital", "mat", "went", "three"]
+    proc = run_bertforge("fill-mask", "--model", bf_dir, "--top-k", "3", TEXTS[0], TEXTS[1], "--input", inputs,
+                         *[a for word in answers for a in ("--answer", word)])
+    lines = [line.split() for line in proc.stdout.splitlines() if line.lstrip().startswith("answer ")]
+    assert [cells[1] for cells in lines] == answers
+    masks = [(TEXTS[0], 0), (TEXTS[1], 0), (TEXTS[2], 0), (TEXTS[2], 1)]
+    in_top = 0
+    for (text, mask), word, cells in zip(masks, answers, lines):
+        target = as_lists(hf_pipe(text, targets=[word]))[mask][0]
+        ranked = [p for p in as_lists(hf_pipe(text, top_k=hf_pipe.tokenizer.vocab_size))[mask]
+                  if p["token"] not in special]
+        rank = 1 + sum(p["score"] > target["score"] + SCORE_TOL for p in ranked)
+        assert abs(float(cells[4].strip("()")) - target["score"]) <= SCORE_TOL
+        assert abs(int(cells[3]) - rank) <= sum(abs(p["score"] - target["score"]) <= SCORE_TOL for p in ranked)
+        in_top += int(cells[3]) <= 3
+    assert proc.stdout.splitlines()[-1] == f"answers in the top 3: {in_top} of 4"
+
+
+@pytest.mark.parametrize("answers, error", [(["capital", "mat"], "--answer: 2 given for 1 masks"),
+                                            (["Parisians"], "answer 'Parisians' is 2 tokens")])
+def test_fill_mask_refuses_answers_that_do_not_fit(run_bertforge, bf_dir, answers, error):
+    proc = run_bertforge("fill-mask", "--model", bf_dir, TEXTS[0], *[a for w in answers for a in ("--answer", w)],
+                         check=False)
+    assert proc.returncode != 0 and error in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
 def hf_complaints(capfd, load):
     """Runs load(); returns (its result, HF's warning log messages, Python warnings, stderr)."""
     records = []

@@ -11,10 +11,13 @@
 // whenever HF's top k hold no special token both give the same list.
 // Texts are run in batches padded to the longest; the vocabulary projection runs only at [MASK] positions.
 // Errors name the input (source:line): a text without [MASK], a text longer than max_position_embeddings.
+// Answers (the word each [MASK] stands for, when the caller knows it) are ranked among the tokens that may
+// be proposed: rank 1 is the top proposal; the score is the probability HF's pipeline gives it as a target.
 #pragma once
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,15 +37,29 @@ struct Proposal {
   std::string token_str, sequence;
 };
 
-// The proposals for one text: one list per [MASK], in text order.
-using FillMaskResult = std::vector<std::vector<Proposal>>;
+struct Answer {
+  std::string word;
+  std::int32_t token;
+  double score;
+  std::int64_t rank;  // 1 = the top proposal
+};
+
+struct MaskFill {
+  std::vector<Proposal> proposals;
+  std::optional<Answer> answer;  // when the caller gave the word behind this [MASK]
+};
+
+// One text's results: one per [MASK], in text order.
+using FillMaskResult = std::vector<MaskFill>;
 
 // `source` names where the texts come from ("file.txt" -> errors say file.txt:<line>; "" -> "text <n>").
+// `answers`: empty, or per text the words behind its [MASK]s in order (each must be one token of the vocabulary).
 std::vector<FillMaskResult> fill_mask(ModelDir& m, const std::vector<std::string>& texts,
-                                      const FillMaskOptions& options, const std::string& source = "");
+                                      const FillMaskOptions& options, const std::string& source = "",
+                                      const std::vector<std::vector<std::string>>& answers = {});
 
 // HF's output shape: a list of {score, token, token_str, sequence} for one [MASK], a list of such lists for
-// several.
+// several (answers are not part of it).
 nlohmann::json to_json(const FillMaskResult& result);
 
 }  // namespace bertforge::infer
