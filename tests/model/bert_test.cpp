@@ -197,7 +197,7 @@ TEST(TokenLayout, UnpadsOnlyBatchesWithPaddingThatStartWithTokens) {
 // gradient equal the padded computation's within the tolerance table's entry for the dtype (fp32, and bf16
 // autocast with bf16 activations), for mixed lengths (a row without padding among them) and for batches
 // without padding or starting with padding (both keep the padded layout). Dropout 0, so attention takes
-// SDPA's flash kernel per sequence.
+// SDPA's flash kernel.
 class UnpadTest : public ::testing::TestWithParam<at::ScalarType> {};
 
 TEST_P(UnpadTest, UnpaddedForwardMatchesPadded) {

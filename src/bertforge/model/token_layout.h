@@ -3,16 +3,13 @@
 // A padded layout keeps activations [batch, seq, features] and attends through SDPA with a boolean key mask,
 // as HF does: every position is computed, padding included. An unpadded layout holds the positions where
 // attention_mask is 1, in row-major order; activations are [tokens, features], so embeddings, linear layers,
-// LayerNorm and the heads run on real tokens only, and attention runs per sequence over each row's tokens
-// (no mask). At real positions both give the same values (within rounding); an unpadded layout has nothing
-// at padded positions, and pad() writes zeros there.
+// LayerNorm and the heads run on real tokens only; attention scatters q, k and v back into the padded shape
+// and runs the padded layout's masked SDPA. At real positions both give the same values (within rounding); an
+// unpadded layout has nothing at padded positions, and pad() writes zeros there.
 //
-// Deciding costs one device-to-host copy of the row lengths (the per-sequence attention loop needs them on
-// the host, as varlen attention kernels need the maximum length).
+// Deciding costs one device-to-host copy of the row lengths (and one of whether every row starts with a token).
 #pragma once
 #include <ATen/core/Tensor.h>
-
-#include <vector>
 
 namespace bertforge::model {
 
@@ -41,10 +38,9 @@ class TokenLayout {
  private:
   std::int64_t batch_ = 0, seq_ = 0;
   at::TensorOptions options_;
-  at::Tensor mask_;                    // padded: bool [batch, 1, 1, seq] (true = attend) or undefined
-  at::Tensor indices_;                 // unpadded: int64 [tokens], into batch * seq
-  at::Tensor starts_;                  // unpadded: int64 [batch], each row's first activation row
-  std::vector<std::int64_t> offsets_;  // unpadded, on the host: row i is activation rows [offsets_[i], offsets_[i+1])
+  at::Tensor mask_;     // bool [batch, 1, 1, seq] (true = attend), or undefined when there is no padding
+  at::Tensor indices_;  // unpadded: int64 [tokens], into batch * seq
+  at::Tensor starts_;   // unpadded: int64 [batch], each row's first activation row
 };
 
 }  // namespace bertforge::model
