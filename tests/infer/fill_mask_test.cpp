@@ -37,14 +37,14 @@ TEST_F(FillMaskTest, ScoresAreTheSoftmaxOverTheWholeVocabulary) {
   ASSERT_EQ(r.size(), 1u);
   ASSERT_EQ(r[0].size(), 1u);
   auto [values, tokens] = dense_probs("paris is the [MASK] of france .", 4).topk(5);
-  ASSERT_EQ(r[0][0].size(), 5u);
+  ASSERT_EQ(r[0][0].proposals.size(), 5u);
   for (int j = 0; j < 5; ++j) {
-    EXPECT_EQ(r[0][0][j].token, tokens[j].item<std::int64_t>());
-    EXPECT_NEAR(r[0][0][j].score, values[j].item<double>(), 1e-6);
-    EXPECT_EQ(r[0][0][j].token_str, m.tokenizer.decode({r[0][0][j].token}));
+    EXPECT_EQ(r[0][0].proposals[j].token, tokens[j].item<std::int64_t>());
+    EXPECT_NEAR(r[0][0].proposals[j].score, values[j].item<double>(), 1e-6);
+    EXPECT_EQ(r[0][0].proposals[j].token_str, m.tokenizer.decode({r[0][0].proposals[j].token}));
   }
   // The sequence is the decoded text with that token in place of [MASK] (specials skipped: a single mask).
-  for (const auto& p : r[0][0])
+  for (const auto& p : r[0][0].proposals)
     if (std::isalpha(static_cast<unsigned char>(p.token_str[0])))
       EXPECT_EQ(p.sequence, "paris is the " + p.token_str + " of france.");
 }
@@ -53,7 +53,7 @@ TEST_F(FillMaskTest, SpecialTokensAreNeverProposedButKeepTheirProbabilityMass) {
   FillMaskOptions o;
   o.top_k = 100;  // more than the vocabulary: every non-special token, best first
   auto r = fill_mask(m, {"the [MASK] sat"}, o);
-  const auto& p = r[0][0];
+  const auto& p = r[0][0].proposals;
   EXPECT_EQ(p.size(), 31u);  // 36 tokens - 5 special
   double sum = 0;
   for (std::size_t j = 0; j < p.size(); ++j) {
@@ -79,13 +79,25 @@ TEST_F(FillMaskTest, BatchesGiveWhatOneTextAtATimeGives) {
   for (std::size_t i = 0; i < 3; ++i)
     for (std::size_t k = 0; k < a[i].size(); ++k)
       for (std::size_t j = 0; j < 5; ++j) {
-        EXPECT_EQ(a[i][k][j].token, b[i][k][j].token);
-        EXPECT_NEAR(a[i][k][j].score, b[i][k][j].score, 1e-5);
+        EXPECT_EQ(a[i][k].proposals[j].token, b[i][k].proposals[j].token);
+        EXPECT_NEAR(a[i][k].proposals[j].score, b[i][k].proposals[j].score, 1e-5);
       }
   // Several masks: the other [MASK] stays visible in the sequence, as in HF's pipeline.
-  EXPECT_THAT(a[2][0][0].sequence, HasSubstr("[MASK] river"));
+  EXPECT_THAT(a[2][0].proposals[0].sequence, HasSubstr("[MASK] river"));
   EXPECT_EQ(to_json(a[2]).size(), 2u);
   EXPECT_TRUE(to_json(a[0])[0].contains("token_str"));
+}
+
+// An answer's rank counts the proposable tokens scored above it: the k-th proposal has rank k, with its score.
+TEST_F(FillMaskTest, AnswersAreRankedAmongTheProposals) {
+  auto top = fill_mask(m, {"the [MASK] sat"}, {})[0][0].proposals;
+  for (std::size_t k : {0, 4}) {
+    auto r = fill_mask(m, {"the [MASK] sat"}, {}, "", {{top[k].token_str}});
+    ASSERT_TRUE(r[0][0].answer.has_value());
+    EXPECT_EQ(r[0][0].answer->rank, static_cast<std::int64_t>(k + 1));
+    EXPECT_EQ(r[0][0].answer->token, top[k].token);
+    EXPECT_DOUBLE_EQ(r[0][0].answer->score, top[k].score);
+  }
 }
 
 TEST_F(FillMaskTest, BadInputsNameTheirLine) {
