@@ -101,6 +101,17 @@ TEST(Corpus, BibleChaptersOrBooksVersesPresplit) {
   EXPECT_EQ(read(path, books).size(), 2u);
 }
 
+// Found by the text fuzzer: a chapter number of 15 digits overflowed int.
+TEST(Corpus, HugeChapterNumberIsNotAVerse) {
+  auto path = write_temp("kjv.txt", "Ge1:1 In the beginning.\nG999999999999999e4:a1:1\n");
+  try {
+    read(path);
+    FAIL() << "no error";
+  } catch (const bertforge::Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr(path + ":2: not a verse line"));
+  }
+}
+
 TEST(Corpus, InvalidUtf8AndLongLinesAreCountedSkips) {
   std::string longline(5000, 'x');
   auto path = write_temp("bad.txt", "good one.\nbad \xC3\x28 byte.\n" + longline + "\nsurrogate \xED\xA0\x80.\nend.\n");

@@ -44,7 +44,10 @@ static bool bible_verse(std::string_view t, std::string_view& book, int& chapter
   if (i == letters || i == t.size() || !std::isdigit(static_cast<unsigned char>(t[i]))) return false;
   book = t.substr(0, i);
   chapter = 0;
-  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) chapter = chapter * 10 + (t[i++] - '0');
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
+    if (chapter > 99999) return false;  // no book has that many chapters; and chapter * 10 would overflow
+    chapter = chapter * 10 + (t[i++] - '0');
+  }
   if (i == t.size() || t[i++] != ':') return false;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
   if (i == t.size() || t[i] != ' ') return false;
