@@ -106,8 +106,9 @@ def test_fill_mask_ranks_the_given_answers_as_hf_scores_them_as_targets(run_bert
     inputs = tmp_path / "answers.txt"
     inputs.write_text(TEXTS[2] + "\n")
     answers = ["capital", "mat", "went", "three"]
-    proc = run_bertforge("fill-mask", "--model", bf_dir, "--top-k", "3", TEXTS[0], TEXTS[1], "--input", inputs,
-                         *[a for word in answers for a in ("--answer", word)])
+    # Each --answer takes one word, so texts and answers may alternate on the command line.
+    proc = run_bertforge("fill-mask", "--model", bf_dir, "--top-k", "3", TEXTS[0], "--answer", answers[0], TEXTS[1],
+                         "--input", inputs, *[a for word in answers[1:] for a in ("--answer", word)])
     lines = [line.split() for line in proc.stdout.splitlines() if line.lstrip().startswith("answer ")]
     assert [cells[1] for cells in lines] == answers
     masks = [(TEXTS[0], 0), (TEXTS[1], 0), (TEXTS[2], 0), (TEXTS[2], 1)]

@@ -106,6 +106,7 @@ Command add_fill_mask(CLI::App& parent) {
   app->add_option("--answer", o->answers,
                   "the word behind each [MASK], in order over all texts (repeat the option): prints its rank")
       ->expected(1)
+      ->allow_extra_args(false)  // one word per --answer: the next text is a text, not another answer
       ->take_all();
   app->add_option("--top_k", o->options.top_k, "predictions per [MASK]")->capture_default_str()
       ->check(within({1, std::numeric_limits<double>::infinity()}));
