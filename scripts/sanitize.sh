@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The sanitizer builds, with clang beside the plain build (LibTorch's CPU libraries; LibTorch and Arrow are
 # not instrumented, tests/sanitizers/ holds the few suppressions their internals need):
-#   asan  build-asan, ASan + UBSan: every C++ test (the Python session excepted) and each fuzz target for
-#         5 seconds (fuzz/run.sh runs them longer).
+#   asan  build-asan, ASan + UBSan: every C++ test (the Python session excepted).
+#   fuzz  each fuzz target in build-asan for 4000 inputs from a fixed seed, the same on every machine
+#         (fuzz/run.sh --seconds N hunts longer).
 #   tsan  build-tsan, TSan: the tests that run the threads bertforge starts, the loader's prefetch thread
 #         (Loader.*) and the parallel tokenizer (TokenizeStream.*).
-# usage: scripts/sanitize.sh [asan] [tsan]   (default both; scripts/test.sh runs both after the plain tests)
+# usage: scripts/sanitize.sh [asan] [tsan] [fuzz]   (default asan and tsan; scripts/test.sh runs fuzz after the
+#        plain tests)
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/setup.sh"
 stages=("$@")
@@ -30,7 +32,7 @@ for stage in "${stages[@]}"; do
     fuzz)
       configure_asan
       cmake --build "$asan" --target fuzzers
-      bash "$root/fuzz/run.sh" --build "$asan" --bin "$build/bertforge" --seconds 5 ;;
+      bash "$root/fuzz/run.sh" --build "$asan" --bin "$build/bertforge" --runs 4000 --seed 1 ;;
     asan)
       dir="$asan"
       configure_asan

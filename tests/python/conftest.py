@@ -47,3 +47,19 @@ def run_bertforge(bertforge_bin):
         return proc
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny_kjv(tmp_path_factory, run_bertforge, shared_data):
+    """A folder with kjv.txt (Genesis 1-6, from Debian's bible-kjv), data/ (prepared with tiny.VOCAB, 64
+    tokens) and model/config.json (tiny.TINY): the Trainer tests' common ground, made once per session."""
+    from transformers import BertConfig
+    from tiny import TINY, VOCAB
+    root = tmp_path_factory.mktemp("tiny_kjv")
+    corpus = root / "kjv.txt"
+    corpus.write_text(subprocess.run(["bible", "-f", "gen1:1-gen6:22"], capture_output=True, text=True,
+                                     check=True).stdout)
+    run_bertforge("prepare", corpus, "--vocab", shared_data(VOCAB), "-o", root / "data", "--threads", "1",
+                  "--max_seq_length", "64")
+    BertConfig(**TINY).save_pretrained(root / "model")
+    return root

@@ -7,32 +7,14 @@ import json
 import os
 import re
 import socket
-import subprocess
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from transformers import BertConfig
-
-VOCAB = "vocab/bert-base-uncased/vocab.txt"
-TINY = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-            max_position_embeddings=128)
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory, run_bertforge, shared_data):
-    root = tmp_path_factory.mktemp("tensorboard")
-    corpus = root / "kjv.txt"
-    corpus.write_text(subprocess.run(["bible", "-f", "gen1:1-gen3:24"], capture_output=True, text=True,
-                                     check=True).stdout)
-    run_bertforge("prepare", corpus, "--vocab", shared_data(VOCAB), "-o", root / "data", "--threads", "1",
-                  "--max_seq_length", "64")
-    BertConfig(**TINY).save_pretrained(root / "model")
-    return root
-
-
-def pretrain(run_bertforge, setup, out, *extra, **kw):
-    return run_bertforge("pretrain", "--model", setup / "model" / "config.json", "--train_data", setup / "data",
-                         "--eval_data", setup / "data", "--output_dir", out, "--threads", "1", "--device", "cpu",
+def pretrain(run_bertforge, tiny_kjv, out, *extra, **kw):
+    return run_bertforge("pretrain", "--model", tiny_kjv / "model" / "config.json", "--train_data", tiny_kjv / "data",
+                         "--eval_data", tiny_kjv / "data", "--output_dir", out, "--threads", "1", "--device", "cpu",
                          "--per_device_train_batch_size", "4", "--logging_steps", "1", "--max_steps", "4",
                          "--eval_strategy", "steps", "--eval_steps", "2", "--save_strategy", "no", *extra, **kw)
 
@@ -43,9 +25,9 @@ def scalars(folder):
     return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
 
 
-def test_events_hold_what_the_log_history_holds(setup, run_bertforge, tmp_path):
+def test_events_hold_what_the_log_history_holds(tiny_kjv, run_bertforge, tmp_path):
     out = tmp_path / "run"
-    pretrain(run_bertforge, setup, out, "--report_to", "tensorboard")
+    pretrain(run_bertforge, tiny_kjv, out, "--report_to", "tensorboard")
     runs = list((out / "runs").iterdir())
     assert len(runs) == 1 and re.fullmatch(r"[A-Z][a-z]{2}\d{2}_\d{2}-\d{2}-\d{2}_" + re.escape(socket.gethostname()),
                                            runs[0].name), runs
@@ -69,15 +51,15 @@ def test_events_hold_what_the_log_history_holds(setup, run_bertforge, tmp_path):
         assert [s for s, _ in got[tag]] == [1, 2, 3, 4] and all(v > 0 for _, v in got[tag]), tag
 
 
-def test_logging_dir_from_the_environment_and_none_by_default(setup, run_bertforge, tmp_path):
-    pretrain(run_bertforge, setup, tmp_path / "default")
+def test_logging_dir_from_the_environment_and_none_by_default(tiny_kjv, run_bertforge, tmp_path):
+    pretrain(run_bertforge, tiny_kjv, tmp_path / "default")
     assert not (tmp_path / "default" / "runs").exists()
-    pretrain(run_bertforge, setup, tmp_path / "env", "--report_to", "all",
+    pretrain(run_bertforge, tiny_kjv, tmp_path / "env", "--report_to", "all",
              env={**os.environ, "TENSORBOARD_LOGGING_DIR": str(tmp_path / "tb")})
     assert not (tmp_path / "env" / "runs").exists()
     assert [s for s, _ in scalars(tmp_path / "tb")["train/loss"]] == [1, 2, 3, 4]
 
 
-def test_unsupported_integration_is_named(setup, run_bertforge, tmp_path):
-    proc = pretrain(run_bertforge, setup, tmp_path / "run", "--report_to", "wandb", check=False)
+def test_unsupported_integration_is_named(tiny_kjv, run_bertforge, tmp_path):
+    proc = pretrain(run_bertforge, tiny_kjv, tmp_path / "run", "--report_to", "wandb", check=False)
     assert proc.returncode == 2 and "report_to" in proc.stderr and "wandb" in proc.stderr  # a usage error

@@ -21,33 +21,20 @@ import transformers
 from safetensors.torch import load_file
 from transformers import BertConfig, BertForPreTraining, TrainerState
 
-VOCAB = "vocab/bert-base-uncased/vocab.txt"
-TINY = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-            max_position_embeddings=128)
+from tiny import TINY, VOCAB
+
 COMMON = ["--threads", "1", "--device", "cpu", "--per_device_train_batch_size", "8", "--logging_steps", "1",
           "--learning_rate", "1e-3"]
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory, run_bertforge, shared_data):
-    root = tmp_path_factory.mktemp("trainer")
-    corpus = root / "kjv.txt"
-    corpus.write_text(subprocess.run(["bible", "-f", "gen1:1-gen6:22"], capture_output=True, text=True,
-                                     check=True).stdout)
-    run_bertforge("prepare", corpus, "--vocab", shared_data(VOCAB), "-o", root / "data", "--threads", "1",
-                  "--max_seq_length", "64")
-    BertConfig(**TINY).save_pretrained(root / "model")
-    return root
-
-
-def pretrain(run_bertforge, setup, out, *extra, check=True, **kw):
-    return run_bertforge("pretrain", "--model", setup / "model" / "config.json", "--train_data", setup / "data",
+def pretrain(run_bertforge, tiny_kjv, out, *extra, check=True, **kw):
+    return run_bertforge("pretrain", "--model", tiny_kjv / "model" / "config.json", "--train_data", tiny_kjv / "data",
                          "--output_dir", out, *COMMON, *extra, check=check, **kw)
 
 
-def test_hf_reads_bertforge_checkpoint(setup, run_bertforge, tmp_path):
+def test_hf_reads_bertforge_checkpoint(tiny_kjv, run_bertforge, tmp_path):
     out = tmp_path / "run"
-    pretrain(run_bertforge, setup, out, "--eval_data", setup / "data", "--max_steps", "6", "--save_steps", "3",
+    pretrain(run_bertforge, tiny_kjv, out, "--eval_data", tiny_kjv / "data", "--max_steps", "6", "--save_steps", "3",
              "--eval_strategy", "steps", "--eval_steps", "3")
     ckpt = out / "checkpoint-6"
     model, info = BertForPreTraining.from_pretrained(ckpt, output_loading_info=True)
@@ -71,8 +58,8 @@ def test_hf_reads_bertforge_checkpoint(setup, run_bertforge, tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine", "constant", "constant_with_warmup", "polynomial"])
-def test_learning_rates_follow_transformers_schedules(setup, run_bertforge, tmp_path, kind):
-    pretrain(run_bertforge, setup, tmp_path / kind, "--max_steps", "7", "--warmup_steps", "2",
+def test_learning_rates_follow_transformers_schedules(tiny_kjv, run_bertforge, tmp_path, kind):
+    pretrain(run_bertforge, tiny_kjv, tmp_path / kind, "--max_steps", "7", "--warmup_steps", "2",
              "--lr_scheduler_type", kind, "--save_strategy", "no")
     logged = [e["learning_rate"] for e in json.loads((tmp_path / kind / "trainer_state.json").read_text())["log_history"]
               if "loss" in e]
@@ -90,14 +77,14 @@ TOKENIZER_FILES = ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "spec
 TEXTS = ["In the beginning God created the heaven and the earth.", "Naïve Ünïcode, 東京 and [MASK] tokens!"]
 
 
-def test_checkpoints_carry_the_tokenizer(setup, run_bertforge, shared_data, tmp_path):
+def test_checkpoints_carry_the_tokenizer(tiny_kjv, run_bertforge, shared_data, tmp_path):
     """Without --tokenizer, pretrain takes the one prepare wrote beside the data (here lower-cased on the
     command line, which the saved files must keep) and saves it with every checkpoint and the final model."""
     data = tmp_path / "lower"
-    run_bertforge("prepare", setup / "kjv.txt", "--vocab", shared_data(VOCAB), "--lower-case", "-o", data,
+    run_bertforge("prepare", tiny_kjv / "kjv.txt", "--vocab", shared_data(VOCAB), "--lower-case", "-o", data,
                   "--threads", "1", "--max_seq_length", "64")
     out = tmp_path / "run"
-    run_bertforge("pretrain", "--model", setup / "model" / "config.json", "--train_data", data, "--output_dir", out,
+    run_bertforge("pretrain", "--model", tiny_kjv / "model" / "config.json", "--train_data", data, "--output_dir", out,
                   *COMMON, "--max_steps", "2", "--save_steps", "1", "--save_total_limit", "1")
     original = transformers.BertTokenizerFast(str(shared_data(VOCAB)), do_lower_case=True)
     for folder in [out / "checkpoint-2", out]:
@@ -114,15 +101,15 @@ def test_checkpoints_carry_the_tokenizer(setup, run_bertforge, shared_data, tmp_
     assert exported(TEXTS)["input_ids"] == original(TEXTS)["input_ids"]
 
 
-def test_a_tokenizer_of_another_vocabulary_is_refused(setup, run_bertforge, shared_data, tmp_path):
-    proc = pretrain(run_bertforge, setup, tmp_path / "run", "--tokenizer", shared_data("vocab/bert-base-cased"),
+def test_a_tokenizer_of_another_vocabulary_is_refused(tiny_kjv, run_bertforge, shared_data, tmp_path):
+    proc = pretrain(run_bertforge, tiny_kjv, tmp_path / "run", "--tokenizer", shared_data("vocab/bert-base-cased"),
                     "--max_steps", "1", check=False)
     assert proc.returncode == 1
     assert "bert-base-cased" in proc.stderr and "not the vocabulary" in proc.stderr
     assert not (tmp_path / "run" / "checkpoint-1").exists()
 
 
-def test_continue_from_hf_trainer_checkpoint(setup, run_bertforge, tmp_path):
+def test_continue_from_hf_trainer_checkpoint(tiny_kjv, run_bertforge, tmp_path):
     torch.manual_seed(0)
     model = BertForPreTraining(BertConfig(**TINY))
     rows = [{"input_ids": [101] + list(range(2000, 2010)) + [102] + list(range(3000, 3005)) + [102],
@@ -135,7 +122,7 @@ def test_continue_from_hf_trainer_checkpoint(setup, run_bertforge, tmp_path):
     transformers.Trainer(model=model, args=args, train_dataset=rows).train()
     hf_ckpt = tmp_path / "hf" / "checkpoint-2"
     assert (hf_ckpt / "model.safetensors").exists()
-    proc = run_bertforge("pretrain", "--model", hf_ckpt, "--train_data", setup / "data", "--output_dir",
+    proc = run_bertforge("pretrain", "--model", hf_ckpt, "--train_data", tiny_kjv / "data", "--output_dir",
                          tmp_path / "continued", *COMMON, "--max_steps", "2")
     assert "missing" not in proc.stderr.lower()
     hf_weights = load_file(hf_ckpt / "model.safetensors")
@@ -146,24 +133,24 @@ def test_continue_from_hf_trainer_checkpoint(setup, run_bertforge, tmp_path):
     assert not torch.equal(first[name], hf_weights[name])
 
 
-def test_unknown_option_is_named(setup, run_bertforge, tmp_path):
-    proc = pretrain(run_bertforge, setup, tmp_path / "x", "--learning_rat", "1", check=False)
+def test_unknown_option_is_named(tiny_kjv, run_bertforge, tmp_path):
+    proc = pretrain(run_bertforge, tiny_kjv, tmp_path / "x", "--learning_rat", "1", check=False)
     assert proc.returncode != 0 and "--learning_rat" in proc.stderr
     cfg = tmp_path / "args.json"
     cfg.write_text(json.dumps({"output_dir": str(tmp_path / "x"), "no_such_option": 1}))
-    proc = pretrain(run_bertforge, setup, tmp_path / "x", "--config_file", cfg, check=False)
+    proc = pretrain(run_bertforge, tiny_kjv, tmp_path / "x", "--config_file", cfg, check=False)
     assert proc.returncode == 1 and "no_such_option" in proc.stderr and str(cfg) in proc.stderr
 
 
-def test_vocab_mismatch_and_unwritable_output_dir(setup, run_bertforge, tmp_path):
+def test_vocab_mismatch_and_unwritable_output_dir(tiny_kjv, run_bertforge, tmp_path):
     BertConfig(**{**TINY, "vocab_size": 1000}).save_pretrained(tmp_path / "small")
-    proc = run_bertforge("pretrain", "--model", tmp_path / "small" / "config.json", "--train_data", setup / "data",
+    proc = run_bertforge("pretrain", "--model", tmp_path / "small" / "config.json", "--train_data", tiny_kjv / "data",
                          "--output_dir", tmp_path / "out", *COMMON, "--max_steps", "2", check=False)
     assert proc.returncode == 1 and "30522" in proc.stderr and "1000" in proc.stderr
     assert not (tmp_path / "out" / "checkpoint-1").exists()
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    proc = pretrain(run_bertforge, setup, blocker / "out", "--max_steps", "2", check=False)
+    proc = pretrain(run_bertforge, tiny_kjv, blocker / "out", "--max_steps", "2", check=False)
     assert proc.returncode == 1 and str(blocker / "out") in proc.stderr
 
 
@@ -176,9 +163,9 @@ def _limited_disk(path, size):
     return None
 
 
-def test_full_disk_keeps_previous_checkpoint(setup, run_bertforge, tmp_path):
+def test_full_disk_keeps_previous_checkpoint(tiny_kjv, run_bertforge, tmp_path):
     probe = tmp_path / "probe"
-    pretrain(run_bertforge, setup, probe, "--max_steps", "1")
+    pretrain(run_bertforge, tiny_kjv, probe, "--max_steps", "1")
     one = sum(f.stat().st_size for f in (probe / "checkpoint-1").iterdir())
     disk = _limited_disk(tmp_path / "disk", one * 3 // 2 + 64 * 1024)
     out = (disk or tmp_path) / "run"
@@ -188,7 +175,7 @@ def test_full_disk_keeps_previous_checkpoint(setup, run_bertforge, tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (one // 2, one // 2))
 
     try:
-        proc = pretrain(run_bertforge, setup, out, "--max_steps", "4", "--save_steps", "1", check=False,
+        proc = pretrain(run_bertforge, tiny_kjv, out, "--max_steps", "4", "--save_steps", "1", check=False,
                         preexec_fn=None if disk else limit)
         if disk:
             assert proc.returncode == 1, proc.stderr
@@ -204,14 +191,14 @@ def test_full_disk_keeps_previous_checkpoint(setup, run_bertforge, tmp_path):
             subprocess.run(["umount", str(disk)], check=False)
 
 
-def test_wrong_dataset_columns(setup, run_bertforge, shared_data, tmp_path):
+def test_wrong_dataset_columns(tiny_kjv, run_bertforge, shared_data, tmp_path):
     import datasets
     datasets.Dataset.from_dict({"text": ["In the beginning.", "And the earth."]}).save_to_disk(str(tmp_path / "text"))
     datasets.Dataset.from_dict({"input_ids": [[101, 50000, 102]], "token_type_ids": [[0, 0, 0]],
                                 "attention_mask": [[1, 1, 1]], "next_sentence_label": [0]}).save_to_disk(
         str(tmp_path / "outside"))  # an id beyond the 30522-token vocabulary
     for name in ["text", "outside"]:
-        proc = run_bertforge("pretrain", "--model", setup / "model" / "config.json", "--train_data", tmp_path / name,
+        proc = run_bertforge("pretrain", "--model", tiny_kjv / "model" / "config.json", "--train_data", tmp_path / name,
                              "--tokenizer", shared_data(VOCAB), "--output_dir", tmp_path / f"out-{name}", *COMMON,
                              "--max_steps", "1", check=False)
         assert proc.returncode == 1 and str(tmp_path / name) in proc.stderr, proc.stderr
@@ -239,13 +226,14 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_torchrun_launches_the_same_run_as_bertforge_launch(setup, bertforge_bin, tmp_path):
+def test_torchrun_launches_the_same_run_as_bertforge_launch(tiny_kjv, bertforge_bin, tmp_path):
     """torchrun from the venv (its variables, its agent store) runs 2 ranks exactly as `bertforge launch`; only
     rank 0 reports to TensorBoard."""
     BertConfig(**TINY, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0).save_pretrained(tmp_path / "model")
-    args = ["pretrain", "--model", tmp_path / "model" / "config.json", "--train_data", setup / "data", "--threads", "1",
-            "--device", "cpu", "--per_device_train_batch_size", "4", "--logging_steps", "1", "--learning_rate", "1e-3",
-            "--max_steps", "4", "--save_steps", "4", "--verify_parameters", "--report_to", "tensorboard"]
+    args = ["pretrain", "--model", tmp_path / "model" / "config.json", "--train_data", tiny_kjv / "data",
+            "--threads", "1", "--device", "cpu", "--per_device_train_batch_size", "4", "--logging_steps", "1",
+            "--learning_rate", "1e-3", "--max_steps", "4", "--save_steps", "4", "--verify_parameters",
+            "--report_to", "tensorboard"]
     launchers = {
         "launch": [bertforge_bin, "launch", "--nproc-per-node", "2", "--master-port", _free_port(), "--"],
         "torchrun": [pathlib.Path(sys.executable).with_name("torchrun"), "--nproc-per-node", "2",

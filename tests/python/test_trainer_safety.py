@@ -11,29 +11,14 @@ import subprocess
 import time
 
 import pytest
-from transformers import BertConfig, TrainerState
+from transformers import TrainerState
 
-VOCAB = "vocab/bert-base-uncased/vocab.txt"
-TINY = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-            max_position_embeddings=128)
 COMMON = ["--threads", "1", "--device", "cpu", "--per_device_train_batch_size", "8", "--logging_steps", "1",
           "--learning_rate", "1e-3", "--quiet"]
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory, run_bertforge, shared_data):
-    root = tmp_path_factory.mktemp("trainer_safety")
-    corpus = root / "kjv.txt"
-    corpus.write_text(subprocess.run(["bible", "-f", "gen1:1-gen6:22"], capture_output=True, text=True,
-                                     check=True).stdout)
-    run_bertforge("prepare", corpus, "--vocab", shared_data(VOCAB), "-o", root / "data", "--threads", "1",
-                  "--max_seq_length", "64")
-    BertConfig(**TINY).save_pretrained(root / "model")
-    return root
-
-
-def pretrain_args(setup, out, *extra):
-    return ["pretrain", "--model", setup / "model" / "config.json", "--train_data", setup / "data",
+def pretrain_args(tiny_kjv, out, *extra):
+    return ["pretrain", "--model", tiny_kjv / "model" / "config.json", "--train_data", tiny_kjv / "data",
             "--output_dir", out, *COMMON, *extra]
 
 
@@ -41,9 +26,9 @@ def faulty(step):
     return dict(os.environ, BERTFORGE_FAULT_NONFINITE_STEPS=str(step))
 
 
-def test_skipped_nan_step_is_json_that_python_and_hf_read(setup, run_bertforge, tmp_path):
+def test_skipped_nan_step_is_json_that_python_and_hf_read(tiny_kjv, run_bertforge, tmp_path):
     out = tmp_path / "run"
-    run_bertforge(*pretrain_args(setup, out, "--max_steps", "4", "--save_steps", "2", "--nan_policy", "skip"),
+    run_bertforge(*pretrain_args(tiny_kjv, out, "--max_steps", "4", "--save_steps", "2", "--nan_policy", "skip"),
                   env=faulty(2))
     for path in (out / "checkpoint-2" / "trainer_state.json", out / "trainer_state.json"):
         text = path.read_text()
@@ -55,12 +40,12 @@ def test_skipped_nan_step_is_json_that_python_and_hf_read(setup, run_bertforge, 
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert math.isnan(lines[1]["loss"]) and all(math.isfinite(x["loss"]) for x in lines if "loss" in x and x["step"] != 2)
     # bertforge reads its own NaN back: resume from the checkpoint holding it.
-    run_bertforge(*pretrain_args(setup, out, "--max_steps", "5", "--resume_from_checkpoint", "latest"))
+    run_bertforge(*pretrain_args(tiny_kjv, out, "--max_steps", "5", "--resume_from_checkpoint", "latest"))
 
 
-def test_default_policy_stops_naming_the_step(setup, run_bertforge, tmp_path):
+def test_default_policy_stops_naming_the_step(tiny_kjv, run_bertforge, tmp_path):
     out = tmp_path / "run"
-    proc = run_bertforge(*pretrain_args(setup, out, "--max_steps", "4", "--save_steps", "2"), env=faulty(3),
+    proc = run_bertforge(*pretrain_args(tiny_kjv, out, "--max_steps", "4", "--save_steps", "2"), env=faulty(3),
                          check=False)
     assert proc.returncode == 1, proc.stderr
     errors = [line for line in proc.stderr.splitlines() if "step 3" in line]
@@ -70,24 +55,25 @@ def test_default_policy_stops_naming_the_step(setup, run_bertforge, tmp_path):
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
-def test_non_finite_learning_rate_is_refused(setup, run_bertforge, tmp_path, value):
-    args = [a for a in pretrain_args(setup, tmp_path / "run", "--max_steps", "1") if a not in ("--learning_rate", "1e-3")]
+def test_non_finite_learning_rate_is_refused(tiny_kjv, run_bertforge, tmp_path, value):
+    args = [a for a in pretrain_args(tiny_kjv, tmp_path / "run", "--max_steps", "1")
+            if a not in ("--learning_rate", "1e-3")]
     args.append(f"--learning_rate={value}")  # "=": CLI11 would take a bare -inf for an option
     proc = run_bertforge(*args, check=False)
     assert proc.returncode == 2 and f"--learning_rate: {value} is not a finite number" in proc.stderr, proc.stderr
     assert proc.stderr.count("\n") == 1
 
 
-def test_second_run_into_one_output_dir_is_refused(setup, run_bertforge, bertforge_bin, tmp_path):
+def test_second_run_into_one_output_dir_is_refused(tiny_kjv, run_bertforge, bertforge_bin, tmp_path):
     out = tmp_path / "run"
-    first = subprocess.Popen([bertforge_bin, *map(str, pretrain_args(setup, out, "--max_steps", "100000",
+    first = subprocess.Popen([bertforge_bin, *map(str, pretrain_args(tiny_kjv, out, "--max_steps", "100000",
                                                                      "--save_strategy", "no"))],
                              stderr=subprocess.PIPE, text=True)
     try:
         while not (out / "bertforge.lock").exists() or not (out / "bertforge.lock").read_text():
             assert first.poll() is None, first.stderr.read()
             time.sleep(0.1)
-        proc = run_bertforge(*pretrain_args(setup, out, "--max_steps", "1"), check=False)
+        proc = run_bertforge(*pretrain_args(tiny_kjv, out, "--max_steps", "1"), check=False)
         assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
         assert f"{out}: in use by pid {first.pid} on host " in proc.stderr, proc.stderr
     finally:
@@ -96,18 +82,18 @@ def test_second_run_into_one_output_dir_is_refused(setup, run_bertforge, bertfor
     assert not (out / "bertforge.lock").exists()
     # The lock of a run killed outright is taken over by the next run, which says so.
     (out / "bertforge.lock").write_text(f"{first.pid} {os.uname().nodename}\n")
-    proc = run_bertforge(*pretrain_args(setup, out, "--max_steps", "1", "--overwrite_output_dir"))
+    proc = run_bertforge(*pretrain_args(tiny_kjv, out, "--max_steps", "1", "--overwrite_output_dir"))
     assert f"took over the lock of pid {first.pid}" in proc.stderr
 
 
-def test_flipped_byte_in_weights_resumes_from_the_previous_checkpoint(setup, run_bertforge, tmp_path):
+def test_flipped_byte_in_weights_resumes_from_the_previous_checkpoint(tiny_kjv, run_bertforge, tmp_path):
     out = tmp_path / "run"
-    run_bertforge(*pretrain_args(setup, out, "--max_steps", "4", "--save_steps", "2"))
+    run_bertforge(*pretrain_args(tiny_kjv, out, "--max_steps", "4", "--save_steps", "2"))
     weights = out / "checkpoint-4" / "model.safetensors"
     data = bytearray(weights.read_bytes())
     data[-64] ^= 0x04
     weights.write_bytes(bytes(data))
-    proc = run_bertforge(*pretrain_args(setup, out, "--max_steps", "5", "--resume_from_checkpoint", "latest"))
+    proc = run_bertforge(*pretrain_args(tiny_kjv, out, "--max_steps", "5", "--resume_from_checkpoint", "latest"))
     assert f"{weights}: checksum differs" in proc.stderr and "checkpoint-2, the newest checkpoint that verifies" \
         in proc.stderr, proc.stderr
     assert TrainerState.load_from_json(str(out / "trainer_state.json")).global_step == 5

@@ -51,6 +51,9 @@ TEST_F(JsonFileTest, EveryFailureIsOneLineNamingTheFile) {
   EXPECT_EQ(what.find('\n'), std::string::npos) << what;
   EXPECT_EQ(error_of("[1, 2]"), f + ": expected a JSON object (config), found array");
   EXPECT_EQ(error_of("").rfind(f + ":1: not valid JSON", 0), 0u);
+  // A number no double holds is nlohmann's out_of_range, not a parse error (the fuzzer's training_args case).
+  EXPECT_EQ(error_of("{\n  \"learning_rate\": 1e999\n}"),
+            f + ":2: not valid JSON (number overflow parsing '1e999': beyond the range of a double)");
   try {
     read_json_file(dir.string(), "config");
     FAIL();

@@ -102,7 +102,7 @@ BertConfig BertConfig::parse(const std::string& json_text, const std::string& so
   json j;
   try {
     j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e999
     throw Error(source + ": invalid JSON: " + e.what());
   }
   if (!j.is_object()) throw Error(source + ": expected a JSON object");

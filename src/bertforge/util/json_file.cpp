@@ -1,5 +1,6 @@
 #include "bertforge/util/json_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +60,19 @@ void replace_all(std::string& s, const std::string& from, std::string_view to) {
   fail_at(path, std::stoull(m[1]), "not valid JSON (column " + m[2].str() + ": " + m.suffix().str() + ")");
 }
 
+// nlohmann's "[json.exception.out_of_range.406] number overflow parsing '1e999'" names no place: the line is
+// the first that holds the number.
+[[noreturn]] void fail_overflow(const std::string& path, const std::string& text,
+                                const nlohmann::json::out_of_range& e) {
+  static const std::regex what(R"(^\[json\.exception\.[a-z_]+\.\d+\] (.*'(.*)'.*)$)");
+  const std::string message = e.what();
+  std::smatch m;
+  if (!std::regex_search(message, m, what)) fail_at(path, 0, "not valid JSON (" + message + ")");
+  const std::size_t at = text.find(m[2].str());
+  const auto line = at == std::string::npos ? 0 : 1 + std::count(text.begin(), text.begin() + at, '\n');
+  fail_at(path, line, "not valid JSON (" + m[1].str() + ": beyond the range of a double)");
+}
+
 }  // namespace
 
 std::string dump_json(const nlohmann::json& j, int indent) {
@@ -108,11 +122,14 @@ nlohmann::json read_json_file(const std::string& path, const std::string& what) 
   if (!in) fail_at(path, 0, "cannot read " + what);
   std::stringstream text;
   text << in.rdbuf();
+  const std::string content = text.str();
   nlohmann::json j;
   try {
-    j = parse_json(text.str());
+    j = parse_json(content);
   } catch (const nlohmann::json::parse_error& e) {
     fail_parse(path, e);
+  } catch (const nlohmann::json::out_of_range& e) {
+    fail_overflow(path, content, e);
   }
   if (!j.is_object()) fail_at(path, 0, "expected a JSON object (" + what + "), found " + j.type_name());
   return j;

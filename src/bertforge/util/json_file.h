@@ -34,7 +34,8 @@ void write_json_file(const std::string& path, const nlohmann::json& j);
 
 // nlohmann's dump (indent -1: one line), with NaN/Infinity/-Infinity as Python writes them.
 std::string dump_json(const nlohmann::json& j, int indent = -1);
-// nlohmann's parse, accepting NaN/Infinity/-Infinity outside strings; throws nlohmann::json::parse_error.
+// nlohmann's parse, accepting NaN/Infinity/-Infinity outside strings; throws nlohmann::json::parse_error, or
+// out_of_range for a number beyond a double's range (1e999).
 nlohmann::json parse_json(std::string_view text);
 
 // Whether v holds a T exactly: a string, a boolean, an integer within T's range, or any number for floats.
