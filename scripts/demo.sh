@@ -38,14 +38,16 @@ JSON
 # Training and evaluation loss as a PNG (also written by pretrain as run/loss.png).
 "$bf" plot "$out/run" -o "$out/loss.png"
 # What the model learned, on John: the masked-token accuracy of the final model (seeded masks, the same every
-# run), then its top-5 guesses for words of well-known verses, and the rank the right word got.
+# run), then its top-5 guesses for a word of well-known verses, and the rank the right word got. Each word is
+# one the verse's own phrasing calls for elsewhere in the Bible ("his only begotten Son", "take up thy bed, and
+# walk", "walk in darkness", "the Lamb of God"), so a model that learned the language of the rest can know it.
 "$bf" evaluate --model "$out/run" --dataset "$out/prepared-john"
 "$bf" fill-mask --model "$out/run" \
-  "For God so loved the [MASK], that he gave his only begotten Son." --answer world \
-  "And the Word was made [MASK], and dwelt among us." --answer flesh \
-  "I am the light of the [MASK]: he that followeth me shall not walk in darkness." --answer world \
-  "And ye shall know the truth, and the truth shall make you [MASK]." --answer free \
-  "I am the good [MASK]: the good shepherd giveth his life for the sheep." --answer shepherd \
-  "Let not your heart be [MASK]: ye believe in God, believe also in me." --answer troubled \
-  "Jesus saith unto him, I am the way, the truth, and the [MASK]." --answer life \
+  "In the beginning was the Word, and the Word was with [MASK], and the Word was God." --answer God \
+  "For God so loved the world, that he gave his only begotten [MASK]." --answer Son \
+  "Jesus saith unto him, Rise, take up thy [MASK], and walk." --answer bed \
+  "I am the way, the truth, and the life: no man cometh unto the [MASK], but by me." --answer Father \
+  "I am the light of the world: he that followeth me shall not walk in [MASK]." --answer darkness \
+  "Greater love hath no man than this, that a man lay down his [MASK] for his friends." --answer life \
+  "In my Father's [MASK] are many mansions: if it were not so, I would have told you." --answer house \
   "Behold the Lamb of [MASK], which taketh away the sin of the world." --answer God

@@ -65,12 +65,14 @@ def test_failing_reruns_leave_the_dataset_intact(run_bertforge, shared_data, cor
         "bad option": ([corpus, "--dupe_factor", "0"], {}, "dupe_factor"),
         "bad input line": ([bad_jsonl], {}, "bad.jsonl:2:"),
         "empty corpus": ([empty], {}, "no training sequences"),
-        "full disk": ([corpus], {"preexec_fn": small_files}, "disk full"),
+        "full disk": ([corpus], {"preexec_fn": small_files}, f"{out}/shard-00000.bin: write failed (disk full?)"),
     }
     for name, (args, kw, says) in failing.items():
         proc = run_bertforge("prepare", *args, "--vocab", shared_data(VOCAB), "-o", out, "--threads", "1",
                              "--max_seq_length", "64", "--overwrite", check=False, **kw)
         assert proc.returncode != 0 and says in proc.stderr, (name, proc.stderr)
+        # The error names files as the user knows them, never the temporary folder that is gone by now.
+        assert ".tmp-" not in proc.stderr, (name, proc.stderr)
         assert snapshot(out) == before, name
         assert not list(tmp_path.glob("data.*")), (name, list(tmp_path.glob("data.*")))
     assert_usable(run_bertforge, shared_data, out, tmp_path)

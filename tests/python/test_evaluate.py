@@ -3,13 +3,17 @@ bertforge masked (written by --dump-batch) equal what HF's BertForPreTraining co
 The model is test_infer's tiny random BERT over bert-base-cased's vocabulary, the data 200 lines of WikiText-103.
 """
 import json
+import math
+import shutil
 
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 from transformers import BertConfig, BertForPreTraining
 
 from test_infer import LOSS_TOL, bf_dir, hf_dir, one_line_error  # noqa: F401 (fixtures)
+
+
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory, shared_data, run_bertforge, bf_dir):
     """The first ~200 lines of WikiText-103's validation split, prepared with the model's vocabulary."""
@@ -56,3 +60,18 @@ def test_evaluate_is_repeatable_and_checks_the_vocabulary(run_bertforge, bf_dir,
                                   intermediate_size=64)).save_pretrained(small)
     one_line_error(run_bertforge("evaluate", "--model", small, "--dataset", prepared, check=False),
                    "28996 tokens", "vocab_size 100")
+
+
+def test_evaluate_of_a_nan_model_prints_nan_as_python_writes_it(run_bertforge, bf_dir, prepared, tmp_path):
+    """A NaN loss is NaN in --json (Python's json reads it back as nan) and in the table, never null."""
+    nan = tmp_path / "nan"
+    shutil.copytree(bf_dir, nan)
+    weights = load_file(nan / "model.safetensors")
+    weights["bert.encoder.layer.0.output.dense.weight"][0, 0] = float("nan")
+    save_file(weights, nan / "model.safetensors")
+    args = ["evaluate", "--model", nan, "--dataset", prepared, "--batch-size", "8", "--max-batches", "1"]
+    proc = run_bertforge(*args, "--json")
+    assert "null" not in proc.stdout
+    assert math.isnan(json.loads(proc.stdout)["eval_loss"])
+    table = dict(line.split(None, 1) for line in run_bertforge(*args).stdout.splitlines())
+    assert table["eval_loss"].strip() == "NaN"

@@ -103,6 +103,28 @@ TEST(AtomicFolder, AbandonedBuildLeavesTheOldFolderAndNoTemp) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
 }
 
+TEST(AtomicFolder, BuildErrorsNameTheDestinationNotTheTemporaryFolder) {
+  auto dir = fresh_dir();
+  auto dest = (dir / "data").string();
+  auto failing = [&] {
+    try {
+      bertforge::AtomicFolder(dest).build(
+          [](const std::string& tmp) { bertforge::fail_at(tmp + "/shard-00000.bin", 0, "write failed (disk full?)"); });
+    } catch (const bertforge::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(failing(), dest + "/shard-00000.bin: write failed (disk full?)");  // nothing there before
+  fs::create_directories(dest);
+  { std::ofstream(dest + "/old.txt") << "old"; }
+  EXPECT_EQ(failing(), dest + "/shard-00000.bin: write failed (disk full?); " + dest + " is left as it was");
+  EXPECT_EQ(slurp(dest + "/old.txt"), "old");
+  bertforge::AtomicFolder(dest).build([](const std::string& tmp) { std::ofstream(tmp + "/new.txt") << "new"; });
+  EXPECT_EQ(slurp(dest + "/new.txt"), "new");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
+}
+
 TEST(AtomicFolder, ReplacesOnlyItsOwnKindAndOnlyWhenAsked) {
   auto dir = fresh_dir();
   auto dest = (dir / "data").string();

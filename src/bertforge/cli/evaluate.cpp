@@ -17,6 +17,7 @@
 #include "bertforge/train/dataset.h"
 #include "bertforge/train/evaluation.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::cli {
 namespace {
@@ -71,10 +72,10 @@ int run(EvaluateCli& o) {
   eval.progress = !o.json;
   nlohmann::json r = train::evaluate(m, loader, eval);
   if (o.json) {
-    std::printf("%s\n", r.dump(2).c_str());
+    std::printf("%s\n", dump_json(r, 2).c_str());
     return 0;
   }
-  for (const auto& [key, value] : r.items()) std::printf("%-26s %s\n", key.c_str(), value.dump().c_str());
+  for (const auto& [key, value] : r.items()) std::printf("%-26s %s\n", key.c_str(), dump_json(value).c_str());
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "bertforge/infer/fill_mask.h"
 #include "bertforge/model/device.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/json_file.h"
 #include "bertforge/util/messages.h"
 
 namespace bertforge::cli {
@@ -85,7 +86,7 @@ int run(const FillMaskCli& o) {
     for (const auto& fill : results[i])
       if (fill.answer && fill.answer->rank <= o.options.top_k) ++in_top_k;
     if (o.json)
-      std::printf("%s\n", infer::to_json(results[i]).dump().c_str());
+      std::printf("%s\n", dump_json(infer::to_json(results[i])).c_str());
     else
       print_human(texts[i], results[i]);
   }

@@ -4,13 +4,14 @@
 
 #include "bertforge/cli/commands.h"
 #include "bertforge/infer/info.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::cli {
 namespace {
 
 void print_section(const char* title, const nlohmann::json& j) {
   std::printf("%s\n", title);
-  for (const auto& [key, value] : j.items()) std::printf("  %-28s %s\n", key.c_str(), value.dump().c_str());
+  for (const auto& [key, value] : j.items()) std::printf("  %-28s %s\n", key.c_str(), dump_json(value).c_str());
 }
 
 }  // namespace

@@ -130,20 +130,21 @@ nlohmann::json import_hf(const std::string& hf_dir, const std::string& output, S
     auto file = check(arrow::io::MemoryMappedFile::Open(files[0], arrow::io::FileMode::READ), files[0], 0);
     meta.task = task_of(*check(arrow::ipc::RecordBatchStreamReader::Open(file), files[0], 0)->schema());
   }
-  AtomicFolder folder(output);
-  ShardWriter writer(folder.path(), meta);
-  Statistics stats(max_seq_length);
-  Examples ex;
-  for_each_hf_batch(hf_dir, [&](const arrow::RecordBatch& batch, const std::string& path, std::uint64_t row) {
-    ex.clear();
-    import_batch(batch, path, row, meta, ex);
-    writer.add(ex);
-    stats.add(ex);
+  nlohmann::json extra;
+  AtomicFolder(output).build([&](const std::string& folder) {
+    ShardWriter writer(folder, meta);
+    Statistics stats(max_seq_length);
+    Examples ex;
+    for_each_hf_batch(hf_dir, [&](const arrow::RecordBatch& batch, const std::string& path, std::uint64_t row) {
+      ex.clear();
+      import_batch(batch, path, row, meta, ex);
+      writer.add(ex);
+      stats.add(ex);
+    });
+    extra = {{"options", {{"imported_from", hf_dir}}}, {"statistics", stats.to_json()}};
+    if (tokenizer) text::save_pretrained(*tokenizer, folder);
+    write_manifest(folder, meta, writer.finish(), extra);
   });
-  nlohmann::json extra = {{"options", {{"imported_from", hf_dir}}}, {"statistics", stats.to_json()}};
-  if (tokenizer) text::save_pretrained(*tokenizer, folder.path());
-  write_manifest(folder.path(), meta, writer.finish(), extra);
-  folder.commit();
   return extra;
 }
 

@@ -74,41 +74,42 @@ void check_export_output(const std::string& hf_dir, bool overwrite) {
 
 void export_hf(const ShardSet& shards, const std::string& hf_dir, bool overwrite) {
   check_export_output(hf_dir, overwrite);
-  AtomicFolder folder(hf_dir);
-  const std::string& tmp = folder.path();
-  const auto task = shards.meta().task;
-  const auto schema = schema_for(task);
-  const std::uint64_t rows = shards.size();
-  std::uint64_t tokens = 0;
-  for (const auto& s : shards.manifest().at("shards")) tokens += s.at("tokens").get<std::uint64_t>();
-  // HF: int(dataset bytes / 500 MB) + 1 files of contiguous rows, the first rows % files one row longer.
-  const std::uint64_t files = (tokens * 6 + rows * 24) / 500'000'000 + 1;
-  nlohmann::json data_files = nlohmann::json::array();
-  std::uint64_t first = 0;
-  for (std::uint64_t f = 0; f < files; ++f) {
-    const std::uint64_t count = rows / files + (f < rows % files);
-    char name[48];
-    std::snprintf(name, sizeof name, "data-%05llu-of-%05llu.arrow", static_cast<unsigned long long>(f),
-                  static_cast<unsigned long long>(files));
-    const std::string path = tmp + "/" + name;
-    auto out = check(arrow::io::FileOutputStream::Open(path), path, 0);
-    auto writer = check(arrow::ipc::MakeStreamWriter(out, schema), path, 0);
-    for (std::uint64_t b = first; b < first + count; b += 1000)  // HF's writer_batch_size
-      check(writer->WriteRecordBatch(*make_batch(shards, schema, b, std::min(b + 1000, first + count), path)), path, b);
-    check(writer->Close(), path, 0);
-    check(out->Close(), path, 0);
-    data_files.push_back({{"filename", name}});
-    first += count;
-  }
-  char fingerprint[17];
-  std::snprintf(fingerprint, sizeof fingerprint, "%016llx",
-                static_cast<unsigned long long>(shards.meta().vocab_hash ^ (rows * 0x9e3779b97f4a7c15ULL) ^ tokens));
-  write_json_file(tmp + "/state.json", {{"_data_files", data_files}, {"_fingerprint", fingerprint},
-                                   {"_format_columns", nullptr}, {"_format_kwargs", nlohmann::json::object()},
-                                   {"_format_type", nullptr}, {"_output_all_columns", false}, {"_split", nullptr}});
-  write_json_file(tmp + "/dataset_info.json", {{"citation", ""}, {"description", "prepared by bertforge"},
-                                          {"features", features(task)}, {"homepage", ""}, {"license", ""}});
-  folder.commit();
+  AtomicFolder(hf_dir).build([&](const std::string& tmp) {
+    const auto task = shards.meta().task;
+    const auto schema = schema_for(task);
+    const std::uint64_t rows = shards.size();
+    std::uint64_t tokens = 0;
+    for (const auto& s : shards.manifest().at("shards")) tokens += s.at("tokens").get<std::uint64_t>();
+    // HF: int(dataset bytes / 500 MB) + 1 files of contiguous rows, the first rows % files one row longer.
+    const std::uint64_t files = (tokens * 6 + rows * 24) / 500'000'000 + 1;
+    nlohmann::json data_files = nlohmann::json::array();
+    std::uint64_t first = 0;
+    for (std::uint64_t f = 0; f < files; ++f) {
+      const std::uint64_t count = rows / files + (f < rows % files);
+      char name[48];
+      std::snprintf(name, sizeof name, "data-%05llu-of-%05llu.arrow", static_cast<unsigned long long>(f),
+                    static_cast<unsigned long long>(files));
+      const std::string path = tmp + "/" + name;
+      auto out = check(arrow::io::FileOutputStream::Open(path), path, 0);
+      auto writer = check(arrow::ipc::MakeStreamWriter(out, schema), path, 0);
+      for (std::uint64_t b = first; b < first + count; b += 1000) {  // HF's writer_batch_size
+        const auto batch = make_batch(shards, schema, b, std::min(b + 1000, first + count), path);
+        check(writer->WriteRecordBatch(*batch), path, b);
+      }
+      check(writer->Close(), path, 0);
+      check(out->Close(), path, 0);
+      data_files.push_back({{"filename", name}});
+      first += count;
+    }
+    char fingerprint[17];
+    std::snprintf(fingerprint, sizeof fingerprint, "%016llx",
+                  static_cast<unsigned long long>(shards.meta().vocab_hash ^ (rows * 0x9e3779b97f4a7c15ULL) ^ tokens));
+    write_json_file(tmp + "/state.json", {{"_data_files", data_files}, {"_fingerprint", fingerprint},
+                                     {"_format_columns", nullptr}, {"_format_kwargs", nlohmann::json::object()},
+                                     {"_format_type", nullptr}, {"_output_all_columns", false}, {"_split", nullptr}});
+    write_json_file(tmp + "/dataset_info.json", {{"citation", ""}, {"description", "prepared by bertforge"},
+                                            {"features", features(task)}, {"homepage", ""}, {"license", ""}});
+  });
 }
 
 }  // namespace bertforge::data

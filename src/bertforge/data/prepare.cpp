@@ -232,30 +232,31 @@ nlohmann::json corpus_json(const CorpusStats& c, std::uint64_t sentences) {
 nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& o) {
   check_options(o);
   check_output(o.output, o.overwrite);
-  AtomicFolder folder(o.output);
   const ShardMeta meta = shard_meta(tokenizer, o.pairs.task);
-  ShardWriter writer(folder.path(), meta);
-  Statistics stats(o.pairs.max_seq_length);
-  std::uint64_t sentences = 0;
-  Progress progress("prepare", corpus_bytes(o.inputs), "MB", 1e-6);
-  OrderedPool pool(o.threads, [&](Chunk& c) { return process(tokenizer, o, c); }, [&](ChunkResult& r) {
-    writer.add(r.examples);
-    stats.add(r.examples);
-    sentences += r.sentences;
+  nlohmann::json extra;
+  AtomicFolder(o.output).build([&](const std::string& folder) {
+    ShardWriter writer(folder, meta);
+    Statistics stats(o.pairs.max_seq_length);
+    std::uint64_t sentences = 0;
+    Progress progress("prepare", corpus_bytes(o.inputs), "MB", 1e-6);
+    OrderedPool pool(o.threads, [&](Chunk& c) { return process(tokenizer, o, c); }, [&](ChunkResult& r) {
+      writer.add(r.examples);
+      stats.add(r.examples);
+      sentences += r.sentences;
+    });
+    auto corpus = for_each_chunk(o, [&](Chunk&& c) { pool.submit(std::move(c)); },
+                                 [&](std::uint64_t bytes) { progress.update(bytes); });
+    pool.finish();
+    progress.finish();
+    if (stats.sequences() == 0)
+      fail_at(corpus_name(o), 0, "the corpus gave no training sequences (too little text for --max_seq_length?)");
+    auto shards = writer.finish();
+    extra = {{"options", options_json(o)}, {"corpus", corpus_json(corpus, sentences)},
+             {"statistics", stats.to_json()}};
+    text::save_pretrained(tokenizer, folder);
+    write_manifest(folder, meta, shards, extra);
+    extra["shards"] = shards;
   });
-  auto corpus = for_each_chunk(o, [&](Chunk&& c) { pool.submit(std::move(c)); },
-                               [&](std::uint64_t bytes) { progress.update(bytes); });
-  pool.finish();
-  progress.finish();
-  if (stats.sequences() == 0)
-    fail_at(corpus_name(o), 0, "the corpus gave no training sequences (too little text for --max_seq_length?)");
-  auto shards = writer.finish();
-  nlohmann::json extra = {{"options", options_json(o)}, {"corpus", corpus_json(corpus, sentences)},
-                          {"statistics", stats.to_json()}};
-  text::save_pretrained(tokenizer, folder.path());
-  write_manifest(folder.path(), meta, shards, extra);
-  folder.commit();
-  extra["shards"] = shards;
   return extra;
 }
 

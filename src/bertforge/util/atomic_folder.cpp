@@ -100,4 +100,17 @@ void AtomicFolder::commit() {
   fs::remove_all(temp_, ec);  // the old folder, now under the temporary name
 }
 
+void AtomicFolder::build(const std::function<void(const std::string& folder)>& write) {
+  try {
+    write(temp_);
+    commit();
+  } catch (const Error& e) {
+    std::string what = e.what();
+    for (std::size_t at = what.find(temp_); at != std::string::npos; at = what.find(temp_, at + dest_.size()))
+      what.replace(at, temp_.size(), dest_);
+    std::error_code ec;
+    throw Error(std::filesystem::exists(dest_, ec) ? what + "; " + dest_ + " is left as it was" : what);
+  }
+}
+
 }  // namespace bertforge

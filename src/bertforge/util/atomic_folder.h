@@ -1,5 +1,6 @@
 // Write-then-swap output folders (datasets, exports): the folder counterpart of util/atomic_file.h.
 #pragma once
+#include <functional>
 #include <string>
 
 namespace bertforge {
@@ -12,6 +13,7 @@ void fsync_tree(const std::string& folder);
 //   ... write files under out.path() ...
 //   out.commit();                   // fsync the tree, exchange it with the destination in one rename, then
 //                                   // delete the old folder (or just rename when there was none)
+// or out.build(write) for both steps.
 // Until commit() the destination is untouched; destroyed without commit() (an exception, a full disk, an early
 // return) the temporary folder is removed. A kill -9 leaves at most a <dest>.tmp-<pid> folder, which the next
 // AtomicFolder for that destination removes when no live process of that pid holds it.
@@ -24,6 +26,10 @@ class AtomicFolder {
 
   const std::string& path() const { return temp_; }
   void commit();
+  // write(path()), then commit(). An Error on the way names files as the user knows them, under the
+  // destination, not the temporary folder that is gone by the time it is read, and says that an existing
+  // destination is untouched: "<dest>/shard-00000.bin: write failed (disk full?); <dest> is left as it was".
+  void build(const std::function<void(const std::string& folder)>& write);
 
  private:
   std::string dest_, temp_;
