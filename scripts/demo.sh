@@ -31,7 +31,7 @@ cat > "$out/small-bert.json" <<'JSON'
  "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 JSON
 "$bf" pretrain --model "$out/small-bert.json" --train_data "$out/prepared" --eval_data "$out/prepared-john" \
-  --output_dir "$out/run" --overwrite_output_dir --max_steps "${BERTFORGE_DEMO_STEPS:-4000}" \
+  --output_dir "$out/run" --overwrite_output_dir --max_steps "${BERTFORGE_DEMO_STEPS:-3500}" \
   --per_device_train_batch_size 64 --learning_rate 2e-3 --warmup_steps 100 --lr_scheduler_type linear \
   --adam_beta2 0.98 --weight_decay 0.01 \
   --logging_steps 50 --eval_strategy steps --eval_steps 500 --save_steps 1000 --save_total_limit 2

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The sanitizer builds, with clang beside the plain build (LibTorch's CPU libraries; LibTorch and Arrow are
 # not instrumented, tests/sanitizers/ holds the few suppressions their internals need):
-#   asan  build-asan, ASan + UBSan: every C++ test (the Python session excepted).
-#   fuzz  each fuzz target in build-asan for 4000 inputs from a fixed seed, the same on every machine
-#         (fuzz/run.sh --seconds N hunts longer).
-#   tsan  build-tsan, TSan: the tests that run the threads bertforge starts, the loader's prefetch thread
-#         (Loader.*) and the parallel tokenizer (TokenizeStream.*).
-# usage: scripts/sanitize.sh [asan] [tsan] [fuzz]   (default asan and tsan; scripts/test.sh runs fuzz after the
-#        plain tests)
+#   asan        build-asan, ASan + UBSan: every C++ test (the Python session excepted).
+#   tsan        build-tsan, TSan: the tests that run the threads bertforge starts, the loader's prefetch thread
+#               (Loader.*) and the parallel tokenizer (TokenizeStream.*).
+#   torch-free  test_torch_free (tests/sanitizers/: the tests of the LibTorch-free files, the tokenizer and the
+#               parsers) in build-asan under ASan + UBSan, then in build-tsan under TSan; minutes, not hours.
+#   fuzz        each fuzz target in build-asan for 4000 inputs from a fixed seed, the same on every machine
+#               (fuzz/run.sh --seconds N hunts longer).
+# usage: scripts/sanitize.sh [asan] [tsan] [torch-free] [fuzz]   (default asan and tsan; scripts/test.sh runs
+#        torch-free and fuzz after the plain tests)
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/setup.sh"
 stages=("$@")
@@ -22,27 +24,35 @@ jobs="$(nproc)"
 # -O1: the heavy arithmetic is LibTorch's own (not instrumented), so our code at -O1 costs the tests little
 # and compiles much faster than at -O3.
 opt=(-DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG")
-asan="${BERTFORGE_BUILD_ASAN:-$root/build-asan}"
+asan="${BERTFORGE_BUILD_ASAN:-$root/build-asan}" tsan="${BERTFORGE_BUILD_TSAN:-$root/build-tsan}"
 configure_asan() {
   configure_build "$asan" -DBERTFORGE_SANITIZE=address,undefined -DBERTFORGE_FUZZ=ON -DBERTFORGE_BENCH=OFF \
                   -DBERTFORGE_CPU_ONLY=ON "${opt[@]}"
 }
+configure_tsan() {
+  configure_build "$tsan" -DBERTFORGE_SANITIZE=thread -DBERTFORGE_BENCH=OFF -DBERTFORGE_CPU_ONLY=ON "${opt[@]}"
+}
 for stage in "${stages[@]}"; do
   case "$stage" in
+    torch-free)
+      for dir in "$asan" "$tsan"; do
+        if [[ "$dir" == "$asan" ]]; then configure_asan; else configure_tsan; fi
+        cmake --build "$dir" --target test_torch_free
+        echo "sanitize.sh: test_torch_free in $dir"
+        "$dir/tests/sanitizers/test_torch_free" --gtest_brief=1
+      done ;;
     fuzz)
       configure_asan
       cmake --build "$asan" --target fuzzers
       bash "$root/fuzz/run.sh" --build "$asan" --bin "$build/bertforge" --runs 4000 --seed 1 ;;
     asan)
-      dir="$asan"
       configure_asan
-      cmake --build "$dir"
-      (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 1500 -E '^python_interop$') ;;
+      cmake --build "$asan"
+      (cd "$asan" && ctest --output-on-failure -j "$jobs" --timeout 1500 -E '^python_interop$') ;;
     tsan)
-      dir="${BERTFORGE_BUILD_TSAN:-$root/build-tsan}"
-      configure_build "$dir" -DBERTFORGE_SANITIZE=thread -DBERTFORGE_BENCH=OFF -DBERTFORGE_CPU_ONLY=ON "${opt[@]}"
-      cmake --build "$dir" --target test_data test_text
-      (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 1500 -R '^(Loader|TokenizeStream)\.') ;;
-    *) echo "sanitize.sh: unknown stage $stage (asan, tsan, fuzz)" >&2; exit 2 ;;
+      configure_tsan
+      cmake --build "$tsan" --target test_data test_text
+      (cd "$tsan" && ctest --output-on-failure -j "$jobs" --timeout 1500 -R '^(Loader|TokenizeStream)\.') ;;
+    *) echo "sanitize.sh: unknown stage $stage (asan, tsan, torch-free, fuzz)" >&2; exit 2 ;;
   esac
 done
