@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import pathlib
+import platform
 import statistics
 import subprocess
 import sys
@@ -31,7 +32,7 @@ HF_RUN = """
 import json, sys, time, torch, datasets, transformers
 cfg = json.loads(sys.argv[1])
 torch.set_num_threads(cfg["threads"])
-transformers.set_seed(42)
+transformers.set_seed(cfg.get("seed", 42))
 model = transformers.BertForPreTraining(transformers.BertConfig(**cfg["model"]))
 tok = transformers.BertTokenizerFast(cfg["vocab"], do_lower_case=False)
 mlm = transformers.DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
@@ -48,7 +49,7 @@ evaluating = cfg.get("eval") is not None
 args = transformers.TrainingArguments(output_dir=cfg["out"], per_device_train_batch_size=8, per_device_eval_batch_size=8,
     learning_rate=cfg["lr"], weight_decay=0.0, max_steps=cfg["steps"], lr_scheduler_type="linear", warmup_steps=0,
     logging_steps=cfg["log"], eval_strategy="steps" if evaluating else "no", eval_steps=cfg.get("eval_steps"),
-    save_strategy="no", seed=42, optim=cfg["optim"], bf16=cfg.get("bf16", False), report_to=[], use_cpu=True,
+    save_strategy="no", seed=cfg.get("seed", 42), optim=cfg["optim"], bf16=cfg.get("bf16", False), report_to=[], use_cpu=True,
     dataloader_num_workers=0, disable_tqdm=True)
 trainer = transformers.Trainer(model=model, args=args, data_collator=collator, callbacks=[StepTimes()],
     train_dataset=datasets.load_from_disk(cfg["train"]),
@@ -73,6 +74,14 @@ def prepare_data(bf, work, eval_rows):
                        capture_output=True)
         out[split] = (work / f"{split}.hf", work / f"{split}.bf")
     return out, vocab
+
+
+def provenance():
+    """(the checkout's short commit, "<CPU model>, <n> cores"): what a report names its binary and machine by."""
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+               platform.processor())
+    return commit.strip(), f"{cpu}, {os.cpu_count()} cores"
 
 
 def windows(history, size):

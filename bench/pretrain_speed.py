@@ -22,7 +22,6 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import re
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from pretrain import DATA, HF_RUN, MINI, ROOT, prepare_data
+from pretrain import DATA, HF_RUN, MINI, ROOT, prepare_data, provenance
 
 BASE = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072, vocab_size=28996)
 MODELS = {"mini": MINI, "base": BASE}
@@ -188,10 +187,9 @@ def main():
                          "bertforge": ours, "hf": theirs})
             print(f"bert-{model} {precision}: bertforge {ours['seq_per_s']:.2f} seq/s, HF {theirs['seq_per_s']:.2f} "
                   f"seq/s ({ours['seq_per_s'] / theirs['seq_per_s']:.2f}x)", flush=True)
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    commit, machine = provenance()
     date = datetime.datetime.now(datetime.timezone.utc)
-    report = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "machine": f"{cpu}, {os.cpu_count()} cores",
+    report = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine,
               "bertforge_commit": commit, "torch": torch.__version__, "transformers": transformers.__version__,
               "threads": a.threads, "warmup": a.warmup, "steps": a.steps, "lr": a.lr, "peaks": peaks,
               "load_before": load_before, "load_after": os.getloadavg()[0],
