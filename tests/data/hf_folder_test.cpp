@@ -72,3 +72,12 @@ TEST(ParquetFile, ADamagedFooterIsAOneLineErrorNamingTheFile) {
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
   }
 }
+
+// The parquet fuzz target's out-of-memory: a footer whose first row group claims 66 689 365 630 rows for two
+// values made Arrow reserve gigabytes before reading a page.
+TEST(ParquetFile, RowCountsTheColumnsDoNotHoldAreRefusedBeforeReading) {
+  const std::string path = bertforge::testing::source_dir() +
+                           "/tests/data/fuzz_regressions/parquet-row-group-claims-billions-of-rows.parquet";
+  expect_error_containing([&] { read_corpus({path}, {}, [](Document&&) {}); },
+                          path + ": row group 0 claims 66689365630 rows");
+}

@@ -3,6 +3,10 @@
 #include <arrow/ipc/reader.h>
 #include <nlohmann/json.hpp>
 #include <parquet/arrow/reader.h>
+#include <parquet/exception.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
+#include <parquet/schema.h>
 
 #include <filesystem>
 
@@ -73,11 +77,40 @@ void for_each_hf_text(const std::string& dir, const std::string& column, const R
   });
 }
 
+namespace {
+// Arrow sizes its buffers by the row counts in the footer: a damaged one that claims billions of rows for a few
+// values would take all memory before a page is read. Every column of a row group holds at least one value
+// (or null) per row, and the row groups add up to the file's rows.
+void check_row_counts(const parquet::FileMetaData& meta, const std::string& path) try {
+  const std::int64_t total = meta.num_rows();
+  std::int64_t rows = 0;
+  for (int g = 0; g < meta.num_row_groups(); ++g) {
+    const auto group = meta.RowGroup(g);
+    if (group->num_rows() < 0 || group->num_rows() > total - rows)
+      fail_at(path, 0, "row group " + std::to_string(g) + " claims " + std::to_string(group->num_rows()) +
+                           " rows, more than the footer's " + std::to_string(total) + " (a damaged Parquet file)");
+    for (int c = 0; c < group->num_columns(); ++c)
+      if (group->ColumnChunk(c)->num_values() < group->num_rows())
+        fail_at(path, 0, "row group " + std::to_string(g) + " claims " + std::to_string(group->num_rows()) +
+                             " rows but its column \"" + meta.schema()->Column(c)->path()->ToDotString() +
+                             "\" holds " + std::to_string(group->ColumnChunk(c)->num_values()) +
+                             " values (a damaged Parquet file)");
+    rows += group->num_rows();
+  }
+  if (rows != total)
+    fail_at(path, 0, "the row groups hold " + std::to_string(rows) + " rows, the footer says " +
+                         std::to_string(total) + " (a damaged Parquet file)");
+} catch (const parquet::ParquetException& e) {  // the footer's accessors throw on what they cannot read
+  fail_at(path, 0, std::string("parquet: ") + e.what());
+}
+}  // namespace
+
 void for_each_parquet_text(const std::string& path, const std::string& column, const RecordFn& fn,
                            const BytesFn& bytes) {
   auto file = check(arrow::io::ReadableFile::Open(path), path, 0);
   auto size = check(file->GetSize(), path, 0);
   auto reader = check(parquet::arrow::OpenFile(file, arrow::default_memory_pool()), path, 0);
+  check_row_counts(*reader->parquet_reader()->metadata(), path);
   std::uint64_t row = 1;
   const int groups = reader->num_row_groups();
   for (int g = 0; g < groups; ++g) {  // one row group in memory at a time
