@@ -57,6 +57,11 @@ std::string error_of(const std::string& json) {
 TEST(BertConfig, UnknownActivationNamesFileAndField) {
   auto what = error_of(R"({"hidden_act": "gelu_magic"})");
   EXPECT_NE(what.find("dir/config.json: hidden_act: unknown activation 'gelu_magic'"), std::string::npos) << what;
+  // The config fuzzer's case: a value holding a newline is shown escaped, so the error stays one line.
+  what = error_of(R"({"hidden_act": "gel\n_new", "model_type": "x\ty"})");
+  EXPECT_NE(what.find("model_type: 'x\\ty' is not BERT"), std::string::npos) << what;
+  EXPECT_EQ(error_of(R"({"hidden_act": "gel\n_new"})").find('\n'), std::string::npos);
+  EXPECT_NE(error_of(R"({"hidden_act": "gel\n_new"})").find("unknown activation 'gel\\n_new'"), std::string::npos);
 }
 
 TEST(BertConfig, BadValuesAreErrors) {
