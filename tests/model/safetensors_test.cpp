@@ -78,6 +78,13 @@ TEST_F(SafetensorsTest, HeaderLengthPastTheEnd) {
   EXPECT_NE(error_of(raw("{}", 0, 1ull << 40)).find("exceeds the 100 MB limit"), std::string::npos);
 }
 
+// The safetensors fuzzer's case: a metadata key holding a newline is shown escaped, so the error is one line.
+TEST_F(SafetensorsTest, MetadataKeysAreShownOnOneLine) {
+  auto what = error_of(raw(R"({"__metadata__":{"for\nmat":[0,8]}})", 0));
+  EXPECT_NE(what.find("__metadata__ value for 'for\\nmat' is not a string"), std::string::npos) << what;
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+}
+
 TEST_F(SafetensorsTest, OverlappingOffsets) {
   auto what = error_of(raw(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},
                                "b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12));

@@ -24,6 +24,8 @@ TEST(RecipeFile, PartsOfTheWrongTypeNameTheFileAndPhase) {
   refused(R"({"phases":[{"max_steps":"2"}]})", ": phases[0]: option max_steps: wrong type string");
   refused(R"({"phases":[]})", ": the recipe lists no phase");
   refused("{", ":1: not valid JSON");
+  // The recipe fuzzer's case: an option name holding a newline is shown escaped, on one line.
+  refused(R"({"phases":[{"lea\nrning_rate":1}]})", ": phases[0]: unknown option 'lea\\nrning_rate'");
   write_bytes(path, R"({"model":"tiny","phases":[{"train_data":"a","max_steps":2},{"eval_data":"e"}]})");
   PretrainSpec spec;
   spec.train_data = "default";
