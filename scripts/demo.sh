@@ -38,16 +38,18 @@ JSON
 # Training and evaluation loss as a PNG (also written by pretrain as run/loss.png).
 "$bf" plot "$out/run" -o "$out/loss.png"
 # What the model learned, on John: the masked-token accuracy of the final model (seeded masks, the same every
-# run), then its top-5 guesses for a word of well-known verses, and the rank the right word got. Each word is
-# one the verse's own phrasing calls for elsewhere in the Bible ("his only begotten Son", "take up thy bed, and
-# walk", "walk in darkness", "the Lamb of God"), so a model that learned the language of the rest can know it.
+# run), then its top-5 guesses for a word of John's verses, and the rank the right word got. Each word completes
+# a phrase the training books use at least 20 times ("with God", "the kingdom of God", "up to Jerusalem", "the
+# Son of man", "the sabbath", "the high priest", "I say unto you", "his disciples"), so a model that learned
+# the language of the rest of the Bible can know it in a book it never saw.
 "$bf" evaluate --model "$out/run" --dataset "$out/prepared-john"
 "$bf" fill-mask --model "$out/run" \
   "In the beginning was the Word, and the Word was with [MASK], and the Word was God." --answer God \
-  "For God so loved the world, that he gave his only begotten [MASK]." --answer Son \
-  "Jesus saith unto him, Rise, take up thy [MASK], and walk." --answer bed \
-  "I am the way, the truth, and the life: no man cometh unto the [MASK], but by me." --answer Father \
-  "I am the light of the world: he that followeth me shall not walk in [MASK]." --answer darkness \
-  "Greater love hath no man than this, that a man lay down his [MASK] for his friends." --answer life \
-  "In my Father's [MASK] are many mansions: if it were not so, I would have told you." --answer house \
-  "Behold the Lamb of [MASK], which taketh away the sin of the world." --answer God
+  "Except a man be born again, he cannot see the kingdom of [MASK]." --answer God \
+  "And the Jews' passover was at hand, and Jesus went up to [MASK]." --answer Jerusalem \
+  "Even so must the Son of [MASK] be lifted up." --answer man \
+  "And immediately the man was made whole, and took up his bed, and walked: and on the same day was the [MASK]." \
+  --answer sabbath \
+  "The high [MASK] then asked Jesus of his disciples, and of his doctrine." --answer priest \
+  "Verily, verily, I say unto [MASK], He that believeth on me hath everlasting life." --answer you \
+  "And Jesus went up into a mountain, and there he sat with his [MASK]." --answer disciples

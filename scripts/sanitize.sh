@@ -32,15 +32,18 @@ configure_asan() {
 configure_tsan() {
   configure_build "$tsan" -DBERTFORGE_SANITIZE=thread -DBERTFORGE_BENCH=OFF -DBERTFORGE_CPU_ONLY=ON "${opt[@]}"
 }
+torch_free_in() {
+  cmake --build "$1" --target test_torch_free
+  echo "sanitize.sh: test_torch_free in $1"
+  "$1/tests/sanitizers/test_torch_free" --gtest_brief=1
+}
 for stage in "${stages[@]}"; do
   case "$stage" in
     torch-free)
-      for dir in "$asan" "$tsan"; do
-        if [[ "$dir" == "$asan" ]]; then configure_asan; else configure_tsan; fi
-        cmake --build "$dir" --target test_torch_free
-        echo "sanitize.sh: test_torch_free in $dir"
-        "$dir/tests/sanitizers/test_torch_free" --gtest_brief=1
-      done ;;
+      configure_asan
+      torch_free_in "$asan"
+      configure_tsan
+      torch_free_in "$tsan" ;;
     fuzz)
       configure_asan
       cmake --build "$asan" --target fuzzers

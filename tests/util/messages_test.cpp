@@ -39,3 +39,15 @@ TEST(Messages, NameTheCommandOnceChosen) {
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "bertforge prepare: warning: corpus.txt:3: over-long line, skipped\n");
   set_command("");
 }
+
+// A value quoted from a file or a command line may hold any byte: what reaches the user stays one line.
+TEST(Messages, ControlCharactersAreEscapedInEveryErrorAndWarning) {
+  EXPECT_STREQ(Error("x.json: unknown option 'a\nb\tc\rd\x01\x7f'").what(),
+               "x.json: unknown option 'a\\nb\\tc\\rd\\u0001\\u007f'");
+  EXPECT_STREQ(UsageError("--optim: 'x\ny' is not one of ...").what(), "--optim: 'x\\ny' is not one of ...");
+  EXPECT_STREQ(Error("caf\xc3\xa9 \"quoted\" back\\slash").what(), "caf\xc3\xa9 \"quoted\" back\\slash");
+  EXPECT_STREQ(Error(Error("twice\n").what()).what(), "twice\\n");
+  ::testing::internal::CaptureStderr();
+  warn("corpus.txt: line\nbreak");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "bertforge: warning: corpus.txt: line\\nbreak\n");
+}

@@ -17,7 +17,10 @@ namespace bertforge::cli {
 
 namespace {
 
-void print(const std::string& line) { std::fprintf(stderr, "%s: %s\n", message_prefix().c_str(), line.c_str()); }
+// Escaped here too: CLI11's, LibTorch's and the filesystem's messages quote what the user gave.
+void print(const std::string& line) {
+  std::fprintf(stderr, "%s: %s\n", message_prefix().c_str(), escape_controls(line).c_str());
+}
 
 bool is_number(const std::string& s) {
   char* end = nullptr;

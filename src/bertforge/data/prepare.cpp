@@ -175,7 +175,7 @@ CorpusStats for_each_chunk(const PrepareOptions& o, const std::function<void(Chu
     if (chunk.text_bytes < o.chunk_bytes) return;
     const std::uint64_t next = chunk.index + 1;
     fn(std::move(chunk));
-    chunk = Chunk{next};
+    chunk = Chunk{next, 0, {}};
   }, on_bytes);
   if (!chunk.docs.empty()) fn(std::move(chunk));
   return stats;

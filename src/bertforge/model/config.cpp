@@ -6,7 +6,6 @@
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/json_file.h"
-#include "bertforge/util/messages.h"
 
 namespace bertforge::model {
 namespace {
@@ -118,14 +117,14 @@ void BertConfig::validate(const std::string& source) const {
   auto type = extra.find("model_type");
   if (type != extra.end() && type->second != "\"bert\"") {
     json t = json::parse(type->second);
-    bad(source, "model_type", "'" + one_line(t.is_string() ? t.get<std::string>() : type->second) +
+    bad(source, "model_type", "'" + (t.is_string() ? t.get<std::string>() : type->second) +
                                   "' is not BERT (bertforge builds BERT models only: model_type \"bert\")");
   }
   const auto& acts = known_activations();
   if (std::find(acts.begin(), acts.end(), hidden_act) == acts.end()) {
     std::string known;
     for (const auto& a : acts) known += (known.empty() ? "" : ", ") + a;
-    bad(source, "hidden_act", "unknown activation '" + one_line(hidden_act) + "' (known: " + known + ")");
+    bad(source, "hidden_act", "unknown activation '" + hidden_act + "' (known: " + known + ")");
   }
   auto positive = [&](const char* field, std::int64_t v) {
     if (v <= 0) bad(source, field, "must be positive, got " + std::to_string(v));

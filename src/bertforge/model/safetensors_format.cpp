@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>  // json: the header
 
 #include "bertforge/util/error.h"
-#include "bertforge/util/messages.h"
 
 namespace bertforge::model {
 namespace {
@@ -19,7 +18,7 @@ constexpr std::uint64_t kMaxHeader = 100'000'000;  // the reference implementati
 }
 
 SafetensorsEntry parse_entry(const std::string& name, const json& v, const std::string& path) {
-  const std::string where = "tensor '" + one_line(name) + "': ";
+  const std::string where = "tensor '" + name + "': ";
   if (!v.is_object()) bad(path, where + "expected an object");
   SafetensorsEntry e;
   e.name = name;
@@ -29,7 +28,7 @@ SafetensorsEntry parse_entry(const std::string& name, const json& v, const std::
   if (dtype == v.end() || !dtype->is_string()) bad(path, where + "missing or non-string dtype");
   e.dtype = dtype->get<std::string>();
   std::size_t elem = safetensors_dtype_size(e.dtype);
-  if (elem == 0) bad(path, where + "unknown dtype '" + one_line(e.dtype) + "'");
+  if (elem == 0) bad(path, where + "unknown dtype '" + e.dtype + "'");
   if (shape == v.end() || !shape->is_array()) bad(path, where + "missing shape");
   std::uint64_t numel = 1;
   for (const auto& d : *shape) {
@@ -88,7 +87,7 @@ SafetensorsLayout parse_safetensors(const std::uint8_t* file, std::size_t size, 
     }
     if (!value.is_object()) bad(path, "__metadata__ is not an object");
     for (const auto& [k, v] : value.items()) {
-      if (!v.is_string()) bad(path, "__metadata__ value for '" + one_line(k) + "' is not a string");
+      if (!v.is_string()) bad(path, "__metadata__ value for '" + k + "' is not a string");
       layout.metadata[k] = v.get<std::string>();
     }
   }
@@ -98,7 +97,7 @@ SafetensorsLayout parse_safetensors(const std::uint8_t* file, std::size_t size, 
   std::uint64_t at = 0;
   for (const auto& e : layout.entries) {
     if (e.begin != at)
-      bad(path, "tensor '" + one_line(e.name) + "' starts at byte " + std::to_string(e.begin) + ", expected " +
+      bad(path, "tensor '" + e.name + "' starts at byte " + std::to_string(e.begin) + ", expected " +
                     std::to_string(at) + (e.begin < at ? " (overlaps the previous tensor)" : " (hole)"));
     at = e.end;
   }

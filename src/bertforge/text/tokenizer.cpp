@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "bertforge/util/strings.h"
+
 namespace bertforge::text {
 
 namespace {
@@ -23,10 +25,7 @@ const Rules kTransformersRules = {{" .", "."},     {" ?", "?"},   {" !", "!"},  
 
 // Each rule in turn replaces every non-overlapping occurrence, left to right (Rust's and Python's replace).
 void cleanup_spaces(std::string& s, const Rules& rules) {
-  for (const auto& [f, t] : rules) {
-    for (std::size_t at = s.find(f); at != std::string::npos; at = s.find(f, at + t.size()))
-      s.replace(at, f.size(), t);
-  }
+  for (const auto& [f, t] : rules) replace_all(s, f, t);
 }
 
 }  // namespace

@@ -118,7 +118,7 @@ const Field& find_field(const std::string& key, const std::string& where) {
   std::string name = canonical_arg_name(key);
   for (const auto& f : fields())
     if (f.spec.name == name) return f;
-  fail_at(where, 0, "unknown option '" + one_line(key) + "' (see `bertforge pretrain --help` for the known ones)");
+  fail_at(where, 0, "unknown option '" + key + "' (see `bertforge pretrain --help` for the known ones)");
 }
 
 
@@ -130,7 +130,7 @@ T parse_number(const std::string& key, const std::string& v) {
     if (used == v.size()) return out;
   } catch (const std::exception&) {
   }
-  throw UsageError("--" + key + ": expected a number, got '" + one_line(v) + "'");
+  throw UsageError("--" + key + ": expected a number, got '" + v + "'");
 }
 
 // report_to's list: HF takes a list of names; here they are separated by commas or spaces.
@@ -154,7 +154,7 @@ bool parse_bool_arg(const std::string& key, std::string v) {
   std::transform(v.begin(), v.end(), v.begin(), ::tolower);
   if (v == "true" || v == "1" || v == "yes" || v.empty()) return true;
   if (v == "false" || v == "0" || v == "no") return false;
-  throw UsageError("--" + key + ": expected true or false, got '" + one_line(v) + "'");
+  throw UsageError("--" + key + ": expected true or false, got '" + v + "'");
 }
 
 std::string canonical_arg_name(const std::string& key) {
@@ -242,12 +242,12 @@ void TrainingArguments::validate() const {
     if (std::find(f.choices.begin(), f.choices.end(), v) == f.choices.end()) {
       std::string all;
       for (const auto& c : f.choices) all += (all.empty() ? "" : ", ") + c;
-      throw UsageError("--" + f.spec.name + ": '" + one_line(v) + "' is not one of " + all);
+      throw UsageError("--" + f.spec.name + ": '" + v + "' is not one of " + all);
     }
   }
   for (const std::string& target : report_targets(report_to))
     if (target != "none" && target != "all" && target != "tensorboard")
-      throw UsageError("--report_to: '" + one_line(target) + "' is not supported (none, all or tensorboard)");
+      throw UsageError("--report_to: '" + target + "' is not supported (none, all or tensorboard)");
   // Some numbers count only in one mode, as in HF: the epochs without max_steps, a step interval with its
   // "steps" strategy (eval_steps 0 means logging_steps; an interval of 0 would divide by zero or never fire).
   auto applies = [&](const std::string& key) {

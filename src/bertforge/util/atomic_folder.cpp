@@ -11,6 +11,7 @@
 
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/strings.h"
 
 namespace bertforge {
 
@@ -106,8 +107,7 @@ void AtomicFolder::build(const std::function<void(const std::string& folder)>& w
     commit();
   } catch (const Error& e) {
     std::string what = e.what();
-    for (std::size_t at = what.find(temp_); at != std::string::npos; at = what.find(temp_, at + dest_.size()))
-      what.replace(at, temp_.size(), dest_);
+    replace_all(what, temp_, dest_);
     std::error_code ec;
     throw Error(std::filesystem::exists(dest_, ec) ? what + "; " + dest_ + " is left as it was" : what);
   }

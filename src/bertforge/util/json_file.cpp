@@ -9,6 +9,7 @@
 
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/strings.h"
 
 namespace bertforge {
 
@@ -43,11 +44,6 @@ void unmark_nonfinite(nlohmann::json& j) {
   } else if (j.is_structured()) {
     for (auto& v : j) unmark_nonfinite(v);
   }
-}
-
-void replace_all(std::string& s, const std::string& from, std::string_view to) {
-  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-    s.replace(at, from.size(), to);
 }
 
 // nlohmann's "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..." as

@@ -1,7 +1,5 @@
 #include "bertforge/util/messages.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstdio>
 
@@ -35,12 +33,8 @@ void set_command(const std::string& name) { g_command = name; }
 
 std::string message_prefix() { return g_command.empty() ? "bertforge" : "bertforge " + g_command; }
 
-void warn(const std::string& what) { std::fprintf(stderr, "%s: warning: %s\n", message_prefix().c_str(), what.c_str()); }
-
-std::string one_line(std::string_view s) {
-  const std::string quoted =
-      nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return quoted.substr(1, quoted.size() - 2);
+void warn(const std::string& what) {
+  std::fprintf(stderr, "%s: warning: %s\n", message_prefix().c_str(), escape_controls(what).c_str());
 }
 
 }  // namespace bertforge

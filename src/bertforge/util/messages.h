@@ -6,7 +6,6 @@
 // "bertforge <command>: warning: <what>".
 #pragma once
 #include <string>
-#include <string_view>
 
 #include "bertforge/util/error.h"
 
@@ -30,15 +29,11 @@ std::string allowed_text(const Interval& allowed);
 // NaN and infinities never do ("<option>: nan is not a finite number").
 void check_option(const std::string& option, double value, const Interval& allowed);
 
-// s fit for one line of a message: control characters as JSON escapes (\n, \t, \u0001), invalid UTF-8
-// replaced, so a value read from a file never breaks the one-line form.
-std::string one_line(std::string_view s);
-
 // The subcommand running, named in every message ("bertforge fill-mask: ..."); empty before one is chosen.
 void set_command(const std::string& name);
 // "bertforge <command>" (or "bertforge" when no subcommand is set).
 std::string message_prefix();
-// Prints "<message_prefix()>: warning: <what>" on stderr.
+// Prints "<message_prefix()>: warning: <what>" on stderr, on one line (control characters escaped).
 void warn(const std::string& what);
 
 }  // namespace bertforge
