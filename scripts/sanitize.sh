@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # The sanitizer builds, with clang beside the plain build (LibTorch's CPU libraries; LibTorch and Arrow are
 # not instrumented, tests/sanitizers/ holds the few suppressions their internals need):
-#   asan        build-asan, ASan + UBSan: every C++ test (the Python session excepted).
-#   tsan        build-tsan, TSan: the tests that run the threads bertforge starts, the loader's prefetch thread
-#               (Loader.*) and the parallel tokenizer (TokenizeStream.*).
-#   torch-free  test_torch_free (tests/sanitizers/: the tests of the LibTorch-free files, the tokenizer and the
-#               parsers) in build-asan under ASan + UBSan, then in build-tsan under TSan; minutes, not hours.
+#   torch-free  build-asan, ASan + UBSan: test_torch_free (tests/sanitizers/: the tests of the LibTorch-free
+#               files, the tokenizer and every parser); minutes, not hours.
+#   tsan        build-tsan, TSan: test_torch_free (TokenizeStream.*: the parallel tokenizer's threads) and
+#               test_loader (Loader.*: the loader's prefetch thread); minutes.
 #   fuzz        each fuzz target in build-asan for 4000 inputs from a fixed seed, the same on every machine
 #               (fuzz/run.sh --seconds N hunts longer).
-# usage: scripts/sanitize.sh [asan] [tsan] [torch-free] [fuzz]   (default asan and tsan; scripts/test.sh runs
-#        torch-free and fuzz after the plain tests)
+#   asan        build-asan, ASan + UBSan: every C++ test (the Python session excepted); all of bertforge
+#               instrumented, the longest by far (run by hand).
+# usage: scripts/sanitize.sh [torch-free] [tsan] [fuzz] [asan]   (default all four; scripts/test.sh runs the
+#        first three after the plain tests)
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/setup.sh"
 stages=("$@")
-((${#stages[@]})) || stages=(asan tsan)
+((${#stages[@]})) || stages=(torch-free tsan fuzz asan)
 export CXX=clang++
 sup="$root/tests/sanitizers"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1"
@@ -32,18 +33,21 @@ configure_asan() {
 configure_tsan() {
   configure_build "$tsan" -DBERTFORGE_SANITIZE=thread -DBERTFORGE_BENCH=OFF -DBERTFORGE_CPU_ONLY=ON "${opt[@]}"
 }
-torch_free_in() {
-  cmake --build "$1" --target test_torch_free
-  echo "sanitize.sh: test_torch_free in $1"
-  "$1/tests/sanitizers/test_torch_free" --gtest_brief=1
+# Builds and runs a test executable of tests/sanitizers/ in a sanitizer build.
+run_in() {
+  cmake --build "$1" --target "$2"
+  echo "sanitize.sh: $2 in $1"
+  "$1/tests/sanitizers/$2" --gtest_brief=1
 }
 for stage in "${stages[@]}"; do
   case "$stage" in
     torch-free)
       configure_asan
-      torch_free_in "$asan"
+      run_in "$asan" test_torch_free ;;
+    tsan)
       configure_tsan
-      torch_free_in "$tsan" ;;
+      run_in "$tsan" test_torch_free
+      run_in "$tsan" test_loader ;;
     fuzz)
       configure_asan
       cmake --build "$asan" --target fuzzers
@@ -52,10 +56,6 @@ for stage in "${stages[@]}"; do
       configure_asan
       cmake --build "$asan"
       (cd "$asan" && ctest --output-on-failure -j "$jobs" --timeout 1500 -E '^python_interop$') ;;
-    tsan)
-      configure_tsan
-      cmake --build "$tsan" --target test_data test_text
-      (cd "$tsan" && ctest --output-on-failure -j "$jobs" --timeout 1500 -R '^(Loader|TokenizeStream)\.') ;;
-    *) echo "sanitize.sh: unknown stage $stage (asan, tsan, torch-free, fuzz)" >&2; exit 2 ;;
+    *) echo "sanitize.sh: unknown stage $stage (torch-free, tsan, fuzz, asan)" >&2; exit 2 ;;
   esac
 done
