@@ -123,6 +123,9 @@ TEST(AtomicFolder, BuildErrorsNameTheDestinationNotTheTemporaryFolder) {
   bertforge::AtomicFolder(dest).build([](const std::string& tmp) { std::ofstream(tmp + "/new.txt") << "new"; });
   EXPECT_EQ(slurp(dest + "/new.txt"), "new");
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
+  // A name holding a newline: the message shows it escaped, the destination's still.
+  dest = (dir / "two\nlines").string();
+  EXPECT_EQ(failing(), (dir / "two\\nlines").string() + "/shard-00000.bin: write failed (disk full?)");
 }
 
 TEST(AtomicFolder, ReplacesOnlyItsOwnKindAndOnlyWhenAsked) {

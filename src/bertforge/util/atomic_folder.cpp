@@ -107,7 +107,7 @@ void AtomicFolder::build(const std::function<void(const std::string& folder)>& w
     commit();
   } catch (const Error& e) {
     std::string what = e.what();
-    replace_all(what, temp_, dest_);
+    replace_all(what, escape_controls(temp_), escape_controls(dest_));  // as the message shows the paths
     std::error_code ec;
     throw Error(std::filesystem::exists(dest_, ec) ? what + "; " + dest_ + " is left as it was" : what);
   }
