@@ -40,6 +40,12 @@ TEST(TokenizerFiles, PartsOfTheWrongTypeNameTheFileAndKey) {
                  file + "decoder: expected an object");
   expect_refused("cleanup", std::string("{") + kModel + "," + kPre + R"(,"decoder":{"cleanup":"yes"}})",
                  file + "field decoder.cleanup has the wrong type");
+  // A number no int holds was cast unchecked (undefined behaviour): it is the wrong type too.
+  expect_refused("max_chars", std::string("{") + R"("model":{"type":"WordPiece","max_input_chars_per_word":1e30,)" +
+                                  R"("vocab":{"[UNK]":0}},)" + kPre + "}",
+                 file + "field model.max_input_chars_per_word has the wrong type: 1e+30");
+  expect_refused("vocab_id", std::string("{") + R"("model":{"type":"WordPiece","vocab":{"[UNK]":4.3e32}},)" + kPre + "}",
+                 file + "model.vocab: id 4.3e+32 of \"[UNK]\" is out of range or given twice");
   expect_refused("normalizer", std::string("{") + kModel + "," + kPre + R"(,"normalizer":[]})",
                  file + "normalizer: expected an object");
   expect_refused("config", std::string("{") + kModel + "," + kPre + "}",

@@ -6,6 +6,7 @@
 
 #include "bertforge/train/pretrain.h"
 #include "bertforge/train/resume_point.h"
+#include "bertforge/train/trainer_state.h"
 #include "common/replay.h"
 
 using namespace bertforge::testing;
@@ -36,6 +37,28 @@ TEST(RecipeFile, PartsOfTheWrongTypeNameTheFileAndPhase) {
   EXPECT_EQ(spec.phases[1].train_data, "default");
   EXPECT_EQ(spec.phases[1].eval_data, "e");
   EXPECT_EQ(spec.phases[0].overrides, nlohmann::json({{"max_steps", 2}}));
+}
+
+// Found by the trainer_state fuzzer: a step count no integer holds (4.3e32) was cast unchecked (undefined
+// behaviour; UBSan stopped there). Every field is checked against its type and range first.
+TEST(TrainerStateFile, FieldsOfTheWrongTypeOrRangeNameTheFileAndKey) {
+  const std::string path = replay_dir("trainer_state") + "/trainer_state.json";
+  auto refused = [&](const std::string& text, const std::string& part) {
+    write_bytes(path, text);
+    expect_error_containing([&] { TrainerState::load(path); }, path + part);
+  };
+  refused("[]", ": expected a JSON object (trainer state), found array");
+  refused(R"({"global_step":2})", ": epoch: missing");
+  refused(R"({"epoch":0.5,"global_step":433333333333333333333333333333331.5})",
+          ": global_step: unexpected value 4.333333333333333e+32");
+  refused(R"({"epoch":0.5,"global_step":2,"save_steps":2.5})", ": save_steps: unexpected value 2.5");
+  refused(R"({"epoch":0.5,"global_step":2,"best_global_step":1e300})", ": best_global_step: unexpected value 1e+300");
+  refused(R"({"epoch":0.5,"global_step":2,"best_metric":"low"})", ": best_metric: unexpected value \"low\"");
+  write_bytes(path, R"({"epoch":0.5,"global_step":2,"best_global_step":null,"max_steps":9})");
+  TrainerState s = TrainerState::load(path);
+  EXPECT_EQ(s.global_step, 2);
+  EXPECT_EQ(s.max_steps, 9);
+  EXPECT_FALSE(s.best_global_step);
 }
 
 TEST(ResumePointFile, FieldsOfTheWrongTypeOrRangeNameTheFileAndKey) {

@@ -251,6 +251,7 @@ ShardSet::ShardSet(const std::string& dir, std::uint64_t expected_vocab_hash) {
     if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
       fail_at(path, 0, "shards[].file: \"" + file + "\" is not a file name inside the folder");
     if (s.contains("crc32")) json_field<std::uint32_t>(s, "crc32", path, "shards[].");  // checked on open
+    json_optional<std::uint64_t>(s, "tokens", path, "shards[].");                     // summed by export_hf
     shards_.push_back(std::make_unique<Mapped>(dir + "/" + file, meta_, s));
     first_.push_back(total_);
     total_ += shards_.back()->h.sequences;

@@ -19,11 +19,8 @@ template <typename T>
 std::optional<T> field(const json& j, const char* key, const fs::path& path, const std::string& where) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::nullopt;
-  try {
-    return it->get<T>();
-  } catch (const json::exception&) {
-    fail_at(path.string(), 0, "field " + where + key + " has the wrong type: " + it->dump());
-  }
+  if (!json_holds<T>(*it)) fail_at(path.string(), 0, "field " + where + key + " has the wrong type: " + it->dump());
+  return it->get<T>();
 }
 
 // A special token in tokenizer_config.json: "[CLS]" or {"content": "[CLS]", ...}.
@@ -73,12 +70,14 @@ Vocab read_tokenizer_json(const fs::path& path, TokenizerConfig& config) {
       field<std::string>(model, "continuing_subword_prefix", path, "model.").value_or(wp.continuing_subword_prefix);
   wp.max_input_chars_per_word =
       field<int>(model, "max_input_chars_per_word", path, "model.").value_or(wp.max_input_chars_per_word);
-  auto entries = field<std::map<std::string, std::int64_t>>(model, "vocab", path, "model.");
-  if (!entries) fail_at(path.string(), 0, "model.vocab is missing");
-  std::vector<std::string> tokens(entries->size());
-  for (const auto& [token, id] : *entries) {
+  auto vocab = model.find("vocab");
+  if (vocab == model.end() || vocab->is_null()) fail_at(path.string(), 0, "model.vocab is missing");
+  if (!vocab->is_object()) fail_at(path.string(), 0, "field model.vocab has the wrong type: " + vocab->dump());
+  std::vector<std::string> tokens(vocab->size());
+  for (const auto& [token, v] : vocab->items()) {
+    const std::int64_t id = json_holds<std::int64_t>(v) ? v.get<std::int64_t>() : -1;
     if (id < 0 || id >= static_cast<std::int64_t>(tokens.size()) || !tokens[id].empty())
-      fail_at(path.string(), 0, "model.vocab: id " + std::to_string(id) + " of \"" + token +
+      fail_at(path.string(), 0, "model.vocab: id " + v.dump() + " of \"" + token +
                                     "\" is out of range or given twice (ids must be 0..size-1)");
     tokens[id] = token;
   }

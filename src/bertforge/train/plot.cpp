@@ -253,7 +253,8 @@ nlohmann::json read_log_history(const std::string& output_dir) {
       } catch (const nlohmann::json::exception&) {
         fail_at(jsonl.string(), n, "not a log entry");
       }
-      if (!j.is_object() || !j.contains("step")) fail_at(jsonl.string(), n, "not a log entry");
+      if (!j.is_object() || !j.contains("step") || !json_holds<std::int64_t>(j["step"]))
+        fail_at(jsonl.string(), n, "not a log entry");
       std::string kind = j.contains("eval_loss") ? "eval" : j.contains("loss") ? "train" : "other";
       latest[{j["step"].get<std::int64_t>(), kind}] = j;
     }

@@ -10,11 +10,6 @@ template <typename T>
 nlohmann::json or_null(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
-template <typename T>
-std::optional<T> optional_at(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-  return j[key].get<T>();
-}
 }  // namespace
 
 nlohmann::json TrainerState::to_json() const {
@@ -44,21 +39,24 @@ nlohmann::json TrainerState::to_json() const {
 TrainerState TrainerState::from_json(const nlohmann::json& j, const std::string& where) {
   TrainerState s;
   try {
-    s.epoch = j.at("epoch").get<double>();
-    s.global_step = j.at("global_step").get<std::int64_t>();
-    s.max_steps = j.value("max_steps", std::int64_t{0});
-    s.logging_steps = j.value("logging_steps", std::int64_t{500});
-    s.eval_steps = j.value("eval_steps", std::int64_t{500});
-    s.save_steps = j.value("save_steps", std::int64_t{500});
-    s.train_batch_size = j.contains("train_batch_size") && !j["train_batch_size"].is_null()
-                             ? j["train_batch_size"].get<std::int64_t>() : 0;
-    s.num_train_epochs = j.value("num_train_epochs", 0.0);
-    s.num_input_tokens_seen = j.value("num_input_tokens_seen", std::int64_t{0});
-    s.total_flos = j.value("total_flos", 0.0);
+    if (!j.is_object()) fail_at(where, 0, "not a trainer state: expected a JSON object");
+    auto count = [&](const char* key, std::int64_t fallback) {
+      return json_optional<std::int64_t>(j, key, where).value_or(fallback);
+    };
+    s.epoch = json_field<double>(j, "epoch", where);
+    s.global_step = json_field<std::int64_t>(j, "global_step", where);
+    s.max_steps = count("max_steps", 0);
+    s.logging_steps = count("logging_steps", 500);
+    s.eval_steps = count("eval_steps", 500);
+    s.save_steps = count("save_steps", 500);
+    s.train_batch_size = count("train_batch_size", 0);
+    s.num_train_epochs = json_optional<double>(j, "num_train_epochs", where).value_or(0.0);
+    s.num_input_tokens_seen = count("num_input_tokens_seen", 0);
+    s.total_flos = json_optional<double>(j, "total_flos", where).value_or(0.0);
     s.log_history = j.value("log_history", nlohmann::json::array());
-    s.best_metric = optional_at<double>(j, "best_metric");
-    s.best_global_step = optional_at<std::int64_t>(j, "best_global_step");
-    s.best_model_checkpoint = optional_at<std::string>(j, "best_model_checkpoint");
+    s.best_metric = json_optional<double>(j, "best_metric", where);
+    s.best_global_step = json_optional<std::int64_t>(j, "best_global_step", where);
+    s.best_model_checkpoint = json_optional<std::string>(j, "best_model_checkpoint", where);
   } catch (const nlohmann::json::exception& e) {
     fail_at(where, 0, std::string("not a trainer state: ") + e.what());
   }

@@ -137,4 +137,10 @@ void write_json_file(const std::string& path, const nlohmann::json& j) {
   out.commit();
 }
 
+void fail_unexpected_value(const std::string& path, const std::string& field, const nlohmann::json& v) {
+  std::string shown = v.dump(-1, ' ', true);  // ASCII, so that cutting it keeps valid text
+  if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+  fail_at(path, 0, field + ": unexpected value " + shown);
+}
+
 }  // namespace bertforge

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -49,7 +50,8 @@ bool json_holds(const nlohmann::json& v) {
     return v.is_number();
   else if constexpr (std::is_unsigned_v<T>)
     return v.is_number_unsigned() && v.get<std::uint64_t>() <= std::numeric_limits<T>::max();
-  else if constexpr (std::is_signed_v<T>) {
+  else {
+    static_assert(std::is_integral_v<T> && std::is_signed_v<T>, "json_holds: a string, a boolean or a number");
     if (v.is_number_unsigned())
       return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
     return v.is_number_integer() && v.get<std::int64_t>() >= std::numeric_limits<T>::min() &&
@@ -57,17 +59,27 @@ bool json_holds(const nlohmann::json& v) {
   }
 }
 
+// "<path>: <field>: unexpected value <v, cut to 60 characters>".
+[[noreturn]] void fail_unexpected_value(const std::string& path, const std::string& field, const nlohmann::json& v);
+
 // object[key] as T. `path` names the file in the error, `where` the key's parent ("" or "special_ids.").
+// Never nlohmann's get<T>() unchecked: a number T cannot hold (4.3e32 for an integer) is undefined there.
 template <typename T>
 T json_field(const nlohmann::json& object, const char* key, const std::string& path, const std::string& where = "") {
   if (!object.is_object()) fail_at(path, 0, where + key + ": the parent is not a JSON object");
   auto it = object.find(key);
   if (it == object.end()) fail_at(path, 0, where + key + ": missing");
-  if (!json_holds<T>(*it)) {
-    std::string shown = it->dump(-1, ' ', true);  // ASCII, so that cutting it keeps valid text
-    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
-    fail_at(path, 0, where + key + ": unexpected value " + shown);
-  }
+  if (!json_holds<T>(*it)) fail_unexpected_value(path, where + key, *it);
+  return it->get<T>();
+}
+
+// object[key] as T, or nullopt when the key is absent or null; otherwise as json_field.
+template <typename T>
+std::optional<T> json_optional(const nlohmann::json& object, const char* key, const std::string& path,
+                               const std::string& where = "") {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!json_holds<T>(*it)) fail_unexpected_value(path, where + key, *it);
   return it->get<T>();
 }
 
