@@ -39,7 +39,6 @@ nlohmann::json TrainerState::to_json() const {
 TrainerState TrainerState::from_json(const nlohmann::json& j, const std::string& where) {
   TrainerState s;
   try {
-    if (!j.is_object()) fail_at(where, 0, "not a trainer state: expected a JSON object");
     auto count = [&](const char* key, std::int64_t fallback) {
       return json_optional<std::int64_t>(j, key, where).value_or(fallback);
     };
