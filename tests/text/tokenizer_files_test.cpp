@@ -35,15 +35,15 @@ TEST(TokenizerFiles, PartsOfTheWrongTypeNameTheFileAndKey) {
                  file + "added_tokens[]: expected objects, found 3");
   expect_refused("special",
                  std::string("{") + kModel + "," + kPre + R"(,"added_tokens":[{"content":"x","special":1}]})",
-                 file + "field added_tokens[].special has the wrong type: 1");
+                 file + "added_tokens[].special: unexpected value 1");
   expect_refused("decoder", std::string("{") + kModel + "," + kPre + R"(,"decoder":4})",
                  file + "decoder: expected an object");
   expect_refused("cleanup", std::string("{") + kModel + "," + kPre + R"(,"decoder":{"cleanup":"yes"}})",
-                 file + "field decoder.cleanup has the wrong type");
-  // A number no int holds was cast unchecked (undefined behaviour): it is the wrong type too.
+                 file + "decoder.cleanup: unexpected value \"yes\"");
+  // A number no int holds was cast unchecked (undefined behaviour): it is an unexpected value too.
   expect_refused("max_chars", std::string("{") + R"("model":{"type":"WordPiece","max_input_chars_per_word":1e30,)" +
                                   R"("vocab":{"[UNK]":0}},)" + kPre + "}",
-                 file + "field model.max_input_chars_per_word has the wrong type: 1e+30");
+                 file + "model.max_input_chars_per_word: unexpected value 1e+30");
   expect_refused("vocab_id", std::string("{") + R"("model":{"type":"WordPiece","vocab":{"[UNK]":4.3e32}},)" + kPre + "}",
                  file + "model.vocab: id 4.3e+32 of \"[UNK]\" is out of range or given twice");
   expect_refused("normalizer", std::string("{") + kModel + "," + kPre + R"(,"normalizer":[]})",
