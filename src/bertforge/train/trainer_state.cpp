@@ -38,27 +38,23 @@ nlohmann::json TrainerState::to_json() const {
 
 TrainerState TrainerState::from_json(const nlohmann::json& j, const std::string& where) {
   TrainerState s;
-  try {
-    auto count = [&](const char* key, std::int64_t fallback) {
-      return json_optional<std::int64_t>(j, key, where).value_or(fallback);
-    };
-    s.epoch = json_field<double>(j, "epoch", where);
-    s.global_step = json_field<std::int64_t>(j, "global_step", where);
-    s.max_steps = count("max_steps", 0);
-    s.logging_steps = count("logging_steps", 500);
-    s.eval_steps = count("eval_steps", 500);
-    s.save_steps = count("save_steps", 500);
-    s.train_batch_size = count("train_batch_size", 0);
-    s.num_train_epochs = json_optional<double>(j, "num_train_epochs", where).value_or(0.0);
-    s.num_input_tokens_seen = count("num_input_tokens_seen", 0);
-    s.total_flos = json_optional<double>(j, "total_flos", where).value_or(0.0);
-    s.log_history = j.value("log_history", nlohmann::json::array());
-    s.best_metric = json_optional<double>(j, "best_metric", where);
-    s.best_global_step = json_optional<std::int64_t>(j, "best_global_step", where);
-    s.best_model_checkpoint = json_optional<std::string>(j, "best_model_checkpoint", where);
-  } catch (const nlohmann::json::exception& e) {
-    fail_at(where, 0, std::string("not a trainer state: ") + e.what());
-  }
+  auto count = [&](const char* key, std::int64_t fallback) {
+    return json_optional<std::int64_t>(j, key, where).value_or(fallback);
+  };
+  s.epoch = json_field<double>(j, "epoch", where);
+  s.global_step = json_field<std::int64_t>(j, "global_step", where);
+  s.max_steps = count("max_steps", 0);
+  s.logging_steps = count("logging_steps", 500);
+  s.eval_steps = count("eval_steps", 500);
+  s.save_steps = count("save_steps", 500);
+  s.train_batch_size = count("train_batch_size", 0);
+  s.num_train_epochs = json_optional<double>(j, "num_train_epochs", where).value_or(0.0);
+  s.num_input_tokens_seen = count("num_input_tokens_seen", 0);
+  s.total_flos = json_optional<double>(j, "total_flos", where).value_or(0.0);
+  s.log_history = j.value("log_history", nlohmann::json::array());
+  s.best_metric = json_optional<double>(j, "best_metric", where);
+  s.best_global_step = json_optional<std::int64_t>(j, "best_global_step", where);
+  s.best_model_checkpoint = json_optional<std::string>(j, "best_model_checkpoint", where);
   return s;
 }
 
