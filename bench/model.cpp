@@ -3,7 +3,7 @@
 //
 //   bench_model --config base [--batch 8 --seq 128 --iters 3 --warmup 1 --threads N --sparse-mlm]
 //               [--bf16 [--plain-autocast]] [--aten-dropout] [--attention-dropout P]
-//   bench_model --config base --data PREPARED [--sampling group_by_length] [--no-unpad] [...]
+//   bench_model --config base --data PREPARED [--sampling group_by_length] [--no-unpad] [--no-prune] [...]
 //   bench_model --peak [--threads N] [--dtype float|bfloat16] [--mkn 1024,768,3072]
 //                                         // best FLOP/s of [m x k] x [k x n] matmuls (default 2048^3 fp32)
 //
@@ -11,7 +11,7 @@
 // (dropout on), as in pre-training. Each timed iteration is forward, backward and zero_grad. The switches
 // turn this project's techniques off one by one: --aten-dropout (at::dropout and SDPA's own attention
 // dropout instead of model/dropout.h), --plain-autocast (an fp32 residual stream under bf16 autocast),
-// --no-unpad (padding computed too). With --data, the batches are the training loader's over that prepared
+// --no-unpad (padding computed too), --no-prune (the last layer computed at every position). With --data, the batches are the training loader's over that prepared
 // folder instead (padded to each batch's longest, HF masking, the sparse MLM head as the Trainer runs it;
 // made before the clock starts).
 #include <ATen/ops/mm.h>
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   std::string config;
   std::int64_t batch = 8, seq = 128;
   int iters = 3, warmup = 1, threads = 0;
-  bool peak = false, sparse = false, no_unpad = false;
+  bool peak = false, sparse = false, no_unpad = false, no_prune = false;
   std::string dtype = "float", data, sampling = "random";
   std::vector<std::int64_t> mkn{2048, 2048, 2048};
   double attention_dropout = -1;
@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
   app.add_option("--data", data, "prepared folder to take the batches from (implies --sparse-mlm)");
   app.add_option("--sampling", sampling, "with --data: random, sequential or group_by_length");
   app.add_flag("--no-unpad", no_unpad, "compute padding as well");
+  app.add_flag("--no-prune", no_prune, "compute the last layer at every position, not only where the heads read");
   CLI11_PARSE(app, argc, argv);
   threads = bertforge::set_threads(threads);
   if (peak) {
@@ -146,6 +147,7 @@ int main(int argc, char** argv) {
   m->train();
   m->sparse_mlm = sparse;
   m->unpad = !no_unpad;
+  m->prune_last_layer = !no_prune;
   m->bert->low_precision_activations = !plain_autocast;
   Timing t = time_steps(m, batches, warmup, precision);
   std::printf("{\"seq_per_s\": %.6g, \"step_s\": %.6g, \"real_tokens\": %lld, \"padded_tokens\": %lld, "

@@ -190,31 +190,46 @@ TEST(TokenLayout, UnpadsOnlyBatchesWithPaddingThatStartWithTokens) {
   EXPECT_EQ(tokens.sizes(), (std::vector<std::int64_t>{16}));
   EXPECT_TRUE(at::equal(unpadded.pad(tokens.unsqueeze(1)).squeeze(2), b.ids));
   EXPECT_TRUE(at::equal(unpadded.positions().narrow(0, 8, 3), at::arange(3, at::kLong)));
-  EXPECT_TRUE(at::equal(unpadded.first(tokens), b.ids.select(1, 0)));
+  EXPECT_TRUE(at::equal(tokens.index_select(0, unpadded.first_rows()), b.ids.select(1, 0)));
+  // Rows 0 and 9 of the tokens are the first and the second position of batch rows 0 and 1.
+  auto some = at::tensor({0, 9}, at::kLong);
+  auto scattered = unpadded.pad_rows(tokens.index_select(0, some).unsqueeze(1), some).squeeze(2);
+  EXPECT_EQ(scattered.ne(0).sum().item<std::int64_t>(), 2);
+  EXPECT_EQ(scattered[0][0].item<std::int64_t>(), b.ids[0][0].item<std::int64_t>());
+  EXPECT_EQ(scattered[1][1].item<std::int64_t>(), b.ids[1][1].item<std::int64_t>());
+  TokenLayout padded(b.ids, b.mask, false);
+  EXPECT_TRUE(at::equal(b.ids.reshape(-1).index_select(0, padded.first_rows()), b.ids.select(1, 0)));
+  EXPECT_EQ(padded.rows(), 24);
+  EXPECT_EQ(unpadded.rows(), 16);
 }
 
-// Skipping padding changes no value the caller reads: the outputs at real positions, the losses and every
-// gradient equal the padded computation's within the tolerance table's entry for the dtype (fp32, and bf16
-// autocast with bf16 activations), for mixed lengths (a row without padding among them) and for batches
-// without padding or starting with padding (both keep the padded layout). Dropout 0, so attention takes
-// SDPA's flash kernel.
-class UnpadTest : public ::testing::TestWithParam<at::ScalarType> {};
-
-TEST_P(UnpadTest, UnpaddedForwardMatchesPadded) {
-  const auto t = tolerance(c10::kCPU, GetParam());
-  torch::manual_seed(5);
-  BertConfig c = small_config();
-  c.hidden_dropout_prob = 0;
-  c.attention_probs_dropout_prob = 0;
-  BertForPreTraining m(c);
-  m->train();
-  m->sparse_mlm = true;
+// The fast paths change no value the caller reads. Skipping padding: the outputs at real positions, the losses
+// and every gradient equal the padded computation's within the tolerance table's entry for the dtype (fp32,
+// and bf16 autocast with bf16 activations), for mixed lengths (a row without padding among them) and for
+// batches without padding or starting with padding (both keep the padded layout). Pruning the last layer to
+// the rows the heads read: the same outputs at those rows, losses and gradients, padded and unpadded.
+// Dropout 0, so attention takes SDPA's flash kernel.
+class FastPathTest : public ::testing::TestWithParam<at::ScalarType> {
+ protected:
   struct Run {
     BertForPreTrainingOutput out;
     std::vector<at::Tensor> grads;
   };
-  auto run = [&](const Batch& b, bool unpad) {
+
+  void SetUp() override {
+    torch::manual_seed(5);
+    BertConfig c = small_config();
+    c.hidden_dropout_prob = 0;
+    c.attention_probs_dropout_prob = 0;
+    m = BertForPreTraining(c);
+    m->train();
+    m->sparse_mlm = true;
+    for (const auto& p : m->named_parameters()) names.push_back(p.key());
+  }
+
+  Run run(const Batch& b, bool unpad, bool prune) {
     m->unpad = unpad;
+    m->prune_last_layer = prune;
     m->zero_grad();
     Run r;
     {
@@ -224,28 +239,61 @@ TEST_P(UnpadTest, UnpaddedForwardMatchesPadded) {
     r.out.loss.backward();
     for (const auto& p : m->parameters()) r.grads.push_back(p.grad().clone());
     return r;
-  };
-  std::vector<std::string> names;
-  for (const auto& p : m->named_parameters()) names.push_back(p.key());
-  for (const auto& lengths : std::vector<std::vector<std::int64_t>>{
-           {16, 9, 3, 12, 1, 15}, {16, 16, 16}, {16, -9, 3}, {11, 11, 2}}) {
-    Batch b = batch_of_lengths(lengths, 16, 300);
-    Run padded = run(b, false), unpadded = run(b, true);
-    SCOPED_TRACE("lengths " + std::to_string(lengths[0]) + ", " + std::to_string(lengths[1]) + ", ...");
-    auto real = b.mask.to(at::kBool).unsqueeze(2);
-    EXPECT_TRUE(values_close(unpadded.out.last_hidden_state * real, padded.out.last_hidden_state * real, t));
-    EXPECT_TRUE(values_close(unpadded.out.prediction_logits, padded.out.prediction_logits, t));
-    EXPECT_TRUE(values_close(unpadded.out.seq_relationship_logits, padded.out.seq_relationship_logits, t));
-    EXPECT_TRUE(loss_close(unpadded.out.loss, padded.out.loss, t));
-    EXPECT_TRUE(loss_close(unpadded.out.mlm_loss, padded.out.mlm_loss, t));
-    EXPECT_TRUE(loss_close(unpadded.out.nsp_loss, padded.out.nsp_loss, t));
-    ASSERT_EQ(unpadded.grads.size(), padded.grads.size());
+  }
+
+  // read: bool [batch, seq, 1], where last_hidden_state is compared.
+  void expect_same(const Run& fast, const Run& plain, const at::Tensor& read) {
+    const auto t = tolerance(c10::kCPU, GetParam());
+    EXPECT_TRUE(values_close(fast.out.last_hidden_state * read, plain.out.last_hidden_state * read, t));
+    EXPECT_TRUE(values_close(fast.out.prediction_logits, plain.out.prediction_logits, t));
+    EXPECT_TRUE(values_close(fast.out.seq_relationship_logits, plain.out.seq_relationship_logits, t));
+    EXPECT_TRUE(loss_close(fast.out.loss, plain.out.loss, t));
+    EXPECT_TRUE(loss_close(fast.out.mlm_loss, plain.out.mlm_loss, t));
+    EXPECT_TRUE(loss_close(fast.out.nsp_loss, plain.out.nsp_loss, t));
+    ASSERT_EQ(fast.grads.size(), plain.grads.size());
     double floor = 0;  // 1e-3 of the largest gradient, as the parity tests: the key bias's is rounding noise
-    for (const auto& g : padded.grads) floor = std::max(floor, 1e-3 * g.abs().max().item<double>());
-    for (std::size_t i = 0; i < padded.grads.size(); ++i)
-      EXPECT_TRUE(grad_close(unpadded.grads[i], padded.grads[i], t, floor)) << names[i];
+    for (const auto& g : plain.grads) floor = std::max(floor, 1e-3 * g.abs().max().item<double>());
+    for (std::size_t i = 0; i < plain.grads.size(); ++i)
+      EXPECT_TRUE(grad_close(fast.grads[i], plain.grads[i], t, floor)) << names[i];
+  }
+
+  BertForPreTraining m{nullptr};
+  std::vector<std::string> names;
+};
+
+namespace {
+
+const std::vector<std::vector<std::int64_t>> kLengths{{16, 9, 3, 12, 1, 15}, {16, 16, 16}, {16, -9, 3}, {11, 11, 2}};
+
+std::string trace(const std::vector<std::int64_t>& lengths) {
+  return "lengths " + std::to_string(lengths[0]) + ", " + std::to_string(lengths[1]) + ", ...";
+}
+
+}  // namespace
+
+TEST_P(FastPathTest, UnpaddedForwardMatchesPadded) {
+  for (const auto& lengths : kLengths) {
+    SCOPED_TRACE(trace(lengths));
+    Batch b = batch_of_lengths(lengths, 16, 300);
+    expect_same(run(b, true, false), run(b, false, false), b.mask.to(at::kBool).unsqueeze(2));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Dtypes, UnpadTest, ::testing::Values(at::kFloat, at::kBFloat16),
+TEST_P(FastPathTest, PrunedLastLayerMatchesTheWholeLayer) {
+  for (const auto& lengths : kLengths) {
+    SCOPED_TRACE(trace(lengths));
+    Batch b = batch_of_lengths(lengths, 16, 300);
+    auto read = b.labels.ne(-100);
+    read.select(1, 0).fill_(true);
+    for (bool unpad : {false, true}) {
+      SCOPED_TRACE(unpad ? "unpadded" : "padded");
+      Run pruned = run(b, unpad, true), whole = run(b, unpad, false);
+      expect_same(pruned, whole, read.unsqueeze(2));
+      // Nothing is computed where no head reads.
+      EXPECT_EQ(pruned.out.last_hidden_state.masked_select(read.logical_not().unsqueeze(2)).abs().max().item<float>(), 0);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, FastPathTest, ::testing::Values(at::kFloat, at::kBFloat16),
                          [](const auto& info) { return std::string(c10::toString(info.param)); });

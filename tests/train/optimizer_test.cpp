@@ -1,6 +1,12 @@
 // Optimizers and schedules against PyTorch / transformers (tests/golden/optim_schedules.json, written by
 // tools/gen_golden/optim_schedules.py): bitwise for torch's optimizers, single-tensor and fused (the fused
 // kinds call the very kernel torch.optim's fused=True calls, from the same LibTorch), and HF's schedules on CPU.
+// One exception, the CPU's and not ours: ATen's sqrt calls MKL's vsSqrt, which is correctly rounded on the
+// Intel CPU the golden files come from but not on AMD's (there about one value in six is 1 ulp off), and
+// the single-tensor Adam kinds take that sqrt, so there torch's own results differ from the golden files in the
+// last bits (up to 4 ulp after 6 steps, more where a value is near 0). Where this machine's sqrt is not
+// correctly rounded, those kinds are held to 1e-6 of (|value| + the learning rates summed over the steps)
+// instead: a sqrt 1 ulp off moves an Adam update by about 6e-8 of its size, which is at most lr.
 #include "bertforge/train/optimizer.h"
 
 #include <ATen/ATen.h>
@@ -63,18 +69,32 @@ void run_steps(Optimizer& opt, std::vector<NamedTensor>& params, int from, int t
   }
 }
 
+bool sqrt_correctly_rounded() {
+  static const bool yes = [] {
+    auto x = at::linspace(1e-3, 3.0, 1 << 16, at::kFloat);
+    return at::equal(x.sqrt(), x.to(at::kDouble).sqrt().to(at::kFloat));
+  }();
+  return yes;
+}
+
+// Bitwise, but for the single-tensor Adam kinds on a machine whose sqrt is not correctly rounded (above).
+bool matches(const std::string& kind, const at::Tensor& got, const at::Tensor& want, double lr_sum) {
+  if ((kind != "adam" && kind != "adamw_torch") || sqrt_correctly_rounded()) return at::equal(got, want);
+  return ((got - want).abs() <= 1e-6 * (want.abs() + lr_sum)).all().item<bool>();
+}
+
 }  // namespace
 
 TEST(Optimizer, MatchesTorchBitwise) {
+  double lr_sum = 0;
+  for (const auto& lr : golden()["lrs"]) lr_sum += lr.get<double>();
   for (std::string kind : {"adam", "adamw_torch", "sgd", "adam_torch_fused", "adamw_torch_fused"}) {
     auto params = make_params();
     Optimizer opt(params, options(kind));
     run_steps(opt, params, 0, golden()["lrs"].size());
     for (auto& p : params) {
-      auto want = golden()["expected"][kind][p.name].get<std::vector<float>>();
-      auto got = p.tensor.detach().reshape(-1);
-      for (std::size_t i = 0; i < want.size(); ++i)
-        ASSERT_EQ(got[i].item<float>(), want[i]) << kind << " " << p.name << "[" << i << "]";
+      auto want = at::tensor(golden()["expected"][kind][p.name].get<std::vector<float>>());
+      EXPECT_TRUE(matches(kind, p.tensor.detach().reshape(-1), want, lr_sum)) << kind << " " << p.name;
     }
   }
 }
@@ -195,7 +215,9 @@ TEST(Optimizer, ContinuesHfTrainerOptimizerBitwise) {
     bertforge::model::SafetensorsFile expected(dir + file);
     for (auto& p : params) p.tensor.mutable_grad() = grads.tensor(p.name).clone();
     opt.step(meta["lr"].get<double>());
-    for (auto& p : params) EXPECT_TRUE(at::equal(p.tensor, expected.tensor(p.name))) << kind << " " << p.name;
+    for (auto& p : params)
+      EXPECT_TRUE(matches(kind, p.tensor.detach(), expected.tensor(p.name), meta["lr"].get<double>()))
+          << kind << " " << p.name;
   }
 
   Optimizer sgd(params, options("sgd"));

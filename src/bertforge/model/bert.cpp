@@ -25,7 +25,7 @@ BertModelImpl::BertModelImpl(const BertConfig& c) : max_positions(c.max_position
 }
 
 BertModelOutput BertModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
-                                       const at::Tensor& attention_mask, bool unpad) {
+                                       const at::Tensor& attention_mask, bool unpad, const at::Tensor& read) {
   if (input_ids.dim() != 2) throw Error("input_ids: expected [batch, seq], got " + std::to_string(input_ids.dim()) + " dimensions");
   if (input_ids.size(1) > max_positions)
     throw Error("input_ids: sequence length " + std::to_string(input_ids.size(1)) +
@@ -34,9 +34,16 @@ BertModelOutput BertModelImpl::forward(const at::Tensor& input_ids, const at::Te
   auto hidden = embeddings(input_ids, token_type_ids, layout);
   if (low_precision_activations && at::autocast::is_autocast_enabled(hidden.device().type()))
     hidden = hidden.to(at::autocast::get_autocast_dtype(hidden.device().type()));
-  hidden = encoder(hidden, layout);
-  auto pooled = pooler(hidden, layout);
-  return {hidden, pooled, std::move(layout)};
+  auto firsts = layout.first_rows();
+  at::Tensor rows;
+  if (read.defined()) {
+    auto kept = layout.unpad(read.to(at::kBool)).reshape(-1).index_fill(0, firsts, true);
+    rows = at::nonzero(kept).squeeze(1);
+    firsts = (kept.cumsum(0) - 1).index_select(0, firsts);  // where the first rows land among `rows`
+  }
+  hidden = encoder(hidden, layout, rows);
+  auto pooled = pooler(hidden.reshape({-1, hidden.size(-1)}).index_select(0, firsts));
+  return {hidden, pooled, std::move(layout), rows};
 }
 
 BertForPreTrainingImpl::BertForPreTrainingImpl(const BertConfig& c) : config(c) {
@@ -50,15 +57,18 @@ BertForPreTrainingOutput BertForPreTrainingImpl::forward(const at::Tensor& input
                                                          const at::Tensor& attention_mask, const at::Tensor& labels,
                                                          const at::Tensor& next_sentence_label) {
   const bool sparse = sparse_mlm && labels.defined();
-  auto encoded = bert(input_ids, token_type_ids, attention_mask, sparse && unpad);
+  auto encoded = bert(input_ids, token_type_ids, attention_mask, sparse && unpad,
+                      sparse && prune_last_layer ? labels.ne(kIgnoreIndex) : at::Tensor());
   BertForPreTrainingOutput out;
-  out.last_hidden_state = encoded.layout.pad(encoded.last_hidden_state);
+  out.last_hidden_state = encoded.rows.defined() ? encoded.layout.pad_rows(encoded.last_hidden_state, encoded.rows)
+                                                 : encoded.layout.pad(encoded.last_hidden_state);
   out.seq_relationship_logits = cls->seq_relationship(encoded.pooler_output);
   const at::Tensor& decoder = bert->embeddings->word_embeddings->weight;
   if (sparse) {
     // Gather the labelled rows first: the [rows, vocab] projection is most of the head's cost. Row-major
     // order either way: the unpadded rows keep the batch's order.
     auto flat = encoded.layout.unpad(labels).reshape(-1);
+    if (encoded.rows.defined()) flat = flat.index_select(0, encoded.rows);
     auto rows = at::nonzero(flat.ne(kIgnoreIndex)).squeeze(1);
     auto hidden = encoded.last_hidden_state.reshape({-1, config.hidden_size}).index_select(0, rows);
     out.prediction_logits = cls->predictions(hidden, decoder);

@@ -14,7 +14,10 @@
 // prediction_logits is then [labelled positions in row-major order, vocab], the loss and gradients are the
 // dense head's. Losses are computed in fp32 whatever the precision of the logits. With unpad also set (the
 // default), such a forward skips padding (see token_layout.h): the outputs read at real positions only are
-// the padded computation's within rounding, last_hidden_state holds zeros at padding. Dense outputs (no
+// the padded computation's within rounding, last_hidden_state holds zeros at padding. With prune_last_layer
+// also set (the default), the last layer runs past attention only where the heads read it (BertModel's
+// `read`): the same logits, losses and gradients within rounding, and last_hidden_state holds values only at
+// labelled positions and each row's first, zeros elsewhere. Dense outputs (no
 // labels or no sparse_mlm) are always computed padded, as HF does, padding included. named_parameters()
 // yields HF's state-dict keys; the tied decoder appears once, as
 // bert.embeddings.word_embeddings.weight.
@@ -24,16 +27,20 @@
 namespace bertforge::model {
 
 struct BertModelOutput {
-  at::Tensor last_hidden_state;  // [batch, seq, hidden]; [tokens, hidden] when layout.unpadded()
+  at::Tensor last_hidden_state;  // [batch, seq, hidden]; [tokens, hidden] when layout.unpadded(); [rows, hidden]
   at::Tensor pooler_output;      // [batch, hidden]
   TokenLayout layout;            // where last_hidden_state's rows stand in the batch
+  at::Tensor rows;               // with `read`: the activation rows of the layout that last_hidden_state holds
 };
 
 struct BertModelImpl : torch::nn::Module {
   explicit BertModelImpl(const BertConfig& c);
-  // unpad: run on the real tokens only where the batch has padding (TokenLayout).
+  // unpad: run on the real tokens only where the batch has padding (TokenLayout). read: bool [batch, seq],
+  // the positions whose final hidden state the caller reads (undefined: all); the last layer's output
+  // projection, feed-forward and LayerNorms then run only there and at each row's first position (the
+  // pooler's), in row-major order (`rows`), so last_hidden_state is [rows, hidden].
   BertModelOutput forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
-                          const at::Tensor& attention_mask = {}, bool unpad = false);
+                          const at::Tensor& attention_mask = {}, bool unpad = false, const at::Tensor& read = {});
   BertEmbeddings embeddings{nullptr};
   BertEncoder encoder{nullptr};
   BertPooler pooler{nullptr};
@@ -67,6 +74,7 @@ struct BertForPreTrainingImpl : torch::nn::Module {
   BertPreTrainingHeads cls{nullptr};
   bool sparse_mlm = false;
   bool unpad = true;
+  bool prune_last_layer = true;
 };
 TORCH_MODULE(BertForPreTraining);
 

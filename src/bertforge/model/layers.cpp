@@ -85,8 +85,11 @@ BertAttentionImpl::BertAttentionImpl(const BertConfig& c) {
   output = register_module("output", BertResidualOutput(c, c.hidden_size));
 }
 
-at::Tensor BertAttentionImpl::forward(const at::Tensor& hidden, const TokenLayout& layout) {
-  return output(self(hidden, layout), hidden);
+at::Tensor BertAttentionImpl::forward(const at::Tensor& hidden, const TokenLayout& layout, const at::Tensor& rows) {
+  auto context = self(hidden, layout);
+  if (!rows.defined()) return output(context, hidden);
+  auto at_rows = [&](const at::Tensor& x) { return x.reshape({-1, x.size(-1)}).index_select(0, rows); };
+  return output(at_rows(context), at_rows(hidden));
 }
 
 BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act(activation(c.hidden_act)) {
@@ -101,8 +104,8 @@ BertLayerImpl::BertLayerImpl(const BertConfig& c) {
   output = register_module("output", BertResidualOutput(c, c.intermediate_size));
 }
 
-at::Tensor BertLayerImpl::forward(const at::Tensor& hidden, const TokenLayout& layout) {
-  auto attended = attention(hidden, layout);
+at::Tensor BertLayerImpl::forward(const at::Tensor& hidden, const TokenLayout& layout, const at::Tensor& rows) {
+  auto attended = attention(hidden, layout, rows);
   return output(intermediate(attended), attended);
 }
 
@@ -111,8 +114,10 @@ BertEncoderImpl::BertEncoderImpl(const BertConfig& c) {
   for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) layer->push_back(BertLayer(c));
 }
 
-at::Tensor BertEncoderImpl::forward(at::Tensor hidden, const TokenLayout& layout) {
-  for (const auto& l : *layer) hidden = l->as<BertLayer>()->forward(hidden, layout);
+at::Tensor BertEncoderImpl::forward(at::Tensor hidden, const TokenLayout& layout, const at::Tensor& last_rows) {
+  const std::size_t n = layer->size();
+  for (std::size_t i = 0; i < n; ++i)
+    hidden = layer[i]->as<BertLayer>()->forward(hidden, layout, i + 1 == n ? last_rows : at::Tensor());
   return hidden;
 }
 
@@ -120,9 +125,7 @@ BertPoolerImpl::BertPoolerImpl(const BertConfig& c) {
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
 }
 
-at::Tensor BertPoolerImpl::forward(const at::Tensor& hidden, const TokenLayout& layout) {
-  return at::tanh(dense(layout.first(hidden)));
-}
+at::Tensor BertPoolerImpl::forward(const at::Tensor& first) { return at::tanh(dense(first)); }
 
 BertPredictionHeadTransformImpl::BertPredictionHeadTransformImpl(const BertConfig& c) : act(activation(c.hidden_act)) {
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));

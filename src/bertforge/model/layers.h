@@ -57,7 +57,9 @@ TORCH_MODULE(BertResidualOutput);
 
 struct BertAttentionImpl : torch::nn::Module {
   explicit BertAttentionImpl(const BertConfig& c);
-  at::Tensor forward(const at::Tensor& hidden, const TokenLayout& layout);
+  // With `rows` (int64 indices into the activation rows) defined, every position still attends, but the
+  // output projection and what follows run at those rows only: the result is [rows, hidden].
+  at::Tensor forward(const at::Tensor& hidden, const TokenLayout& layout, const at::Tensor& rows = {});
   BertSelfAttention self{nullptr};
   BertResidualOutput output{nullptr};
 };
@@ -73,7 +75,8 @@ TORCH_MODULE(BertIntermediate);
 
 struct BertLayerImpl : torch::nn::Module {
   explicit BertLayerImpl(const BertConfig& c);
-  at::Tensor forward(const at::Tensor& hidden, const TokenLayout& layout);
+  // rows: as BertAttention's.
+  at::Tensor forward(const at::Tensor& hidden, const TokenLayout& layout, const at::Tensor& rows = {});
   BertAttention attention{nullptr};
   BertIntermediate intermediate{nullptr};
   BertResidualOutput output{nullptr};
@@ -82,15 +85,17 @@ TORCH_MODULE(BertLayer);
 
 struct BertEncoderImpl : torch::nn::Module {
   explicit BertEncoderImpl(const BertConfig& c);
-  at::Tensor forward(at::Tensor hidden, const TokenLayout& layout);
+  // last_rows: the last layer's rows (BertAttention's), when only those of its output are read.
+  at::Tensor forward(at::Tensor hidden, const TokenLayout& layout, const at::Tensor& last_rows = {});
   torch::nn::ModuleList layer{nullptr};
 };
 TORCH_MODULE(BertEncoder);
 
-// tanh(dense(hidden of the first token)).
+// tanh(dense(first)), first: the hidden state of each row's first token, [batch, hidden] (HF's pooler
+// selects it itself; here the caller does, as it knows where the first tokens are among its rows).
 struct BertPoolerImpl : torch::nn::Module {
   explicit BertPoolerImpl(const BertConfig& c);
-  at::Tensor forward(const at::Tensor& hidden, const TokenLayout& layout);
+  at::Tensor forward(const at::Tensor& first);
   torch::nn::Linear dense{nullptr};
 };
 TORCH_MODULE(BertPooler);

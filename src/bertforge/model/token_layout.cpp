@@ -1,5 +1,6 @@
 #include "bertforge/model/token_layout.h"
 
+#include <ATen/TensorOperators.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/nonzero.h>
 #include <ATen/ops/tensor.h>
@@ -43,8 +44,15 @@ at::Tensor TokenLayout::positions() const {
   return unpadded() ? indices_.remainder(seq_) : at::arange(seq_, options_);
 }
 
-at::Tensor TokenLayout::first(const at::Tensor& x) const {
-  return unpadded() ? x.index_select(0, starts_) : x.select(1, 0);
+std::int64_t TokenLayout::rows() const { return unpadded() ? indices_.size(0) : batch_ * seq_; }
+
+at::Tensor TokenLayout::first_rows() const {
+  return unpadded() ? starts_ : at::arange(batch_, options_) * seq_;
+}
+
+at::Tensor TokenLayout::pad_rows(const at::Tensor& x, const at::Tensor& rows) const {
+  auto positions = unpadded() ? indices_.index_select(0, rows) : rows;
+  return at::zeros({batch_ * seq_, x.size(1)}, x.options()).index_copy(0, positions, x).view({batch_, seq_, x.size(1)});
 }
 
 at::Tensor TokenLayout::attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::int64_t heads,

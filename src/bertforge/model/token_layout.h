@@ -28,8 +28,12 @@ class TokenLayout {
   at::Tensor pad(const at::Tensor& x) const;
   // The position id of each activation row: [tokens], or [seq] (broadcast over the batch).
   at::Tensor positions() const;
-  // Each row's first position: [batch, f] from activations of this layout.
-  at::Tensor first(const at::Tensor& x) const;
+  // The number of activation rows: tokens when unpadded, batch * seq otherwise.
+  std::int64_t rows() const;
+  // Each batch row's first position as an index into the activation rows (flattened when padded): [batch].
+  at::Tensor first_rows() const;
+  // [n, f] activations at activation rows `rows` (int64 [n]) -> [batch, seq, f] with zeros everywhere else.
+  at::Tensor pad_rows(const at::Tensor& x, const at::Tensor& rows) const;
   // Multi-head attention (model/attention.h) over activations of this layout: q, k, v and the result are
   // [..., heads * head_dim]; dropout_p on the attention probabilities when train.
   at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::int64_t heads,
