@@ -4,7 +4,7 @@ fp32 and bf16 autocast, each side with its default optimizer (adamw_torch_fused:
 and the same data, batch, learning rate, schedule, seed and threads.
 
     BERTFORGE_BIN=build/bertforge python bench/pretrain_speed.py [--models mini base] [--precisions fp32 bf16]
-        [--warmup 3] [--steps 12] [--threads 2] [--out bench/results]
+        [--warmup 3] [--steps 12] [--repeats 1] [--threads 2] [--out bench/results]
 
 Data: ../shared/data/rocm-blog/wikiTokenizedValid.hf (BERTFORGE_DATA), batch 8 x 128, as bench/pretrain.py
 prepares it (HF's collator keeps the rows' padding to 128; bertforge's import drops it and pads each batch to
@@ -15,7 +15,9 @@ non-embedding parameters x tokens / time / measured peak of the dtype (HF's floa
 padding included, so a side that skips padding is not credited for it; "real MFU" counts real tokens only),
 peak RSS of the process, and the loss of the last step and the mean over the timed steps (different
 initial weights and data order: same distribution, not the same numbers). Writes <out>/<date>-cpu-pretrain.json
-and .md, prints the Markdown. The machine may be shared: the load average is recorded; quote ratios.
+and .md, prints the Markdown. The machine may be shared: the load average is recorded; quote ratios. With
+--repeats N each (model, precision) runs N times, the two sides alternating, and each side reports its run of
+median speed (all N speeds are listed): on a noisy machine a neighbour's burst then slows both sides, not one.
 """
 import argparse
 import datetime
@@ -127,25 +129,31 @@ def run_hf(a, model, vocab, data, precision, out, flops_per_token, peak):
             "optim": cfg["optim"]}
 
 
+def median_run(runs):
+    """The run of median seq/s (the lower middle one of an even count), with every run's seq/s beside it."""
+    ranked = sorted(runs, key=lambda r: r["seq_per_s"])
+    return {**ranked[(len(ranked) - 1) // 2], "seq_per_s_runs": [r["seq_per_s"] for r in runs]}
+
+
 def markdown(report):
     r = report
     out = [f"### CPU pre-training speed, {r['date']} ({r['machine']})", "",
            f"bertforge {r['bertforge_commit']}, torch {r['torch']}, transformers {r['transformers']}, "
            f"{r['threads']} threads; batch 8 x 128 of the reference's wikiTokenizedValid.hf; {r['warmup']} warm-up + "
-           f"{r['steps']} timed steps; optimizer: each side's default ({r['rows'][0]['bertforge']['optim']} / "
+           f"{r['steps']} timed steps, {r['repeats']} run(s) per side alternating, the median shown; optimizer: each side's default ({r['rows'][0]['bertforge']['optim']} / "
            f"{r['rows'][0]['hf']['optim']}). Matmul peak (LibTorch, best of {', '.join(r['peaks']['fp32']['by_shape'])}): "
            f"fp32 {r['peaks']['fp32']['peak_flops'] / 1e12:.3f}, bf16 {r['peaks']['bf16']['peak_flops'] / 1e12:.3f} TFLOP/s. "
            f"MFU = 6 x non-embedding parameters x tokens (padding included, HF's floating_point_ops) / time / peak of "
            f"the dtype; real MFU counts real tokens only. Load average {r['load_before']:.1f} before, "
            f"{r['load_after']:.1f} after (shared machine).", "",
-           "| model | precision | side | seq/s | ratio | real tok/s | padded tok/s | MFU | real MFU | peak RSS MiB | "
-           "loss last / mean timed |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "| model | precision | side | seq/s | runs | ratio | real tok/s | padded tok/s | MFU | real MFU | peak RSS MiB | "
+           "loss last / mean timed |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in r["rows"]:
         for side in ["bertforge", "hf"]:
             x = row[side]
             ratio = x["seq_per_s"] / row["hf"]["seq_per_s"]
             out.append(f"| {row['model']} | {row['precision']} | {'bertforge' if side == 'bertforge' else 'HF Trainer'} | "
-                       f"{x['seq_per_s']:.2f} | {ratio:.2f}x | {x['real_tokens_per_s']:.0f} | "
+                       f"{x['seq_per_s']:.2f} | {' '.join(f'{v:.2f}' for v in x['seq_per_s_runs'])} | {ratio:.2f}x | {x['real_tokens_per_s']:.0f} | "
                        f"{x['padded_tokens_per_s']:.0f} | {x['mfu']:.1%} | {x['real_mfu']:.1%} | "
                        f"{x['peak_rss_mib']:.0f} | {x['loss_last']:.3f} / {x['loss_mean_timed']:.3f} |")
     return "\n".join(out) + "\n"
@@ -157,6 +165,7 @@ def main():
     ap.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--repeats", type=int, default=1, help="runs per side, alternating; each side reports its median")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
@@ -179,10 +188,13 @@ def main():
         flops_per_token = 6 * non_embedding_params(MODELS[model])
         for precision in a.precisions:
             peak = peaks[precision]["peak_flops"]
-            ours = run_bertforge(bf, a, cfg_path, data["train"][1], precision, work / f"bf-{model}-{precision}",
-                                 flops_per_token, peak)
-            theirs = run_hf(a, model, vocab, data["train"][0], precision, work / f"hf-{model}-{precision}",
-                            flops_per_token, peak)
+            runs = {"bertforge": [], "hf": []}
+            for _ in range(a.repeats):
+                runs["bertforge"].append(run_bertforge(bf, a, cfg_path, data["train"][1], precision,
+                                                       work / f"bf-{model}-{precision}", flops_per_token, peak))
+                runs["hf"].append(run_hf(a, model, vocab, data["train"][0], precision, work / f"hf-{model}-{precision}",
+                                         flops_per_token, peak))
+            ours, theirs = (median_run(runs[side]) for side in ["bertforge", "hf"])
             rows.append({"model": f"bert-{model}", "precision": precision, "non_embedding_params": flops_per_token // 6,
                          "bertforge": ours, "hf": theirs})
             print(f"bert-{model} {precision}: bertforge {ours['seq_per_s']:.2f} seq/s, HF {theirs['seq_per_s']:.2f} "
@@ -191,7 +203,8 @@ def main():
     date = datetime.datetime.now(datetime.timezone.utc)
     report = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine,
               "bertforge_commit": commit, "torch": torch.__version__, "transformers": transformers.__version__,
-              "threads": a.threads, "warmup": a.warmup, "steps": a.steps, "lr": a.lr, "peaks": peaks,
+              "threads": a.threads, "warmup": a.warmup, "steps": a.steps, "repeats": a.repeats, "lr": a.lr,
+              "peaks": peaks,
               "load_before": load_before, "load_after": os.getloadavg()[0],
               "flops": "6 x non-embedding parameters x tokens, padding included (HF floating_point_ops)", "rows": rows}
     out = pathlib.Path(a.out)
