@@ -11,9 +11,9 @@
 // (dropout on), as in pre-training. Each timed iteration is forward, backward and zero_grad. The switches
 // turn this project's techniques off one by one: --aten-dropout (at::dropout and SDPA's own attention
 // dropout instead of model/dropout.h), --plain-autocast (an fp32 residual stream under bf16 autocast),
-// --no-unpad (padding computed too), --no-prune (the last layer computed at every position). With --data, the batches are the training loader's over that prepared
-// folder instead (padded to each batch's longest, HF masking, the sparse MLM head as the Trainer runs it;
-// made before the clock starts).
+// --no-unpad (padding computed too), --no-prune (the last layer computed at every position). With --data,
+// the batches are the training loader's over that prepared folder instead (padded to each batch's longest,
+// HF masking, the sparse MLM head as the Trainer runs it; made before the clock starts).
 #include <ATen/ops/mm.h>
 #include <ATen/ops/rand.h>
 #include <ATen/ops/randint.h>
