@@ -140,20 +140,22 @@ def markdown(report):
     out = [f"### CPU pre-training speed, {r['date']} ({r['machine']})", "",
            f"bertforge {r['bertforge_commit']}, torch {r['torch']}, transformers {r['transformers']}, "
            f"{r['threads']} threads; batch 8 x 128 of the reference's wikiTokenizedValid.hf; {r['warmup']} warm-up + "
-           f"{r['steps']} timed steps, {r['repeats']} run(s) per side alternating, the median shown; optimizer: each side's default ({r['rows'][0]['bertforge']['optim']} / "
+           f"{r['steps']} timed steps, {r['repeats']} run(s) per side alternating, the median shown; optimizer: "
+           f"each side's default ({r['rows'][0]['bertforge']['optim']} / "
            f"{r['rows'][0]['hf']['optim']}). Matmul peak (LibTorch, best of {', '.join(r['peaks']['fp32']['by_shape'])}): "
            f"fp32 {r['peaks']['fp32']['peak_flops'] / 1e12:.3f}, bf16 {r['peaks']['bf16']['peak_flops'] / 1e12:.3f} TFLOP/s. "
            f"MFU = 6 x non-embedding parameters x tokens (padding included, HF's floating_point_ops) / time / peak of "
            f"the dtype; real MFU counts real tokens only. Load average {r['load_before']:.1f} before, "
            f"{r['load_after']:.1f} after (shared machine).", "",
-           "| model | precision | side | seq/s | runs | ratio | real tok/s | padded tok/s | MFU | real MFU | peak RSS MiB | "
-           "loss last / mean timed |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "| model | precision | side | seq/s | runs | ratio | real tok/s | padded tok/s | MFU | real MFU | "
+           "peak RSS MiB | loss last / mean timed |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in r["rows"]:
         for side in ["bertforge", "hf"]:
             x = row[side]
             ratio = x["seq_per_s"] / row["hf"]["seq_per_s"]
+            runs = " ".join(f"{v:.2f}" for v in x["seq_per_s_runs"])
             out.append(f"| {row['model']} | {row['precision']} | {'bertforge' if side == 'bertforge' else 'HF Trainer'} | "
-                       f"{x['seq_per_s']:.2f} | {' '.join(f'{v:.2f}' for v in x['seq_per_s_runs'])} | {ratio:.2f}x | {x['real_tokens_per_s']:.0f} | "
+                       f"{x['seq_per_s']:.2f} | {runs} | {ratio:.2f}x | {x['real_tokens_per_s']:.0f} | "
                        f"{x['padded_tokens_per_s']:.0f} | {x['mfu']:.1%} | {x['real_mfu']:.1%} | "
                        f"{x['peak_rss_mib']:.0f} | {x['loss_last']:.3f} / {x['loss_mean_timed']:.3f} |")
     return "\n".join(out) + "\n"

@@ -35,24 +35,22 @@ at::Tensor TokenLayout::unpad(const at::Tensor& x) const {
   return unpadded() ? x.flatten(0, 1).index_select(0, indices_) : x;
 }
 
-at::Tensor TokenLayout::pad(const at::Tensor& x) const {
-  if (!unpadded()) return x;
-  return at::zeros({batch_ * seq_, x.size(1)}, x.options()).index_copy(0, indices_, x).view({batch_, seq_, x.size(1)});
+at::Tensor TokenLayout::scatter(const at::Tensor& x, const at::Tensor& positions) const {
+  return at::zeros({batch_ * seq_, x.size(1)}, x.options()).index_copy(0, positions, x).view({batch_, seq_, x.size(1)});
 }
+
+at::Tensor TokenLayout::pad(const at::Tensor& x) const { return unpadded() ? scatter(x, indices_) : x; }
 
 at::Tensor TokenLayout::positions() const {
   return unpadded() ? indices_.remainder(seq_) : at::arange(seq_, options_);
 }
-
-std::int64_t TokenLayout::rows() const { return unpadded() ? indices_.size(0) : batch_ * seq_; }
 
 at::Tensor TokenLayout::first_rows() const {
   return unpadded() ? starts_ : at::arange(batch_, options_) * seq_;
 }
 
 at::Tensor TokenLayout::pad_rows(const at::Tensor& x, const at::Tensor& rows) const {
-  auto positions = unpadded() ? indices_.index_select(0, rows) : rows;
-  return at::zeros({batch_ * seq_, x.size(1)}, x.options()).index_copy(0, positions, x).view({batch_, seq_, x.size(1)});
+  return scatter(x, unpadded() ? indices_.index_select(0, rows) : rows);
 }
 
 at::Tensor TokenLayout::attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::int64_t heads,

@@ -28,8 +28,6 @@ class TokenLayout {
   at::Tensor pad(const at::Tensor& x) const;
   // The position id of each activation row: [tokens], or [seq] (broadcast over the batch).
   at::Tensor positions() const;
-  // The number of activation rows: tokens when unpadded, batch * seq otherwise.
-  std::int64_t rows() const;
   // Each batch row's first position as an index into the activation rows (flattened when padded): [batch].
   at::Tensor first_rows() const;
   // [n, f] activations at activation rows `rows` (int64 [n]) -> [batch, seq, f] with zeros everywhere else.
@@ -40,6 +38,9 @@ class TokenLayout {
                        double dropout_p, bool train) const;
 
  private:
+  // [n, f] rows placed at flat positions (int64 [n], into batch * seq) of a zero [batch, seq, f].
+  at::Tensor scatter(const at::Tensor& x, const at::Tensor& positions) const;
+
   std::int64_t batch_ = 0, seq_ = 0;
   at::TensorOptions options_;
   at::Tensor mask_;     // bool [batch, 1, 1, seq] (true = attend), or undefined when there is no padding
