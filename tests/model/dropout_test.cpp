@@ -62,18 +62,28 @@ TEST_P(DropoutTest, OutputIsInputTimesMaskTimesScale) {
   EXPECT_TRUE(at::equal(y, (x.to(at::kFloat) * kept * (1 / 0.75)).to(GetParam())));
 }
 
+// Over a few of the kernels' 64 Ki-element tasks (and a ragged tail), so that with more than one thread the
+// range is split between them: every split draws the same values, forward and backward.
 TEST(Dropout, SeededDrawsRepeatAndDoNotDependOnThreads) {
-  auto x = at::randn({5000});
-  int threads = at::get_num_threads();
-  torch::manual_seed(11);
-  auto a = model::dropout(x, 0.1, true);
-  at::set_num_threads(1);
-  torch::manual_seed(11);
-  auto b = model::dropout(x, 0.1, true);
-  at::set_num_threads(threads);
-  EXPECT_TRUE(at::equal(a, b));
-  torch::manual_seed(12);
-  EXPECT_FALSE(at::equal(a, model::dropout(x, 0.1, true)));
+  const std::int64_t n = 3 * (1 << 16) + 77;
+  auto x = at::randn({n}), g = at::randn({n});
+  auto run = [&](int threads, std::uint64_t seed) {
+    int before = at::get_num_threads();
+    at::set_num_threads(threads);
+    torch::manual_seed(seed);
+    auto xi = x.clone().requires_grad_();
+    auto y = model::dropout(xi, 0.1, true);
+    y.backward(g);
+    at::set_num_threads(before);
+    return std::make_pair(y.detach(), xi.grad());
+  };
+  auto [y1, g1] = run(1, 11);
+  for (int threads : {2, 3}) {
+    auto [y, gx] = run(threads, 11);
+    EXPECT_TRUE(at::equal(y, y1)) << threads << " threads";
+    EXPECT_TRUE(at::equal(gx, g1)) << threads << " threads";
+  }
+  EXPECT_FALSE(at::equal(run(2, 12).first, y1));
 }
 
 TEST_P(DropoutTest, BackwardIsGradTimesMaskTimesScale) {
