@@ -15,10 +15,11 @@
 
 #include "bertforge/util/error.h"
 
-// The kernels are compiled for AVX-512, AVX2 and baseline x86-64 and the loader picks one at start-up; the
-// loops are written so that the compiler vectorises them (16 counters side by side).
+// The kernels are compiled for AVX-512, AVX2 and baseline x86-64 and the loader picks one at start-up by the
+// CPU's features (an "arch=" clone would be taken only on that vendor's models: AMD's AVX-512 would not get
+// it); the loops are written so that the compiler vectorises them (16 counters side by side).
 #if defined(__x86_64__) && defined(__GNUC__)
-#define BERTFORGE_CLONES __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#define BERTFORGE_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define BERTFORGE_CLONES
 #endif
@@ -115,7 +116,9 @@ inline __attribute__((always_inline)) void forward_blocks(const Pointers& p, con
 template <typename G, typename X>
 inline __attribute__((always_inline)) void backward_range(const G* g, const std::uint8_t* mask, X* gx, float scale,
                                                           std::int64_t i0, std::int64_t i1) {
-  for (std::int64_t i = i0; i < i1; ++i) gx[i] = store<X>(mask[i] ? load(g[i]) * scale : 0.0f);
+  // g is read at every element (a multiply by 0, not a branch), so that the loop vectorises; as ATen's
+  // dropout backward, a non-finite gradient stays non-finite where the element was dropped.
+  for (std::int64_t i = i0; i < i1; ++i) gx[i] = store<X>(load(g[i]) * (mask[i] ? scale : 0.0f));
 }
 
 using ForwardKernel = void (*)(const Pointers&, const Draw&, std::int64_t, std::int64_t);
