@@ -1,5 +1,6 @@
 #include "bertforge/model/dropout.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/ops/equal.h>
 #include <ATen/ops/ones.h>
@@ -9,7 +10,9 @@
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
+#include <array>
 #include <cmath>
+#include <cstdint>
 
 #include "bertforge/util/error.h"
 #include "common/tolerance.h"
@@ -35,6 +38,17 @@ double correlation(const at::Tensor& a, const at::Tensor& b) {
 
 class DropoutTest : public ::testing::TestWithParam<at::ScalarType> {};
 
+// Philox4x32-10 as Salmon et al. (2011) and Random123 write it, one counter at a time.
+std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> c, std::uint32_t k0, std::uint32_t k1) {
+  for (int round = 0; round < 10; ++round) {
+    std::uint64_t p0 = 0xD2511F53ull * c[0], p1 = 0xCD9E8D57ull * c[2];
+    c = {static_cast<std::uint32_t>(p1 >> 32) ^ c[1] ^ k0, static_cast<std::uint32_t>(p1),
+         static_cast<std::uint32_t>(p0 >> 32) ^ c[3] ^ k1, static_cast<std::uint32_t>(p0)};
+    k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
+  }
+  return c;
+}
+
 }  // namespace
 
 TEST_P(DropoutTest, KeepRateLiesWithinBinomialBounds) {
@@ -52,6 +66,27 @@ TEST(Dropout, DrawsAreUncorrelatedAcrossElementsAndCalls) {
   for (std::int64_t lag : {1, 4, 16, 64})
     EXPECT_LT(std::abs(correlation(first.slice(0, 0, kN - lag), first.slice(0, lag))), bound) << "lag " << lag;
   EXPECT_LT(std::abs(correlation(first, second)), bound) << "consecutive calls";
+}
+
+// The kernel's draws are Philox4x32-10's: the reference above reproduces Random123's known answer, and every
+// element's keep decision is its word of the reference's output against p * 2^32. Element i is word
+// (i mod 64) / 16 of counter (i / 64) * 16 + i mod 16; the key is the generator's next 64 bits.
+TEST_P(DropoutTest, DrawsArePhilox4x32) {
+  const std::array<std::uint32_t, 4> known{0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u};  // counter 0, key 0
+  ASSERT_EQ(philox4x32({0, 0, 0, 0}, 0, 0), known);
+  const double p = 0.3;
+  const std::int64_t n = 5 * 64 + 37;
+  torch::manual_seed(21);
+  std::uint64_t key = at::check_generator<at::CPUGeneratorImpl>(at::detail::getDefaultCPUGenerator())->random64();
+  torch::manual_seed(21);
+  auto kept = model::dropout(at::ones({n}, GetParam()), p, true).ne(0);
+  const auto threshold = static_cast<std::uint32_t>(std::ldexp(p, 32));
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::uint64_t counter = static_cast<std::uint64_t>(i / 64 * 16 + i % 16);
+    auto words = philox4x32({static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32), 0, 0},
+                            static_cast<std::uint32_t>(key), static_cast<std::uint32_t>(key >> 32));
+    ASSERT_EQ(kept[i].item<bool>(), words[i % 64 / 16] >= threshold) << "element " << i;
+  }
 }
 
 TEST_P(DropoutTest, OutputIsInputTimesMaskTimesScale) {
