@@ -17,8 +17,8 @@
 
 // The kernels are compiled for AVX-512, AVX2 and baseline x86-64 and the loader picks one at start-up by the
 // CPU's features (an "arch=" clone would be taken only on that vendor's models: AMD's AVX-512 would not get
-// it). The loops lay 16 counters side by side for the vectoriser; GCC 12 vectorises the backward fully, the
-// forward's Philox rounds only in part.
+// it). Each clone vectorises the loops: 16 Philox counters side by side as one vector value (below), the
+// element loops with everything they read in locals.
 #if defined(__x86_64__) && defined(__GNUC__)
 #define BERTFORGE_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
