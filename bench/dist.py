@@ -28,7 +28,7 @@ import torch.multiprocessing as mp
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA", ROOT.parent / "shared" / "data"))
+DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA") or ROOT / "tests" / "fixtures")
 VOCAB = DATA / "vocab" / "bert-base-cased" / "vocab.txt"
 MINI = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, vocab_size=28996)
 

@@ -80,7 +80,7 @@ VARIANTS = [("padded", "random", ["--no-unpad"]), ("unpadded", "random", []),
 
 
 def padding_table(args, tmp):
-    data = pathlib.Path(os.environ.get("BERTFORGE_DATA", ROOT.parent / "shared" / "data"))
+    data = pathlib.Path(os.environ.get("BERTFORGE_DATA") or ROOT / "tests" / "fixtures")
     vocab = data / "vocab" / "bert-base-cased" / "vocab.txt"
     sources = {"reference": data / "rocm-blog" / "wikiTokenizedValid.hf",
                "bertforge-prepared": data / "wikitext-103-raw" / "wiki.valid.raw"}

@@ -99,7 +99,7 @@ def main():
     p.add_argument("--mb", type=float, default=1000)
     p.add_argument("--hf-mb", type=float, default=20)
     args = p.parse_args()
-    data = pathlib.Path(os.environ.get("BERTFORGE_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared/data"))
+    data = pathlib.Path(os.environ.get("BERTFORGE_DATA") or pathlib.Path(__file__).resolve().parents[1] / "tests/fixtures")
     binary = os.environ.get("BERTFORGE_BIN", str(pathlib.Path(__file__).resolve().parents[1] / "build/bertforge"))
     vocab = data / "vocab/bert-base-cased/vocab.txt"
     with tempfile.TemporaryDirectory(prefix="bf_bench_prepare_") as tmp:

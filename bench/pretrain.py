@@ -4,7 +4,7 @@ without warm-up, seed 42; lr and steps as given).
 
     BERTFORGE_BIN=build/bertforge python bench/pretrain.py [--steps 300] [--lr 5e-5] [--threads 2]
 
-Data: ../shared/data/rocm-blog/wikiTokenizedValid.hf (BERTFORGE_DATA), rows [0, N-eval) for training and the
+Data: tests/fixtures/rocm-blog/wikiTokenizedValid.hf (BERTFORGE_DATA), rows [0, N-eval) for training and the
 last --eval rows for evaluation, both as HF save_to_disk folders (bertforge imports them with `prepare`).
 Model: bert-mini (4 layers, hidden 256) with bert-base-cased's vocabulary (28996), HF initialisation under
 seed 42 on both sides (different generators, so the starting weights differ; the curves are compared in
@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA", ROOT.parent / "shared" / "data"))
+DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA") or ROOT / "tests" / "fixtures")
 MINI = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, vocab_size=28996)
 
 # HF Trainer on the same data; writes log_history.json and step_times.json (time.perf_counter() at the end

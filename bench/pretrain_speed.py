@@ -6,7 +6,7 @@ and the same data, batch, learning rate, schedule, seed and threads.
     BERTFORGE_BIN=build/bertforge python bench/pretrain_speed.py [--models mini base] [--precisions fp32 bf16]
         [--warmup 3] [--steps 12] [--repeats 1] [--threads 2] [--out bench/results]
 
-Data: ../shared/data/rocm-blog/wikiTokenizedValid.hf (BERTFORGE_DATA), batch 8 x 128, as bench/pretrain.py
+Data: tests/fixtures/rocm-blog/wikiTokenizedValid.hf (BERTFORGE_DATA), batch 8 x 128, as bench/pretrain.py
 prepares it (HF's collator keeps the rows' padding to 128; bertforge's import drops it and pads each batch to
 its longest row). Each run takes --warmup steps untimed, then --steps timed steps; a step's end is stamped by
 HF's on_step_end callback and, for bertforge, when its per-step progress line arrives (logging_steps 1).

@@ -57,7 +57,7 @@ def main():
     ap.add_argument("--vocab-size", type=int, default=30000)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     args = ap.parse_args()
-    data = pathlib.Path(os.environ.get("BERTFORGE_DATA", ROOT.parent / "shared" / "data"))
+    data = pathlib.Path(os.environ.get("BERTFORGE_DATA") or ROOT / "tests" / "fixtures")
     bf = os.environ.get("BERTFORGE_BIN", str(ROOT / "build" / "bertforge"))
     raw = (data / "wikitext-103-raw" / "wiki.valid.raw").read_bytes()
     copies = max(1, round(args.mb * 1e6 / len(raw)))

@@ -7,7 +7,7 @@
 set -euo pipefail
 target="$1" out="$2" bin="$3"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-data="${BERTFORGE_DATA:-$root/../shared/data}"
+data="${BERTFORGE_DATA:-$root/tests/fixtures}"
 python="${BERTFORGE_PYTHON:-${BERTFORGE_VENV:-$HOME/.local/share/bertforge/venv}/bin/python}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

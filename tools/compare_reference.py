@@ -19,7 +19,7 @@ from transformers import BertTokenizerFast
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "python"))
 from test_data import read_shards  # noqa: E402  the documented shard layout, parsed once
 
-DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA", "../shared/data"))
+DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA") or pathlib.Path(__file__).resolve().parents[1] / "tests/fixtures")
 
 
 def summary(name, lengths, labels):

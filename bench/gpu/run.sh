@@ -24,7 +24,7 @@ for xzlib in "$pack"/lib/*.xz; do
 done
 export LD_LIBRARY_PATH="$libs:${pyarrow_dir:+$pyarrow_dir:}$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export BERTFORGE_BIN="$pack/bin/bertforge" BERTFORGE_DIST_TOY="$pack/bin/dist_toy_train"
-export BERTFORGE_SOURCE_DIR="$root" BERTFORGE_DATA="$pack/data" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export BERTFORGE_SOURCE_DIR="$root" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export PYTHONUNBUFFERED=1
 
 { nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv 2>&1 || true
@@ -44,5 +44,5 @@ fi
 tail -n 5 "$out/tests.log"
 
 # The benchmark: bertforge vs HF Trainer, bert-base, bf16.
-timeout 420 "$py" bench/gpu/bench.py --bin "$BERTFORGE_BIN" --vocab "$pack/data/vocab/bert-base-cased" \
+timeout 420 "$py" bench/gpu/bench.py --bin "$BERTFORGE_BIN" --vocab "$root/tests/fixtures/vocab/bert-base-cased" \
   --out "$out" ${BENCH_ARGS:-} 2>&1 | tee "$out/bench.log" | grep -v '^step '

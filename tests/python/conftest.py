@@ -1,10 +1,11 @@
-"""Shared fixtures for the Python interop tests: the bertforge binary and ../shared/data.
+"""Shared fixtures for the Python interop tests: the bertforge binary, the test data and the KJV.
 
-BERTFORGE_DATA (default ../shared/data beside the source tree): absent and unset -> tests skip visibly;
-set but missing -> tests fail, so CI never passes by skipping.
+The test data is tests/fixtures/ (its README says where each file comes from), or the folder BERTFORGE_DATA
+names instead; a missing file fails the test, since the data is part of the checkout.
 """
 import os
 import pathlib
+import shutil
 import subprocess
 
 import pytest
@@ -22,15 +23,13 @@ def bertforge_bin():
 
 @pytest.fixture(scope="session")
 def shared_data():
-    """Returns a function rel -> pathlib.Path inside the shared data, skipping or failing as above."""
-    root = pathlib.Path(os.environ.get("BERTFORGE_DATA", SOURCE_DIR.parent / "shared" / "data"))
+    """Returns a function rel -> pathlib.Path inside the test data, failing as above."""
+    root = pathlib.Path(os.environ.get("BERTFORGE_DATA") or SOURCE_DIR / "tests" / "fixtures")
 
     def get(rel):
         path = root / rel
         if not path.exists():
-            if os.environ.get("BERTFORGE_DATA"):
-                pytest.fail(f"BERTFORGE_DATA is set but {path} is missing")
-            pytest.skip(f"shared data absent: {path}")
+            pytest.fail(f"test data missing: {path} (tests/fixtures/ or BERTFORGE_DATA)")
         return path
 
     return get
@@ -50,15 +49,24 @@ def run_bertforge(bertforge_bin):
 
 
 @pytest.fixture(scope="session")
-def tiny_kjv(tmp_path_factory, run_bertforge, shared_data):
+def kjv():
+    """Returns a function range -> the KJV's verses in a `bible -f` range, one per line. Skips the test when
+    Debian's bible-kjv (which scripts/setup.sh installs) is not there."""
+    if shutil.which("bible") is None:
+        pytest.skip("`bible` not found: the KJV comes from Debian's bible-kjv (scripts/setup.sh installs it)")
+    return lambda verses: subprocess.run(["bible", "-f", verses], capture_output=True, text=True,
+                                         check=True).stdout
+
+
+@pytest.fixture(scope="session")
+def tiny_kjv(tmp_path_factory, run_bertforge, shared_data, kjv):
     """A folder with kjv.txt (Genesis 1-6, from Debian's bible-kjv), data/ (prepared with tiny.VOCAB, 64
     tokens) and model/config.json (tiny.TINY): the Trainer tests' common ground, made once per session."""
     from transformers import BertConfig
     from tiny import TINY, VOCAB
     root = tmp_path_factory.mktemp("tiny_kjv")
     corpus = root / "kjv.txt"
-    corpus.write_text(subprocess.run(["bible", "-f", "gen1:1-gen6:22"], capture_output=True, text=True,
-                                     check=True).stdout)
+    corpus.write_text(kjv("gen1:1-gen6:22"))
     run_bertforge("prepare", corpus, "--vocab", shared_data(VOCAB), "-o", root / "data", "--threads", "1",
                   "--max_seq_length", "64")
     BertConfig(**TINY).save_pretrained(root / "model")

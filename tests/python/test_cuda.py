@@ -57,7 +57,7 @@ def test_logits_and_every_gradient_match_hf_on_the_same_gpu(hf_folder, run_bertf
 
 @pytest.fixture(scope="module")
 def tiny(shared_data, run_bertforge, tmp_path_factory):
-    """The shared tiny BERT with its vocabulary, and WikiText lines prepared with it."""
+    """The tiny BERT of tests/fixtures with its vocabulary, and WikiText lines prepared with it."""
     model = shared_data("tiny-bert")
     d = tmp_path_factory.mktemp("cuda_data")
     lines = shared_data("wikitext-103-raw/wiki.valid.raw").read_text(encoding="utf-8").splitlines()[:300]

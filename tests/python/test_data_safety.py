@@ -9,7 +9,6 @@ import json
 import resource
 import signal
 import struct
-import subprocess
 
 import pytest
 
@@ -17,11 +16,9 @@ VOCAB = "vocab/bert-base-uncased/vocab.txt"
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("safety_data")
-    path = root / "kjv.txt"
-    path.write_text(subprocess.run(["bible", "-f", "gen1:1-gen6:22"], capture_output=True, text=True,
-                                   check=True).stdout)
+def corpus(tmp_path_factory, kjv):
+    path = tmp_path_factory.mktemp("safety_data") / "kjv.txt"
+    path.write_text(kjv("gen1:1-gen6:22"))
     return path
 
 

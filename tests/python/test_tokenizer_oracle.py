@@ -1,7 +1,7 @@
 """bertforge's tokenizer against HF BertTokenizerFast (transformers + tokenizers) as the oracle.
 
-HF tokenizers are built offline from the shared vocab files. bertforge runs through its CLI, one process per
-batch of lines (never one per case): `tokenize` (ids / --format jsonl for pairs) and `decode`.
+HF tokenizers are built offline from the vocab files of tests/fixtures/. bertforge runs through its CLI, one
+process per batch of lines (never one per case): `tokenize` (ids / --format jsonl for pairs) and `decode`.
 """
 import json
 import random

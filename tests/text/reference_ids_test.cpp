@@ -1,4 +1,4 @@
-// Acceptance: ../shared/data/reference/wiki.valid.<vocab>.ids (made by HF BertTokenizerFast, no special
+// Acceptance: tests/fixtures/reference/wiki.valid.<vocab>.ids (made by HF BertTokenizerFast, no special
 // tokens) matched exactly, line for line, over wikitext-103-raw/wiki.valid.raw.
 #include <gtest/gtest.h>
 

@@ -47,6 +47,8 @@ CONFIG = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, interm
 
 
 def corpus(path):
+    if shutil.which("bible") is None:
+        sys.exit("trainer_steps.py: `bible` not found: the KJV comes from Debian's bible-kjv (scripts/setup.sh)")
     path.write_text(subprocess.run(["bible", "-f", VERSES], capture_output=True, text=True, check=True).stdout)
     return path
 
