@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
         torch::NoGradGuard no_grad;
         for (auto& p : params) p.sub_(p.grad() * 0.1);
       }
-      double loss = world->mean(loss_sum);
+      double loss = world->sum({loss_sum})[0] / world->size();
       if (rank == 0) std::printf("step %d loss %.9g\n", step + 1, loss);
       std::fflush(stdout);
     }

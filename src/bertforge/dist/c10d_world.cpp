@@ -34,7 +34,6 @@ class C10dWorld final : public World {
   }
   void sync_gradients(const std::vector<at::Tensor>& params) override;
   void verify_parameters(const std::vector<std::string>& names, const std::vector<at::Tensor>& params) override;
-  double mean(double value) override { return sum({value})[0] / env_.world_size; }
   std::vector<double> sum(std::vector<double> values) override;
   void barrier() override;
 

@@ -12,7 +12,6 @@ class SingleProcess final : public World {
   void sync_next_backward(bool) override {}
   void sync_gradients(const std::vector<at::Tensor>&) override {}
   void verify_parameters(const std::vector<std::string>&, const std::vector<at::Tensor>&) override {}
-  double mean(double value) override { return value; }
   std::vector<double> sum(std::vector<double> values) override { return values; }
   void barrier() override {}
 };

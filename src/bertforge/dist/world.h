@@ -42,8 +42,6 @@ class World {
   // Throws bertforge::Error naming every parameter whose bits differ between ranks.
   virtual void verify_parameters(const std::vector<std::string>& names, const std::vector<at::Tensor>& params) = 0;
 
-  // The mean of a scalar over all processes (losses for logging).
-  virtual double mean(double value) = 0;
   // Element-wise sums over all processes (evaluation counts and loss sums split across ranks).
   virtual std::vector<double> sum(std::vector<double> values) = 0;
   virtual void barrier() = 0;

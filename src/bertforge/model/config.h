@@ -44,7 +44,6 @@ struct BertConfig {
 
   // Throws Error "<source>: <field>: why" when a value cannot describe a BERT model bertforge can build.
   void validate(const std::string& source) const;
-  std::int64_t head_size() const { return hidden_size / num_attention_heads; }
 };
 
 // hidden_act values bertforge implements (HF's ACT2FN names).

@@ -100,7 +100,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& groups() {
        {"gradient_accumulation_steps", "average_tokens_across_devices", "max_grad_norm", "nan_policy", "nan_patience"}},
       {"Mixed Precision Training", {"bf16"}},
       {"Logging & Monitoring Training", {"logging_strategy", "logging_steps", "logging_first_step"}},
-      {"Experiment Tracking Integration", {"report_to", "run_name"}},
+      {"Experiment Tracking Integration", {"report_to"}},
       {"Evaluation", {"eval_strategy", "eval_steps", "per_device_eval_batch_size"}},
       {"Checkpointing & Saving", {"save_strategy", "save_steps", "save_total_limit"}},
       {"Best Model Tracking", {"load_best_model_at_end", "metric_for_best_model", "greater_is_better"}},

@@ -19,7 +19,6 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   std::ofstream& stream() { return out_; }
-  const std::string& temp_path() const { return temp_; }
   void commit();
 
  private:
