@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/ignore_index.h"
 
 namespace bertforge::data {
 
@@ -51,7 +52,7 @@ Batch MlmCollator::collate(const Examples& ex, const std::vector<std::uint64_t>&
   b.input_ids = at::full({rows, width}, special_.pad, opts);
   b.token_type_ids = at::zeros({rows, width}, opts);
   b.attention_mask = at::zeros({rows, width}, opts);
-  b.labels = at::full({rows, width}, -100, opts);
+  b.labels = at::full({rows, width}, kIgnoreIndex, opts);
   auto* input = b.input_ids.data_ptr<std::int64_t>();
   auto* types = b.token_type_ids.data_ptr<std::int64_t>();
   auto* mask = b.attention_mask.data_ptr<std::int64_t>();

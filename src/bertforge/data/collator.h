@@ -3,7 +3,7 @@
 //
 // Masking (HF torch_mask_tokens): every token that is not special (SpecialIds::contains: [CLS] [SEP] [PAD]
 // [MASK] [UNK], HF's all_special_ids) is selected with mlm_probability; labels hold the original id where
-// selected and -100 elsewhere (padding included). Of the selected, mask_replace_prob become [MASK],
+// selected and kIgnoreIndex (-100) elsewhere (padding included). Of the selected, mask_replace_prob become [MASK],
 // random_replace_prob a uniform random id from the whole vocabulary [0, vocab_size) (specials included, as HF
 // draws from len(tokenizer)), the rest stay unchanged.
 // Whole-word masking (HF 4.x DataCollatorForWholeWordMask, after Google's create_pretraining_data.py): a word

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/ignore_index.h"
 #include "bertforge/util/messages.h"
 
 namespace bertforge::infer {
@@ -35,7 +36,7 @@ at::Tensor mask_probabilities(ModelDir& m, const std::vector<std::vector<std::in
     input[i].narrow(0, 0, n).copy_(at::tensor(row, at::kInt));
     attention[i].narrow(0, 0, n).fill_(1);
   }
-  at::Tensor labels = at::where(input.eq(m.tokenizer.mask_id()), at::zeros_like(input), at::full_like(input, -100));
+  at::Tensor labels = at::where(input.eq(m.tokenizer.mask_id()), at::zeros_like(input), at::full_like(input, kIgnoreIndex));
   at::NoGradGuard no_grad;
   m.model->sparse_mlm = true;
   auto out = m.model->forward(input.to(m.device), {}, attention.to(m.device), labels.to(m.device));

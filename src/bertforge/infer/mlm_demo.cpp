@@ -8,6 +8,7 @@
 
 #include "bertforge/data/collator.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/ignore_index.h"
 #include "bertforge/util/messages.h"
 
 namespace bertforge::infer {
@@ -43,7 +44,7 @@ MlmDemo mlm_demo(ModelDir& m, const std::string& text, const MlmDemoOptions& o) 
   m.model->sparse_mlm = false;  // the argmax at every position is shown
   auto out = m.model->forward(b.input_ids.to(m.device), b.token_type_ids.to(m.device), b.attention_mask.to(m.device));
   at::Tensor predicted = out.prediction_logits[0].argmax(-1).cpu();
-  at::Tensor labels = b.labels[0], selected = labels.ne(-100);
+  at::Tensor labels = b.labels[0], selected = labels.ne(kIgnoreIndex);
 
   MlmDemo r;
   r.input = tok.decode(first_ids(b.input_ids[0], o.shown));

@@ -47,4 +47,14 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   return at::matmul(model::dropout(at::softmax(logits, -1), p, true), v);
 }
 
+at::Tensor multi_head_attention(const TokenLayout& layout, const at::Tensor& q, const at::Tensor& k,
+                                const at::Tensor& v, std::int64_t heads, double p, bool train) {
+  const std::int64_t batch = layout.batch(), seq = layout.seq(), width = q.size(-1);
+  auto heads_first = [&](const at::Tensor& x) {
+    return layout.pad(x).view({batch, seq, heads, width / heads}).transpose(1, 2);
+  };
+  at::Tensor context = attention(heads_first(q), heads_first(k), heads_first(v), layout.key_mask(), p, train);
+  return layout.unpad(context.transpose(1, 2).reshape({batch, seq, width}));
+}
+
 }  // namespace bertforge::model

@@ -6,12 +6,23 @@
 // CPU it is softmax(q k^T / sqrt(d) + mask bias) through model/dropout.h's kernel, times v, all in the inputs'
 // dtype: SDPA's math fallback would draw with bernoulli_ and, for bf16, run in fp32 copies of q, k and v.
 // Other devices keep SDPA with dropout (flash or memory-efficient kernels on CUDA).
+//
+// multi_head_attention runs it over activations of a TokenLayout: padded ones as they are, unpadded ones
+// scattered back into the padded shape for one masked call over the batch and gathered again after it. Small
+// models at large batches lose more to a call per sequence than the scatter and gather cost.
 #pragma once
 #include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+#include "bertforge/model/token_layout.h"
 
 namespace bertforge::model {
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask, double p,
                      bool train);
+// q, k, v and the result: activations of `layout`, [..., heads * head_dim].
+at::Tensor multi_head_attention(const TokenLayout& layout, const at::Tensor& q, const at::Tensor& k,
+                                const at::Tensor& v, std::int64_t heads, double p, bool train);
 
 }  // namespace bertforge::model

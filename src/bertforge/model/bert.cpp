@@ -6,11 +6,10 @@
 #include <torch/nn/init.h>
 
 #include "bertforge/util/error.h"
+#include "bertforge/util/ignore_index.h"
 
 namespace bertforge::model {
 namespace {
-
-constexpr std::int64_t kIgnoreIndex = -100;  // HF's CrossEntropyLoss default
 
 at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& target) {
   return at::cross_entropy_loss(logits.to(at::kFloat), target, {}, at::Reduction::Mean, kIgnoreIndex);

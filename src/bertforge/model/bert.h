@@ -7,7 +7,7 @@
 //   out.loss.backward();
 //
 // Inputs: [batch, seq] int64 on the model's device; token_type_ids and attention_mask (1 = token, 0 = padding)
-// may be undefined tensors (all zeros / all ones); labels ([batch, seq], -100 = not predicted) and
+// may be undefined tensors (all zeros / all ones); labels ([batch, seq], kIgnoreIndex = not predicted) and
 // next_sentence_label ([batch], 0 = B follows A, 1 = random) are optional. The loss is HF's: mean
 // cross-entropy over labelled positions + mean NSP cross-entropy, each term present when its labels are.
 // With sparse_mlm set and labels given, the vocabulary projection runs only at labelled positions:

@@ -62,11 +62,15 @@ BertConfig from_json(json j, const std::string& source) {
 
 }  // namespace
 
-const std::vector<std::string>& known_activations() {
-  static const std::vector<std::string> names{"gelu",       "gelu_python", "gelu_new", "gelu_pytorch_tanh",
-                                              "gelu_fast",  "quick_gelu",  "relu",     "silu",
-                                              "swish",      "tanh"};
-  return names;
+const std::vector<std::pair<std::string, ActivationKind>>& known_activations() {
+  using K = ActivationKind;
+  // gelu_new, gelu_fast and gelu_pytorch_tanh are all the tanh approximation, written differently in HF.
+  static const std::vector<std::pair<std::string, ActivationKind>> table{
+      {"gelu", K::gelu_erf},       {"gelu_python", K::gelu_erf},       {"gelu_new", K::gelu_tanh},
+      {"gelu_fast", K::gelu_tanh}, {"gelu_pytorch_tanh", K::gelu_tanh}, {"quick_gelu", K::quick_gelu},
+      {"relu", K::relu},           {"silu", K::silu},                   {"swish", K::silu},
+      {"tanh", K::tanh}};
+  return table;
 }
 
 BertConfig BertConfig::preset(const std::string& name) {
@@ -121,9 +125,9 @@ void BertConfig::validate(const std::string& source) const {
                                   "' is not BERT (bertforge builds BERT models only: model_type \"bert\")");
   }
   const auto& acts = known_activations();
-  if (std::find(acts.begin(), acts.end(), hidden_act) == acts.end()) {
+  if (std::none_of(acts.begin(), acts.end(), [&](const auto& a) { return a.first == hidden_act; })) {
     std::string known;
-    for (const auto& a : acts) known += (known.empty() ? "" : ", ") + a;
+    for (const auto& a : acts) known += (known.empty() ? "" : ", ") + a.first;
     bad(source, "hidden_act", "unknown activation '" + hidden_act + "' (known: " + known + ")");
   }
   auto positive = [&](const char* field, std::int64_t v) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bertforge::model {
@@ -46,7 +47,10 @@ struct BertConfig {
   void validate(const std::string& source) const;
 };
 
-// hidden_act values bertforge implements (HF's ACT2FN names).
-const std::vector<std::string>& known_activations();
+// The activation functions bertforge implements.
+enum class ActivationKind { gelu_erf, gelu_tanh, quick_gelu, relu, silu, tanh };
+// The hidden_act values bertforge implements (HF's ACT2FN names), each with the function it names: the one
+// table config validation and the layers read. HF spells some functions several ways.
+const std::vector<std::pair<std::string, ActivationKind>>& known_activations();
 
 }  // namespace bertforge::model

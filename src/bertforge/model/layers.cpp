@@ -9,6 +9,9 @@
 #include <ATen/ops/zeros.h>
 #include <ATen/ops/zeros_like.h>
 
+#include <algorithm>
+
+#include "bertforge/model/attention.h"  // multi_head_attention
 #include "bertforge/model/dropout.h"
 #include "bertforge/util/error.h"
 
@@ -29,14 +32,18 @@ torch::nn::LayerNorm layer_norm(const BertConfig& c) {
 }  // namespace
 
 Activation activation(const std::string& name) {
-  // gelu_new, gelu_fast and gelu_pytorch_tanh are all the tanh approximation, written differently in HF.
-  if (name == "gelu" || name == "gelu_python") return gelu_erf;
-  if (name == "gelu_new" || name == "gelu_fast" || name == "gelu_pytorch_tanh") return gelu_tanh;
-  if (name == "quick_gelu") return quick_gelu;
-  if (name == "relu") return relu;
-  if (name == "silu" || name == "swish") return silu;
-  if (name == "tanh") return tanh;
-  throw Error("hidden_act: unknown activation '" + name + "'");
+  const auto& acts = known_activations();
+  auto known = std::find_if(acts.begin(), acts.end(), [&](const auto& a) { return a.first == name; });
+  if (known == acts.end()) throw Error("hidden_act: unknown activation '" + name + "'");
+  switch (known->second) {
+    case ActivationKind::gelu_erf: return gelu_erf;
+    case ActivationKind::gelu_tanh: return gelu_tanh;
+    case ActivationKind::quick_gelu: return quick_gelu;
+    case ActivationKind::relu: return relu;
+    case ActivationKind::silu: return silu;
+    case ActivationKind::tanh: return tanh;
+  }
+  throw Error("hidden_act: no function for '" + name + "'");  // unreachable: the switch names every kind
 }
 
 BertEmbeddingsImpl::BertEmbeddingsImpl(const BertConfig& c) {
@@ -67,7 +74,7 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
 }
 
 at::Tensor BertSelfAttentionImpl::forward(const at::Tensor& hidden, const TokenLayout& layout) {
-  return layout.attention(query(hidden), key(hidden), value(hidden), heads, dropout_p, is_training());
+  return multi_head_attention(layout, query(hidden), key(hidden), value(hidden), heads, dropout_p, is_training());
 }
 
 BertResidualOutputImpl::BertResidualOutputImpl(const BertConfig& c, std::int64_t in_features) {

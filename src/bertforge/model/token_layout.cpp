@@ -8,8 +8,6 @@
 
 #include <vector>
 
-#include "bertforge/model/attention.h"
-
 namespace bertforge::model {
 
 TokenLayout::TokenLayout(const at::Tensor& input_ids, const at::Tensor& attention_mask, bool unpad)
@@ -51,20 +49,6 @@ at::Tensor TokenLayout::first_rows() const {
 
 at::Tensor TokenLayout::pad_rows(const at::Tensor& x, const at::Tensor& rows) const {
   return scatter(x, unpadded() ? indices_.index_select(0, rows) : rows);
-}
-
-at::Tensor TokenLayout::attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::int64_t heads,
-                                  double dropout_p, bool train) const {
-  const std::int64_t width = q.size(-1);
-  // Unpadded activations go back into the padded shape for attention: one masked SDPA over the batch. A loop of
-  // unmasked SDPA calls per sequence was as fast on bert-base at batch 8, but its per-call cost made the demo's
-  // small model at batch 64 slower than not unpadding at all; the scatter and gather cost little beside either.
-  auto heads_first = [&](const at::Tensor& x) {
-    return pad(x).view({batch_, seq_, heads, width / heads}).transpose(1, 2);
-  };
-  at::Tensor context = model::attention(heads_first(q), heads_first(k), heads_first(v), mask_, dropout_p, train);
-  context = context.transpose(1, 2).reshape({batch_, seq_, width});
-  return unpadded() ? unpad(context) : context;
 }
 
 }  // namespace bertforge::model

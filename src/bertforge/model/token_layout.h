@@ -3,9 +3,10 @@
 // A padded layout keeps activations [batch, seq, features] and attends through SDPA with a boolean key mask,
 // as HF does: every position is computed, padding included. An unpadded layout holds the positions where
 // attention_mask is 1, in row-major order; activations are [tokens, features], so embeddings, linear layers,
-// LayerNorm and the heads run on real tokens only; attention scatters q, k and v back into the padded shape
-// and runs the padded layout's masked SDPA. At real positions both give the same values (within rounding); an
-// unpadded layout has nothing at padded positions, and pad() writes zeros there.
+// LayerNorm and the heads run on real tokens only; attention (model/attention.h) scatters q, k and v back into
+// the padded shape and runs the padded layout's masked SDPA. At real positions both give the same values
+// (within rounding); an unpadded layout has nothing at padded positions, and pad() writes zeros there. The
+// layout maps positions only: it computes nothing.
 //
 // Deciding costs one device-to-host copy of the row lengths (and one of whether every row starts with a token).
 #pragma once
@@ -22,6 +23,10 @@ class TokenLayout {
   TokenLayout(const at::Tensor& input_ids, const at::Tensor& attention_mask, bool unpad);
 
   bool unpadded() const { return indices_.defined(); }
+  std::int64_t batch() const { return batch_; }
+  std::int64_t seq() const { return seq_; }
+  // The padded layout's key mask: bool [batch, 1, 1, seq] (true = attend), undefined when there is no padding.
+  const at::Tensor& key_mask() const { return mask_; }
   // [batch, seq, ...] -> [tokens, ...] when unpadded; otherwise x itself.
   at::Tensor unpad(const at::Tensor& x) const;
   // [tokens, f] -> [batch, seq, f] with zeros at padding when unpadded; otherwise x itself.
@@ -32,10 +37,6 @@ class TokenLayout {
   at::Tensor first_rows() const;
   // [n, f] activations at activation rows `rows` (int64 [n]) -> [batch, seq, f] with zeros everywhere else.
   at::Tensor pad_rows(const at::Tensor& x, const at::Tensor& rows) const;
-  // Multi-head attention (model/attention.h) over activations of this layout: q, k, v and the result are
-  // [..., heads * head_dim]; dropout_p on the attention probabilities when train.
-  at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, std::int64_t heads,
-                       double dropout_p, bool train) const;
 
  private:
   // [n, f] rows placed at flat positions (int64 [n], into batch * seq) of a zero [batch, seq, f].
@@ -43,7 +44,7 @@ class TokenLayout {
 
   std::int64_t batch_ = 0, seq_ = 0;
   at::TensorOptions options_;
-  at::Tensor mask_;     // bool [batch, 1, 1, seq] (true = attend), or undefined when there is no padding
+  at::Tensor mask_;
   at::Tensor indices_;  // unpadded: int64 [tokens], into batch * seq
   at::Tensor starts_;   // unpadded: int64 [batch], each row's first activation row
 };

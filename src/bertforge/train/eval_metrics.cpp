@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bertforge/util/ignore_index.h"
+
 namespace bertforge::train {
 
 void EvalMetrics::add(const at::Tensor& loss, const at::Tensor& prediction_logits, const at::Tensor& labels,
@@ -15,7 +17,7 @@ void EvalMetrics::add(const at::Tensor& loss, const at::Tensor& prediction_logit
   loss_sum_ += loss.item<double>() * static_cast<double>(batch);
   sequences_ += batch;
   at::Tensor flat_labels = labels.reshape(-1);
-  at::Tensor labelled = flat_labels.ne(-100);
+  at::Tensor labelled = flat_labels.ne(kIgnoreIndex);
   at::Tensor targets = flat_labels.masked_select(labelled);
   at::Tensor logits = prediction_logits.dim() == 3
                           ? prediction_logits.reshape({-1, prediction_logits.size(-1)}).index({labelled})
