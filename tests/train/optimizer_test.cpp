@@ -10,6 +10,7 @@
 #include "bertforge/train/optimizer.h"
 
 #include <ATen/ATen.h>
+#include <torch/serialize/archive.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -181,6 +182,26 @@ TEST(Optimizer, FusedAndSingleTensorShareState) {
   std::filesystem::remove_all(dir);
 }
 
+// An archive of another layout version is refused by name, not read as if it were this one.
+TEST(Optimizer, ArchiveOfAnotherFormatIsRefused) {
+  auto dir = std::filesystem::temp_directory_path() / "bf_optimizer_format_test";
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "optimizer_state.pt").string();
+  torch::serialize::OutputArchive archive;
+  archive.write("format", at::tensor(2, at::kLong));
+  archive.write("kind/adamw_torch", at::tensor(0, at::kLong));
+  archive.save_to(path);
+  Optimizer o(make_params(), options("adamw_torch"));
+  try {
+    o.load(path);
+    ADD_FAILURE() << "format 2 was loaded";
+  } catch (const bertforge::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("optimizer state of format 2, this bertforge reads format 1"),
+              std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Optimizer, DecayGroupsAsHf) {
   EXPECT_TRUE(Optimizer::decays("bert.encoder.layer.0.attention.self.query.weight"));
   EXPECT_FALSE(Optimizer::decays("bert.encoder.layer.0.attention.self.query.bias"));
@@ -190,7 +211,7 @@ TEST(Optimizer, DecayGroupsAsHf) {
 
 TEST(Schedule, MatchesTransformersBitwise) {
   for (const auto& s : golden()["schedules"]) {
-    Schedule sched{s["type"], s["base_lr"], s["warmup"], s["total"]};
+    Schedule sched{schedule_type(s["type"]), s["base_lr"], s["warmup"], s["total"]};
     const auto& lrs = s["lrs"];
     for (std::size_t step = 0; step < lrs.size(); ++step)
       EXPECT_EQ(sched.lr_at(step), lrs[step].get<double>()) << s["type"] << " warmup " << s["warmup"] << " step " << step;

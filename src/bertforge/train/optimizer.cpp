@@ -15,6 +15,9 @@
 
 namespace bertforge::train {
 
+// The layout version of the archive save() writes; load() reads this one only.
+constexpr std::int64_t kArchiveFormat = 1;
+
 Optimizer::Optimizer(const std::vector<NamedTensor>& params, OptimizerOptions options)
     : options_(std::move(options)) {
   static const std::vector<std::pair<std::string, std::string>> kinds{  // kind -> update rule
@@ -54,8 +57,8 @@ bool Optimizer::decays(const std::string& name) {
 
 void Optimizer::step(double lr) {
   at::NoGradGuard no_grad;
-  if (fused_) return fused_step(lr);
-  if (rule_ == "lamb") return lamb_step(lr);
+  if (fused_) return fused_update(lr);
+  if (rule_ == "lamb") return lamb_update(lr);
   for (auto& s : slots_) {
     at::Tensor grad = s.param.grad();
     if (!grad.defined()) continue;
@@ -69,8 +72,8 @@ void Optimizer::step(double lr) {
   }
 }
 
-Optimizer::Lists Optimizer::stepping(const std::vector<std::size_t>& group) {
-  Lists l;
+Optimizer::GroupTensors Optimizer::advance(const std::vector<std::size_t>& group) {
+  GroupTensors l;
   l.weight_decay = slots_[group[0]].weight_decay;
   for (std::size_t i : group) {
     Slot& s = slots_[i];
@@ -87,10 +90,10 @@ Optimizer::Lists Optimizer::stepping(const std::vector<std::size_t>& group) {
 }
 
 // torch/optim/adam.py _fused_adam: count the steps on the tensor side, then one kernel per group.
-void Optimizer::fused_step(double lr) {
+void Optimizer::fused_update(double lr) {
   const auto& o = options_;
   for (const auto& group : groups_) {
-    Lists l = stepping(group);
+    GroupTensors l = advance(group);
     if (l.params.empty()) continue;
     at::_foreach_add_(l.steps, 1);
     if (rule_ == "adamw_torch")
@@ -123,10 +126,10 @@ void Optimizer::adam_update(Slot& s, const at::Tensor& g, double lr) const {
 // apex multi_tensor_lamb (FusedLAMB as NVIDIA's BERT recipe uses it: bias correction, grad averaging,
 // decoupled decay, trust ratio only where the tensor decays), one foreach op per stage over each group. Its
 // internal clip by the global norm is the trainer's max_grad_norm clip, done before step().
-void Optimizer::lamb_step(double lr) {
+void Optimizer::lamb_update(double lr) {
   const auto& o = options_;
   for (const auto& group : groups_) {
-    Lists l = stepping(group);
+    GroupTensors l = advance(group);
     if (l.params.empty()) continue;
     at::_foreach_mul_(l.exp_avgs, o.beta1);
     at::_foreach_add_(l.exp_avgs, l.grads, 1 - o.beta1);
@@ -175,7 +178,7 @@ void Optimizer::zero_grad() {
 
 void Optimizer::save(const std::string& path) const {
   torch::serialize::OutputArchive archive;
-  archive.write("format", at::tensor(1, at::kLong));  // layout version of this archive
+  archive.write("format", at::tensor(kArchiveFormat, at::kLong));
   archive.write("kind/" + rule_, at::tensor(0, at::kLong));  // the rule, not the kernel
   for (const auto& s : slots_) {
     archive.write(s.name + "/step", at::tensor(s.step, at::kLong));
@@ -199,6 +202,12 @@ void Optimizer::load(const std::string& path) {
     at::Tensor t;
     return archive.try_read(key, t) ? t : at::Tensor();
   };
+  at::Tensor format = read("format");
+  if (!format.defined() || format.item<std::int64_t>() != kArchiveFormat)
+    fail_at(path, 0, "optimizer state of format " +
+                         (format.defined() ? std::to_string(format.item<std::int64_t>()) : std::string("unknown")) +
+                         ", this bertforge reads format " + std::to_string(kArchiveFormat) +
+                         " (written by another bertforge version?)");
   if (!read("kind/" + rule_).defined())
     fail_at(path, 0, "optimizer state was not written by optim=" + options_.kind +
                          (rule_ == "adam" || rule_ == "adamw_torch" ? " or its fused/single-tensor twin" : ""));
@@ -216,10 +225,6 @@ void Optimizer::load(const std::string& path) {
     }
   }
 }
-
-}  // namespace bertforge::train
-
-namespace bertforge::train {
 
 std::int64_t Optimizer::load_torch(const std::string& path) {
   if (rule_ != "adam" && rule_ != "adamw_torch")

@@ -16,10 +16,11 @@
 // Parameters are grouped as HF Trainer groups them: no weight decay for biases and normalisation weights
 // (get_decay_parameter_names); the fused and foreach kinds further split the groups by dtype and device, once,
 // as torch's _group_tensors_by_device_and_dtype does. State is keyed by parameter name; save()/load() write a
-// LibTorch archive holding the step and every moment tensor, so a resumed run continues bit for bit. The
-// archive names the update rule (adam, adamw_torch, lamb, sgd), not the kernel: a fused run's state resumes
-// with the single-tensor kernel of the same rule and the other way round. torch's fused step counter (a float32
-// tensor per parameter, state_steps) is kept beside the integer step, which is what the archive holds.
+// LibTorch archive holding its format version, the step and every moment tensor, so a resumed run continues
+// bit for bit. The archive names the update rule (adam, adamw_torch, lamb, sgd), not the kernel: a fused run's
+// state resumes with the single-tensor kernel of the same rule and the other way round. torch's fused step
+// counter (a float32 tensor per parameter, state_steps) is kept beside the integer step, which is what the
+// archive holds.
 #pragma once
 #include <ATen/Tensor.h>
 
@@ -48,7 +49,8 @@ class Optimizer {
   void zero_grad();  // sets gradients to None, as torch's zero_grad(set_to_none=True)
 
   void save(const std::string& path) const;
-  // Throws Error naming the file if it was written for other parameters or another optimizer.
+  // Throws Error naming the file if it was written for other parameters, another optimizer or in another
+  // format version.
   void load(const std::string& path);
   // Imports PyTorch's Adam/AdamW state as HF Trainer saves it (optimizer.pt = torch.save(state_dict())):
   // state indices run over param_groups in order, and HF's groups are [decaying, non-decaying] parameters,
@@ -68,15 +70,16 @@ class Optimizer {
     at::Tensor exp_avg, exp_avg_sq;  // empty for sgd
     at::Tensor fused_step;           // fused kinds: torch's state_steps entry (float32 scalar beside the param)
   };
-  // The slots of one fused or foreach call, with a gradient this step (their steps already counted).
-  struct Lists {
+  // The tensors of one fused or foreach call: the group's slots with a gradient this step.
+  struct GroupTensors {
     double weight_decay = 0;
     std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
     std::vector<double> counts;  // the step of each, for LAMB's bias corrections
   };
-  Lists stepping(const std::vector<std::size_t>& group);
-  void fused_step(double lr);
-  void lamb_step(double lr);
+  // Counts this step for each slot of the group that has a gradient, and gathers those slots' tensors.
+  GroupTensors advance(const std::vector<std::size_t>& group);
+  void fused_update(double lr);
+  void lamb_update(double lr);
   void adam_update(Slot& s, const at::Tensor& grad, double lr) const;
 
   OptimizerOptions options_;
