@@ -1,4 +1,5 @@
-# Provides the target bertforge::torch and BERTFORGE_CUDA (ON when the CUDA code paths are built).
+# Provides the target bertforge::torch, BERTFORGE_CUDA (ON when the CUDA code paths are built) and
+# BERTFORGE_TORCH_LIB_DIR (LibTorch's lib/ folder).
 #
 # The PyPI wheel is a CUDA build: its TorchConfig.cmake stops with a fatal error when no CUDA toolkit is
 # installed. With a toolkit we use find_package(Torch) so the CUDA paths compile and link; without one (a
@@ -8,6 +9,18 @@ option(BERTFORGE_CPU_ONLY "Link LibTorch's CPU libraries even when a CUDA toolki
 # A ROCm LibTorch finds HIP through its own config and shows AMD GPUs as `cuda` devices (untested here).
 option(BERTFORGE_ROCM "LibTorch is a ROCm build: use its config as is, RCCL behind the NCCL backend" OFF)
 find_package(CUDAToolkit QUIET)
+
+# LibTorch's CUDA config warns about two things no user can act on, so they are dropped while it runs (every
+# other message passes): CMAKE_CUDA_ARCHITECTURES, which its own enable_language(CUDA) defines and it then
+# ignores in favour of TORCH_CUDA_ARCH_LIST (set below), and libkineto, which the wheel links into
+# libtorch_cpu instead of shipping. CMake keeps the built-in message() as _message().
+function(message)
+  if(_bertforge_quiet_torch_config AND ARGV0 STREQUAL "WARNING" AND
+     ARGV1 MATCHES "^(pytorch is not compatible with `CMAKE_CUDA_ARCHITECTURES`|library kineto not found)")
+    return()
+  endif()
+  _message(${ARGV})
+endfunction()
 
 add_library(bertforge::torch INTERFACE IMPORTED)
 # libtorch.so exports its own copy of std::filesystem (remove_all, permissions, ...), and the copy's
@@ -19,7 +32,10 @@ if(BERTFORGE_ROCM OR (CUDAToolkit_FOUND AND NOT BERTFORGE_CPU_ONLY))
   if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
     set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
   endif()
+  set(_bertforge_quiet_torch_config ON)
   find_package(Torch REQUIRED CONFIG)
+  set(_bertforge_quiet_torch_config OFF)
+  set(BERTFORGE_TORCH_LIB_DIR "${TORCH_INSTALL_PREFIX}/lib")
   target_link_libraries(bertforge::torch INTERFACE ${TORCH_LIBRARIES})
   separate_arguments(_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
   target_compile_options(bertforge::torch INTERFACE ${_torch_flags})
@@ -27,6 +43,7 @@ if(BERTFORGE_ROCM OR (CUDAToolkit_FOUND AND NOT BERTFORGE_CPU_ONLY))
 else()
   find_path(BERTFORGE_TORCH_CONFIG_DIR TorchConfig.cmake PATH_SUFFIXES Torch share/cmake/Torch REQUIRED)
   get_filename_component(_torch_root "${BERTFORGE_TORCH_CONFIG_DIR}/../../.." ABSOLUTE)
+  set(BERTFORGE_TORCH_LIB_DIR "${_torch_root}/lib")
   foreach(_lib torch torch_cpu c10)
     find_library(BERTFORGE_LIB_${_lib} ${_lib} PATHS "${_torch_root}/lib" NO_DEFAULT_PATH REQUIRED)
     target_link_libraries(bertforge::torch INTERFACE "${BERTFORGE_LIB_${_lib}}")

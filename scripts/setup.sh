@@ -6,7 +6,9 @@
 #   (the PyPI torch wheel) and the HF libraries used as test oracles; reinstalled only when requirements.txt
 #   changes, so a fresh clone or CI run does not download gigabytes again.
 # - CMake + Ninja into BERTFORGE_BUILD (default ./build), configured every time, built incrementally;
-#   BERTFORGE_CMAKE_ARGS adds CMake arguments (for example -DBERTFORGE_FUZZ=ON with CXX=clang++).
+#   BERTFORGE_CMAKE_ARGS adds CMake arguments (for example -DBERTFORGE_FUZZ=ON with CXX=clang++), and
+#   BERTFORGE_TARGETS names the targets to build (default: all of them; main.sh builds bertforge alone).
+# Not root: apt-get runs through sudo, and without sudo setup stops, naming the packages to install.
 # A user with their own LibTorch sets CMAKE_PREFIX_PATH and BERTFORGE_NO_VENV=1 to skip the venv.
 set -euo pipefail
 
@@ -28,10 +30,18 @@ if command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/n
   missing=($(printf '%s\n' "${missing[@]}" | grep -vx -e python3 -e python3-venv -e python3-pip || true))
 fi
 if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
+  as_root=()
+  if ((EUID != 0)); then
+    if ! command -v sudo >/dev/null; then
+      echo "setup: needs root (or sudo) to install the Debian packages ${missing[*]}; install them and run again" >&2
+      exit 1
+    fi
+    as_root=(sudo DEBIAN_FRONTEND=noninteractive)
+  fi
+  echo "setup: installing ${missing[*]}${as_root:+ (through sudo)}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [[ "${BERTFORGE_NO_VENV:-0}" != 1 ]]; then
@@ -77,5 +87,5 @@ configure_build() {
   printf '%s\n' "$key" > "$dir/.bertforge-configure"
 }
 configure_build "$build" ${BERTFORGE_CMAKE_ARGS:-}
-cmake --build "$build"
+cmake --build "$build" ${BERTFORGE_TARGETS:+--target $BERTFORGE_TARGETS}
 export BERTFORGE_BIN="$build/bertforge"
