@@ -1,7 +1,7 @@
 // `bertforge evaluate --model DIR --dataset D`: eval loss, MLM loss, perplexity, MLM top-1/top-5 accuracy,
 // NSP accuracy and throughput of a model on a prepared folder or an HF dataset of ids (opened and checked
-// against the model as pretrain does: train/dataset.h), with the loader's seeded masks, so that runs
-// compare (train/evaluation.h, the same pass the Trainer's eval steps run). --dump-batch writes the first
+// against the model as pretrain does: eval/dataset.h), with the loader's seeded masks, so that runs
+// compare (eval/evaluation.h, the same pass the Trainer's eval steps run). --dump-batch writes the first
 // masked batch as safetensors, for checking the loss against another implementation.
 #include <unistd.h>
 
@@ -11,11 +11,11 @@
 #include "bertforge/cli/commands.h"
 #include "bertforge/cli/options.h"
 #include "bertforge/data/prepare.h"
+#include "bertforge/eval/dataset.h"
+#include "bertforge/eval/evaluation.h"
 #include "bertforge/infer/model_dir.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
-#include "bertforge/train/dataset.h"
-#include "bertforge/train/evaluation.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/json_file.h"
 
@@ -33,7 +33,7 @@ void dump_first_batch(data::Loader& loader, const std::string& path) {
   loader.seek({0, 0});
   auto b = loader.next();
   if (!b) throw Error("--dump_batch: the dataset has no batch to dump");
-  train::save_batch(*b, path);
+  eval::save_batch(*b, path);
 }
 
 // An HF dataset of ids is imported for this one evaluation, into a folder removed afterwards.
@@ -52,12 +52,12 @@ int run(EvaluateCli& o) {
   std::string tokenizer = o.tokenizer;  // for an HF dataset: the model folder's, unless given
   if (tokenizer.empty() && std::filesystem::exists(std::filesystem::path(o.dataset) / "state.json"))
     tokenizer = infer::find_tokenizer(o.model, "");
-  auto shards = train::open_dataset(o.dataset, tokenizer, scratch.path.string(), *dist::single_process());
-  train::check_fits_model(*shards, m->config, o.dataset);
+  auto shards = eval::open_dataset(o.dataset, tokenizer, scratch.path.string(), *dist::single_process());
+  eval::check_fits_model(*shards, m->config, o.dataset);
   o.loader.sampling = data::Sampling::sequential;
   std::vector<bool> continuation;
   if (o.loader.collator.whole_word_mask) {  // which ids are ## pieces: the dataset's tokenizer knows
-    auto words = train::dataset_tokenizer(*shards, o.dataset, o.tokenizer, o.model);
+    auto words = eval::dataset_tokenizer(*shards, o.dataset, o.tokenizer, o.model);
     if (!words)
       throw Error("--whole_word_mask: needs the tokenizer the dataset was made with (there is none beside the "
                   "dataset or in the model folder: pass --tokenizer)");
@@ -65,12 +65,12 @@ int run(EvaluateCli& o) {
   }
   data::Loader loader(shards, o.loader, continuation);
   if (!o.dump_batch.empty()) dump_first_batch(loader, o.dump_batch);
-  train::EvalOptions eval;
+  eval::EvalOptions eval;
   eval.device = device;
   eval.bf16 = o.bf16;
   eval.max_batches = o.max_batches;
   eval.progress = !o.json;
-  nlohmann::json r = train::evaluate(m, loader, eval);
+  nlohmann::json r = eval::evaluate(m, loader, eval);
   if (o.json) {
     std::printf("%s\n", dump_json(r, 2).c_str());
     return 0;

@@ -17,8 +17,8 @@
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/train/checkpoint.h"
-#include "bertforge/train/dataset.h"
-#include "bertforge/train/evaluation.h"
+#include "bertforge/eval/dataset.h"
+#include "bertforge/eval/evaluation.h"
 #include "bertforge/train/plan.h"
 #include "bertforge/train/stop_signal.h"
 #include "bertforge/train/trainer.h"
@@ -39,7 +39,7 @@ std::shared_ptr<const data::ShardSet> open_data(const std::string& path, const P
                                                 const fs::path& imports) {
   std::string name = fs::path(path).lexically_normal().filename().string();
   if (name.empty()) name = fs::path(path).lexically_normal().parent_path().filename().string();
-  return open_dataset(path, spec.tokenizer, (imports / name).string(), world);
+  return eval::open_dataset(path, spec.tokenizer, (imports / name).string(), world);
 }
 
 // A preset takes its vocabulary size from the data; a config.json or model folder must match it.
@@ -202,8 +202,8 @@ int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
     a.update(phases[i].overrides, "recipe phase " + std::to_string(i));  // checked by check_phase
     auto data = open_data(phases[i].train_data, spec, *world, imports);
     if (!model) model = make_model(spec.model, *data, a.seed);
-    check_fits_model(*data, model->config, phases[i].train_data);
-    auto tokenizer = dataset_tokenizer(*data, phases[i].train_data, spec.tokenizer, spec.model);
+    eval::check_fits_model(*data, model->config, phases[i].train_data);
+    auto tokenizer = eval::dataset_tokenizer(*data, phases[i].train_data, spec.tokenizer, spec.model);
     auto loader = make_loader(data, a, true, *world, device, word_continuations(a, tokenizer.get()));
     std::uint64_t tokens = 0;
     std::uint32_t longest = 0;
@@ -292,15 +292,15 @@ int run_pretraining(const PretrainSpec& spec) {
     args.update(phases[i].overrides, "recipe phase " + std::to_string(i));
     auto train_data = open_data(phases[i].train_data, spec, *world, fs::path(spec.args.output_dir) / "prepared");
     if (!model) model = make_model(spec.model, *train_data, args.seed);
-    check_fits_model(*train_data, model->config, phases[i].train_data);
+    eval::check_fits_model(*train_data, model->config, phases[i].train_data);
     std::shared_ptr<data::Loader> eval;
     if (!phases[i].eval_data.empty()) {
       auto eval_data = open_data(phases[i].eval_data, spec, *world, fs::path(spec.args.output_dir) / "prepared");
-      check_fits_model(*eval_data, model->config, phases[i].eval_data);
-      auto eval_tokenizer = dataset_tokenizer(*eval_data, phases[i].eval_data, spec.tokenizer, spec.model);
+      eval::check_fits_model(*eval_data, model->config, phases[i].eval_data);
+      auto eval_tokenizer = eval::dataset_tokenizer(*eval_data, phases[i].eval_data, spec.tokenizer, spec.model);
       eval = make_loader(eval_data, args, false, *world, device, word_continuations(args, eval_tokenizer.get()));
     }
-    auto tokenizer = dataset_tokenizer(*train_data, phases[i].train_data, spec.tokenizer, spec.model);
+    auto tokenizer = eval::dataset_tokenizer(*train_data, phases[i].train_data, spec.tokenizer, spec.model);
     auto train = make_loader(train_data, args, true, *world, device, word_continuations(args, tokenizer.get()));
     TrainerInputs in;
     in.model = model;

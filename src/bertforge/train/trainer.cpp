@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "bertforge/train/checkpoint.h"
-#include "bertforge/train/evaluation.h"
+#include "bertforge/eval/evaluation.h"
 #include "bertforge/train/stop_signal.h"
 #include "bertforge/util/error.h"
 
@@ -137,7 +137,7 @@ Trainer::StepResult Trainer::train_step() {
   at::Tensor mlm = at::zeros({}, at::TensorOptions(in_.device).dtype(at::kDouble)), nsp = at::zeros_like(mlm);
   double flos = 0, sequences = 0;
   for (std::size_t i = 0; i < micro.size(); ++i) {
-    auto out = forward_batch(in_.model, micro[i], in_.device, args_.bf16);
+    auto out = eval::forward_batch(in_.model, micro[i], in_.device, args_.bf16);
     in_.world->sync_next_backward(i + 1 == micro.size());  // no all-reduce before the last micro-batch
     at::Tensor l = weighted_loss(out, weights[i]);
     if (l.defined() && i == 0 && fault != inject_nonfinite_.end()) l = l * std::numeric_limits<double>::quiet_NaN();
@@ -285,7 +285,7 @@ data::Batch Trainer::next_batch(bool& epoch_ended) {
   if (!in_.dump_batches.empty()) {
     char name[64];
     std::snprintf(name, sizeof name, "batch-%d-%06lld.safetensors", in_.world->rank(), static_cast<long long>(dumped_++));
-    save_batch(*b, (std::filesystem::path(in_.dump_batches) / name).string());
+    eval::save_batch(*b, (std::filesystem::path(in_.dump_batches) / name).string());
   }
   return std::move(*b);
 }
@@ -335,7 +335,7 @@ bool Trainer::due(const std::string& strategy, std::int64_t every, const StepRes
 }
 
 nlohmann::json Trainer::evaluate() {
-  nlohmann::json r = train::evaluate(in_.model, *in_.eval, {in_.device, args_.bf16, 0, false, in_.world});
+  nlohmann::json r = eval::evaluate(in_.model, *in_.eval, {in_.device, args_.bf16, 0, false, in_.world});
   r["epoch"] = state_.epoch;
   log_->log(r);
   return r;

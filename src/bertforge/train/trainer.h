@@ -41,7 +41,7 @@
 #include "bertforge/dist/world.h"
 #include "bertforge/model/bert.h"
 #include "bertforge/text/tokenizer.h"
-#include "bertforge/train/evaluation.h"
+#include "bertforge/eval/evaluation.h"
 #include "bertforge/train/optimizer.h"
 #include "bertforge/train/resume_point.h"  // ResumePoint, bertforge_state.json
 #include "bertforge/train/run_log.h"
@@ -121,7 +121,7 @@ class Trainer {
 
   TrainingArguments args_;
   TrainerInputs in_;
-  ModelMode mode_;  // training mode with the sparse MLM head while this Trainer exists
+  eval::ModelMode mode_;  // training mode with the sparse MLM head while this Trainer exists
   std::unique_ptr<dist::World> own_world_;
   std::vector<NamedTensor> params_;
   std::unique_ptr<Optimizer> optimizer_;

@@ -1,4 +1,4 @@
-#include "bertforge/train/eval_metrics.h"
+#include "bertforge/eval/eval_metrics.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -8,7 +8,7 @@
 
 #include "bertforge/util/ignore_index.h"
 
-namespace bertforge::train {
+namespace bertforge::eval {
 
 void EvalMetrics::add(const at::Tensor& loss, const at::Tensor& prediction_logits, const at::Tensor& labels,
                       const at::Tensor& seq_relationship_logits, const at::Tensor& next_sentence_label) {
@@ -66,4 +66,4 @@ nlohmann::json EvalMetrics::result() const {
   return out;
 }
 
-}  // namespace bertforge::train
+}  // namespace bertforge::eval

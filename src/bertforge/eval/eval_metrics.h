@@ -16,7 +16,7 @@
 
 #include "bertforge/dist/world.h"
 
-namespace bertforge::train {
+namespace bertforge::eval {
 
 class EvalMetrics {
  public:
@@ -31,4 +31,4 @@ class EvalMetrics {
   std::int64_t sequences_ = 0, mlm_tokens_ = 0, mlm_correct_ = 0, mlm_top5_ = 0, nsp_total_ = 0, nsp_correct_ = 0;
 };
 
-}  // namespace bertforge::train
+}  // namespace bertforge::eval

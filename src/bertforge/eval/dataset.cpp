@@ -1,4 +1,4 @@
-#include "bertforge/train/dataset.h"
+#include "bertforge/eval/dataset.h"
 
 #include <filesystem>
 
@@ -9,7 +9,7 @@
 
 namespace fs = std::filesystem;
 
-namespace bertforge::train {
+namespace bertforge::eval {
 
 std::shared_ptr<const data::ShardSet> open_dataset(const std::string& path, const std::string& tokenizer,
                                                    const std::string& cache, dist::World& world) {
@@ -66,4 +66,4 @@ void check_fits_model(const data::ShardSet& d, const model::BertConfig& c, const
                          std::to_string(c.max_position_embeddings));
 }
 
-}  // namespace bertforge::train
+}  // namespace bertforge::eval

@@ -22,7 +22,7 @@
 #include "bertforge/model/config.h"
 #include "bertforge/text/tokenizer.h"
 
-namespace bertforge::train {
+namespace bertforge::eval {
 
 std::shared_ptr<const data::ShardSet> open_dataset(const std::string& path, const std::string& tokenizer,
                                                    const std::string& cache, dist::World& world);
@@ -32,4 +32,4 @@ std::shared_ptr<const text::Tokenizer> dataset_tokenizer(const data::ShardSet& d
 
 void check_fits_model(const data::ShardSet& d, const model::BertConfig& c, const std::string& path);
 
-}  // namespace bertforge::train
+}  // namespace bertforge::eval

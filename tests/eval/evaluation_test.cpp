@@ -1,4 +1,4 @@
-#include "bertforge/train/evaluation.h"
+#include "bertforge/eval/evaluation.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "bertforge/eval/eval_metrics.h"
 #include "bertforge/infer/model_dir.h"
-#include "bertforge/train/eval_metrics.h"
 #include "infer/tiny_model.h"
 
 using namespace bertforge;
@@ -49,11 +49,11 @@ struct EvaluationTest : ::testing::Test {
 
 TEST_F(EvaluationTest, SparseHeadGivesTheDenseHeadsMetrics) {
   m.model->train();
-  auto r = train::evaluate(m.model, loader, {});
+  auto r = eval::evaluate(m.model, loader, {});
   EXPECT_TRUE(m.model->is_training());  // mode restored
   EXPECT_FALSE(m.model->sparse_mlm);
 
-  train::EvalMetrics dense;  // the same batches through the dense head, the way HF's evaluation runs
+  eval::EvalMetrics dense;  // the same batches through the dense head, the way HF's evaluation runs
   m.model->eval();
   at::NoGradGuard no_grad;
   loader.seek({0, 0});
@@ -74,12 +74,12 @@ TEST_F(EvaluationTest, SparseHeadGivesTheDenseHeadsMetrics) {
 }
 
 TEST_F(EvaluationTest, EveryPassSeesTheSameMasks) {
-  auto a = train::evaluate(m.model, loader, {});
+  auto a = eval::evaluate(m.model, loader, {});
   loader.next();  // wherever the loader stands, a pass starts from its beginning
-  auto b = train::evaluate(m.model, loader, {});
+  auto b = eval::evaluate(m.model, loader, {});
   EXPECT_EQ(a["eval_mlm_loss"], b["eval_mlm_loss"]);
   EXPECT_EQ(a["eval_loss"], b["eval_loss"]);
-  auto first = train::evaluate(m.model, loader, {c10::kCPU, false, /*max_batches=*/1});
+  auto first = eval::evaluate(m.model, loader, {c10::kCPU, false, /*max_batches=*/1});
   EXPECT_EQ(first["eval_samples"].get<std::int64_t>(), 4);
 }
 

@@ -1,4 +1,4 @@
-#include "bertforge/train/evaluation.h"
+#include "bertforge/eval/evaluation.h"
 
 #include <ATen/core/grad_mode.h>
 
@@ -6,12 +6,12 @@
 #include <cmath>
 #include <optional>
 
+#include "bertforge/eval/eval_metrics.h"
 #include "bertforge/model/autocast.h"
 #include "bertforge/model/safetensors.h"
-#include "bertforge/train/eval_metrics.h"
 #include "bertforge/util/progress.h"
 
-namespace bertforge::train {
+namespace bertforge::eval {
 
 model::BertForPreTrainingOutput forward_batch(model::BertForPreTraining& m, const data::Batch& b,
                                               c10::Device device, bool bf16) {
@@ -81,4 +81,4 @@ void save_batch(const data::Batch& b, const std::string& path) {
   model::save_safetensors(path, tensors);
 }
 
-}  // namespace bertforge::train
+}  // namespace bertforge::eval

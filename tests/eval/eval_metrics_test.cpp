@@ -1,11 +1,11 @@
-#include "bertforge/train/eval_metrics.h"
+#include "bertforge/eval/eval_metrics.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-using bertforge::train::EvalMetrics;
+using bertforge::eval::EvalMetrics;
 
 TEST(EvalMetrics, DenseAndSparseLogitsAgreeWithDirectComputation) {
   at::manual_seed(0);

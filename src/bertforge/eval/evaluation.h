@@ -1,5 +1,6 @@
 // One evaluation pass of BertForPreTraining over a loader: the single implementation behind
-// `bertforge evaluate` and the Trainer's eval steps.
+// `bertforge evaluate` and the Trainer's eval steps; also the model-running helpers both share (ModelMode,
+// forward_batch, save_batch).
 //
 //   nlohmann::json r = evaluate(model, loader, {device});
 //
@@ -22,7 +23,7 @@
 #include "bertforge/dist/world.h"
 #include "bertforge/model/bert.h"
 
-namespace bertforge::train {
+namespace bertforge::eval {
 
 // Sets a model's train/eval mode and sparse_mlm for a scope; both are restored when the scope ends, also by an
 // exception, so an evaluation that fails mid-way never leaves a training model in eval mode.
@@ -57,4 +58,4 @@ nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, cons
 // steps against another implementation (evaluate --dump-batch, pretrain --dump_batches).
 void save_batch(const data::Batch& b, const std::string& path);
 
-}  // namespace bertforge::train
+}  // namespace bertforge::eval
