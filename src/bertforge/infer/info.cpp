@@ -4,6 +4,7 @@
 
 #include "bertforge/model/pretrained.h"
 #include "bertforge/text/tokenizer.h"
+#include "bertforge/train/checkpoint_files.h"
 #include "bertforge/train/trainer_state.h"
 
 namespace fs = std::filesystem;
@@ -37,7 +38,7 @@ nlohmann::json model_info(const std::string& dir) {
     text::Tokenizer tok = text::Tokenizer::from_pretrained(dir);
     info["tokenizer"] = {{"vocab_size", tok.vocab_size()}, {"do_lower_case", tok.config().normalizer.lowercase}};
   }
-  fs::path state = fs::path(dir) / "trainer_state.json";
+  fs::path state = fs::path(dir) / train::checkpoint_files::kTrainerState;
   if (fs::exists(state)) {
     train::TrainerState s = train::TrainerState::load(state.string());
     info["step"] = s.global_step;

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "bertforge/train/checkpoint.h"
+#include "bertforge/train/checkpoint_files.h"
 #include "bertforge/train/trainer_state.h"
 #include "bertforge/util/atomic_file.h"
 #include "bertforge/util/error.h"
@@ -262,11 +263,11 @@ nlohmann::json read_log_history(const std::string& output_dir) {
     for (auto& [key, j] : latest) out.push_back(j);
     return out;
   }
-  fs::path state = fs::path(output_dir) / "trainer_state.json";
+  fs::path state = fs::path(output_dir) / checkpoint_files::kTrainerState;
   if (!fs::exists(state)) {
     auto last = last_checkpoint(output_dir);
     if (!last) fail_at(output_dir, 0, "no metrics.jsonl, trainer_state.json or checkpoint-* to plot");
-    state = fs::path(*last) / "trainer_state.json";
+    state = fs::path(*last) / checkpoint_files::kTrainerState;
   }
   return TrainerState::load(state.string()).log_history;
 }
