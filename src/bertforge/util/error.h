@@ -1,5 +1,6 @@
 // Errors users see: one line that names the file, line or field at fault.
-// Library code throws bertforge::Error; the CLI prints what() after "bertforge: error: " and exits 1.
+// Library code throws bertforge::Error; the CLI prints "bertforge <command>: <what()>" (util/messages.h's
+// message_prefix) on stderr and exits 1.
 #pragma once
 #include <cstdint>
 #include <stdexcept>
