@@ -12,7 +12,8 @@ set(BERTFORGE_TORCH_FREE_SOURCES
     model/config.cpp model/safetensors_format.cpp
     train/recipe.cpp train/resume_point.cpp train/trainer_state.cpp train/training_args.cpp
     util/atomic_file.cpp util/atomic_folder.cpp util/checksum.cpp util/error.cpp util/event_file.cpp
-    util/folder_lock.cpp util/json_file.cpp util/messages.cpp util/progress.cpp util/strings.cpp)
+    util/folder_lock.cpp util/json_file.cpp util/messages.cpp util/ordered_pool.cpp util/progress.cpp
+    util/strings.cpp)
 list(TRANSFORM BERTFORGE_TORCH_FREE_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/src/bertforge/)
 
 # bertforge_torch_free_library(NAME [SOURCES...]): a static library NAME of those files and SOURCES, with their

@@ -4,20 +4,17 @@
 
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <filesystem>
 #include <limits>
-#include <map>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 #include "bertforge/data/stats.h"
 #include "bertforge/text/save_tokenizer.h"
 #include "bertforge/util/atomic_folder.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/messages.h"
+#include "bertforge/util/ordered_pool.h"
 #include "bertforge/util/progress.h"
 
 namespace bertforge::data {
@@ -74,96 +71,6 @@ ChunkResult process(const text::Tokenizer& tok, const PrepareOptions& o, Chunk& 
   }
   return r;
 }
-
-// Runs process() on `threads` workers and hands results to `sink` in chunk order, with at most threads + 1
-// chunks in flight. One thread: everything runs in the caller.
-class OrderedPool {
- public:
-  using Work = std::function<ChunkResult(Chunk&)>;
-  using Sink = std::function<void(ChunkResult&)>;
-  OrderedPool(int threads, Work work, Sink sink) : threads_(threads), work_(std::move(work)), sink_(std::move(sink)) {
-    for (int t = 0; t < threads_ && threads_ > 1; ++t) workers_.emplace_back([this] { run(); });
-  }
-  ~OrderedPool() { stop(); }
-
-  void submit(Chunk chunk) {
-    if (workers_.empty()) {
-      auto r = work_(chunk);
-      return sink_(r);
-    }
-    std::unique_lock lock(mu_);
-    jobs_.push_back(std::move(chunk));
-    ++in_flight_;
-    cv_.notify_all();
-    drain(lock, threads_ + 1);
-  }
-
-  void finish() {
-    if (workers_.empty()) return;
-    std::unique_lock lock(mu_);
-    drain(lock, 1);
-    lock.unlock();
-    stop();
-  }
-
- private:
-  // Writes finished results in order until fewer than `limit` chunks are in flight.
-  void drain(std::unique_lock<std::mutex>& lock, int limit) {
-    while (in_flight_ >= limit) {
-      cv_.wait(lock, [&] { return error_ || done_.count(next_); });
-      if (error_) std::rethrow_exception(error_);
-      auto r = std::move(done_[next_]);
-      done_.erase(next_++);
-      --in_flight_;
-      lock.unlock();
-      sink_(r);
-      lock.lock();
-    }
-  }
-
-  void run() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (stopping_) return;
-      Chunk chunk = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      try {
-        auto r = work_(chunk);
-        lock.lock();
-        done_[chunk.index] = std::move(r);
-      } catch (...) {
-        lock.lock();
-        error_ = std::current_exception();
-      }
-      cv_.notify_all();
-    }
-  }
-
-  void stop() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& w : workers_) w.join();
-    workers_.clear();
-  }
-
-  int threads_;
-  Work work_;
-  Sink sink_;
-  std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Chunk> jobs_;
-  std::map<std::uint64_t, ChunkResult> done_;
-  std::uint64_t next_ = 0;
-  int in_flight_ = 0;
-  bool stopping_ = false;
-  std::exception_ptr error_;
-};
 
 // Reads the corpus and cuts it into chunks of whole documents; calls fn(chunk) for each, in order.
 CorpusStats for_each_chunk(const PrepareOptions& o, const std::function<void(Chunk&&)>& fn,
@@ -239,13 +146,17 @@ nlohmann::json prepare(const text::Tokenizer& tokenizer, const PrepareOptions& o
     Statistics stats(o.pairs.max_seq_length);
     std::uint64_t sentences = 0;
     Progress progress("prepare", corpus_bytes(o.inputs), "MB", 1e-6);
-    OrderedPool pool(o.threads, [&](Chunk& c) { return process(tokenizer, o, c); }, [&](ChunkResult& r) {
-      writer.add(r.examples);
-      stats.add(r.examples);
-      sentences += r.sentences;
-    });
-    auto corpus = for_each_chunk(o, [&](Chunk&& c) { pool.submit(std::move(c)); },
-                                 [&](std::uint64_t bytes) { progress.update(bytes); });
+    // At most threads + 1 chunks in flight (check_options counts on it); one thread: all in the caller.
+    OrderedPool pool(o.threads, o.threads + 1);
+    auto corpus = for_each_chunk(o, [&](Chunk&& c) {
+      auto chunk = std::make_shared<Chunk>(std::move(c));
+      auto r = std::make_shared<ChunkResult>();
+      pool.submit([&, chunk, r] { *r = process(tokenizer, o, *chunk); }, [&, r] {
+        writer.add(r->examples);
+        stats.add(r->examples);
+        sentences += r->sentences;
+      });
+    }, [&](std::uint64_t bytes) { progress.update(bytes); });
     pool.finish();
     progress.finish();
     if (stats.sequences() == 0)

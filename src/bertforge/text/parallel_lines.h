@@ -1,9 +1,9 @@
 // An ordered parallel map over the lines of a stream, with bounded memory.
 //
 // The calling thread cuts the input into chunks of whole lines (about chunk_bytes each, a longer line makes
-// a longer chunk) and hands them to `threads` workers running fn(chunk, first_line); it writes the results
-// in input order and reads ahead only while fewer than 2 chunks per worker are in flight, so memory stays at
-// a few chunks per thread whatever the input size. Each chunk passed to fn ends in '\n' (one is added to a
+// a longer chunk) and hands them to `threads` workers running fn(chunk, first_line) (util/ordered_pool.h; one
+// thread runs it in the caller); it writes the results in input order and reads ahead only while fewer than
+// 2 chunks per worker are in flight, so memory stays at a few chunks per thread whatever the input size. Each chunk passed to fn ends in '\n' (one is added to a
 // last line that lacks it). The first exception (from fn, reading or writing) stops everything and is
 // rethrown; what was written before it stays written.
 #pragma once
