@@ -3,6 +3,8 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <vector>
+
 namespace bertforge::testing {
 
 struct Tolerance {
@@ -11,6 +13,10 @@ struct Tolerance {
 
 // The entry for (device type, dtype); throws for a pair the table lacks.
 Tolerance tolerance(c10::DeviceType device, at::ScalarType dtype);
+// fp32 on the CPU, the same computation with its sums in another order (ranks, micro-batches, a sparse head).
+Tolerance reordered();
+// The table's grad_floor times the largest entry of `grads`: the floor argument of grad_close.
+double grad_floor(const std::vector<at::Tensor>& grads);
 
 // The table's comparisons, both sides taken in fp64 on the CPU.
 bool values_close(const at::Tensor& got, const at::Tensor& want, const Tolerance& t);

@@ -8,34 +8,22 @@ table's fp32 tolerances, not bit for bit.
 """
 import json
 import os
-import pathlib
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from test_model_parity import assert_grads, hf_folder, hf_run  # noqa: F401 (hf_folder: the same fixture)
+from test_model_parity import hf_folder, hf_run  # noqa: F401 (hf_folder: the same fixture)
+from tolerance import TABLE, grads_close, loss_close, tolerance, values_close
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device: the CUDA tests need a GPU")
 
-TABLE = json.loads((pathlib.Path(__file__).resolve().parents[1] / "common" / "tolerance.json").read_text())
 DTYPES = {"fp32": "float32", "bf16": "bfloat16"}
 ENV = {**os.environ, "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
 
 
 def tol(precision, device="cuda"):
-    return TABLE[device][DTYPES[precision]]
-
-
-def values_close(got, want, t, what):
-    got, want = got.double().cpu(), want.double().cpu()
-    bad = ((got - want).abs() > t["values"] * (1 + want.abs())).sum().item()
-    assert bad == 0, f"{what}: {bad} values outside {t['values']:g} (max diff {(got - want).abs().max().item():.3g})"
-
-
-def loss_close(got, want, t, what):
-    got, want = float(got), float(want)
-    assert abs(got - want) <= t["loss"] * abs(want), f"{what}: {got} vs {want}"
+    return tolerance(device, DTYPES[precision])
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
@@ -52,7 +40,7 @@ def test_logits_and_every_gradient_match_hf_on_the_same_gpu(hf_folder, run_bertf
     values_close(ours["prediction_logits"], ref.prediction_logits, t, "prediction_logits")
     values_close(ours["seq_relationship_logits"], ref.seq_relationship_logits, t, "seq_relationship_logits")
     loss_close(ours["loss"], ref.loss, t, "loss")
-    assert_grads(ours, {n: g.cpu() for n, g in grads.items()}, t["grad"])
+    grads_close(ours, {n: g.cpu() for n, g in grads.items()}, t)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +95,8 @@ def assert_losses_close(got, want, what):
     assert set(got) == set(want), what
     for step in want:
         # Each step compounds the previous ones' rounding: the table's fp32 loss tolerance, grown per step.
-        loss_close(got[step], want[step], {"loss": tol("fp32")["loss"] * 10 * step}, f"{what} step {step}")
+        grown = tol("fp32")["loss"] * TABLE["loss_growth_per_step"] * step
+        loss_close(got[step], want[step], {"loss": grown}, f"{what} step {step}")
 
 
 def test_training_steps_on_cuda_match_cpu(tiny, run_bertforge, tmp_path):

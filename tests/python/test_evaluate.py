@@ -11,7 +11,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import BertConfig, BertForPreTraining
 
-from test_infer import LOSS_TOL, bf_dir, hf_dir, one_line_error  # noqa: F401 (fixtures)
+from test_infer import bf_dir, hf_dir, one_line_error  # noqa: F401 (fixtures)
+from tolerance import loss_close, tolerance
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,8 @@ def test_evaluate_mlm_loss_equals_hf_on_the_same_masked_batch(run_bertforge, bf_
     logits = out.prediction_logits.view(-1, model.config.vocab_size)
     labels = batch["labels"].view(-1)
     mlm = torch.nn.functional.cross_entropy(logits, labels, ignore_index=-100).item()
-    assert abs(metrics["eval_mlm_loss"] - mlm) <= LOSS_TOL
-    assert abs(metrics["eval_loss"] - out.loss.item()) <= LOSS_TOL
+    loss_close(metrics["eval_mlm_loss"], mlm, tolerance("cpu", "float32"), "eval_mlm_loss")
+    loss_close(metrics["eval_loss"], out.loss.item(), tolerance("cpu", "float32"), "eval_loss")
     picked = labels != -100
     top5 = logits[picked].topk(5).indices
     assert metrics["eval_mlm_accuracy"] == pytest.approx((top5[:, 0] == labels[picked]).float().mean().item())

@@ -5,7 +5,6 @@ writes logits, losses and every parameter gradient; we compare. Then bertforge i
 and HF loads it without missing or unexpected keys and computes the same logits.
 """
 import json
-import pathlib
 
 import pytest
 import torch
@@ -13,14 +12,10 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from transformers import BertConfig, BertForPreTraining, BertModel
 
-# The tolerance table of every parity test (its "about" entry defines the columns); fp32 here is eval mode.
-TOLERANCE = json.loads((pathlib.Path(__file__).resolve().parents[1] / "common" / "tolerance.json").read_text())["cpu"]
-LOGITS_TOL = TOLERANCE["float32"]["values"]
-LOSS_TOL = TOLERANCE["float32"]["loss"]
-GRAD_REL_TOL = TOLERANCE["float32"]["grad"]  # per parameter: max |ours - HF| / max(max |HF|, GRAD_FLOOR)
-# The key bias's gradient is analytically zero (softmax ignores a per-row shift); both sides give ~1e-11 noise,
-# so relative error is measured against at least this fraction of the model's largest gradient.
-GRAD_FLOOR = 1e-3
+from tolerance import grads_close, loss_close, tolerance, values_close
+
+# The table's fp32 CPU row: HF parity in eval mode.
+TOL = tolerance("cpu", "float32")
 
 CONFIGS = {
     "tiny": dict(vocab_size=1000, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
@@ -57,19 +52,6 @@ def hf_run(model, batch):
     return out, grads
 
 
-def assert_close(ours, ref, tol, what):
-    diff = (ours - ref).abs().max().item()
-    assert diff <= tol, f"{what}: max abs diff {diff:.3g} > {tol:g}"
-
-
-def assert_grads(ours, grads, tol=GRAD_REL_TOL):
-    assert set(grads) == {k[len("grad."):] for k in ours if k.startswith("grad.")}
-    floor = GRAD_FLOOR * max(g.abs().max().item() for g in grads.values())
-    for name, ref in grads.items():
-        rel = (ours["grad." + name] - ref).abs().max().item() / max(ref.abs().max().item(), floor)
-        assert rel <= tol, f"grad of {name}: relative diff {rel:.3g}"
-
-
 @pytest.fixture(scope="module", params=list(CONFIGS))
 def hf_folder(request, tmp_path_factory):
     torch.manual_seed(1)
@@ -91,12 +73,12 @@ def test_hf_checkpoint_loads_and_matches(hf_folder, run_bertforge, sparse):
     ours = load_file(str(out_file))
     ref, grads = hf_run(model, batch)
     if sparse:  # logits only at labelled positions, row-major
-        assert_close(ours["prediction_logits"], ref.prediction_logits[batch["labels"] != -100], LOGITS_TOL, "sparse")
+        values_close(ours["prediction_logits"], ref.prediction_logits[batch["labels"] != -100], TOL, "sparse")
     else:
-        assert_close(ours["prediction_logits"], ref.prediction_logits, LOGITS_TOL, "prediction_logits")
-    assert_close(ours["seq_relationship_logits"], ref.seq_relationship_logits, LOGITS_TOL, "seq_relationship")
-    assert_close(ours["loss"], ref.loss, LOSS_TOL, "loss")
-    assert_grads(ours, grads)
+        values_close(ours["prediction_logits"], ref.prediction_logits, TOL, "prediction_logits")
+    values_close(ours["seq_relationship_logits"], ref.seq_relationship_logits, TOL, "seq_relationship")
+    loss_close(ours["loss"], ref.loss, TOL, "loss")
+    grads_close(ours, grads, TOL)
 
 
 def test_bertforge_saves_hf_loads(hf_folder, run_bertforge, tmp_path):
@@ -119,8 +101,8 @@ def test_bertforge_saves_hf_loads(hf_folder, run_bertforge, tmp_path):
     model.eval()
     with torch.no_grad():
         ref = model(**batch)
-    assert_close(ours["prediction_logits"], ref.prediction_logits, LOGITS_TOL, "prediction_logits")
-    assert_close(ours["seq_relationship_logits"], ref.seq_relationship_logits, LOGITS_TOL, "seq_relationship")
+    values_close(ours["prediction_logits"], ref.prediction_logits, TOL, "prediction_logits")
+    values_close(ours["seq_relationship_logits"], ref.seq_relationship_logits, TOL, "seq_relationship")
     # HF initialisation: the padding row of the word embeddings is zero, LayerNorms are 1 and 0.
     assert model.bert.embeddings.word_embeddings.weight[0].abs().max() == 0
     assert torch.all(model.bert.embeddings.LayerNorm.weight == 1)
@@ -140,7 +122,7 @@ def test_shared_tiny_bert_hidden_states(shared_data, run_bertforge, tmp_path):
     model = BertModel.from_pretrained(folder).eval()
     with torch.no_grad():
         ref = model(**inputs).last_hidden_state
-    assert_close(load_file(str(tmp_path / "ours.safetensors"))["last_hidden_state"], ref, LOGITS_TOL, "hidden")
+    values_close(load_file(str(tmp_path / "ours.safetensors"))["last_hidden_state"], ref, TOL, "hidden")
 
 
 def test_legacy_gamma_beta_names(hf_folder, run_bertforge, tmp_path):
@@ -157,20 +139,18 @@ def test_legacy_gamma_beta_names(hf_folder, run_bertforge, tmp_path):
     with torch.no_grad():
         ref = model(**batch)
     ours = load_file(str(tmp_path / "ours.safetensors"))
-    assert_close(ours["prediction_logits"], ref.prediction_logits, LOGITS_TOL, "prediction_logits")
+    values_close(ours["prediction_logits"], ref.prediction_logits, TOL, "prediction_logits")
 
 
 def test_bf16_close_to_fp32(hf_folder, run_bertforge, tmp_path):
     """bf16 (activations in bf16 between the layers) against HF in fp32: the table's bf16 row."""
     src, model, batch = hf_folder
-    tol = TOLERANCE["bfloat16"]
+    tol = tolerance("cpu", "bfloat16")
     run_bertforge("forward", "--model", src, "--inputs", src / "inputs.safetensors", "--bf16",
                   "--grads", "--output", tmp_path / "bf16.safetensors")
     ours = load_file(str(tmp_path / "bf16.safetensors"))
     ref, grads = hf_run(model, batch)
-    assert abs(ours["loss"].item() - ref.loss.item()) <= tol["loss"] * ref.loss.item()
+    loss_close(ours["loss"], ref.loss.item(), tol, "bf16 loss")
     for name in ("seq_relationship_logits", "prediction_logits"):
-        want = getattr(ref, name).detach()
-        diff = ((ours[name] - want).abs() / (1 + want.abs())).max().item()
-        assert diff <= tol["values"], f"bf16 {name}: scaled diff {diff:.3g} > {tol['values']:g}"
-    assert_grads(ours, grads, tol["grad"])
+        values_close(ours[name], getattr(ref, name).detach(), tol, f"bf16 {name}")
+    grads_close(ours, grads, tol)
