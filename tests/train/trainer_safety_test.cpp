@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "bertforge/model/pretrained.h"
 #include "bertforge/train/checkpoint.h"
@@ -89,6 +90,7 @@ TEST(NanPolicy, StopNamesTheStepAndSavesNothingNonFinite) {
 TEST(NanPolicy, SkipLeavesTheWeightsAndCountsInARowUpToThePatience) {
   TinyRun r = make_run("skip");
   r.spec.args.nan_policy = "skip";
+  r.spec.args.logging_nan_inf_filter = false;  // the skipped steps' losses are logged as they are
   {
     FaultSteps fault("2,5,6");
     ASSERT_EQ(run_pretraining(r.spec), 0);
@@ -126,6 +128,50 @@ TEST(NanPolicy, SkippedStepsMatchARunWithoutThemOnTheSameData) {
   auto b = model::from_pretrained(skipped.spec.args.output_dir).model;  // after step 4, skipped
   auto pa = a->named_parameters(), pb = b->named_parameters();
   for (const auto& p : pa) EXPECT_TRUE(at::equal(p.value(), pb[p.key()])) << p.key();
+}
+
+// HF's logging_nan_inf_filter: a non-finite step adds the window's sum / (1 + its steps) to the window, so the
+// logged mean stays finite. Window [3, 4] with step 4 skipped logs (L3 + L3 / 2) / 2, for the loss and each term.
+TEST(NanPolicy, TheLogFilterReplacesANonFiniteStepAsHfDoes) {
+  auto logged = [](const std::string& name, std::int64_t every) {
+    TinyRun r = make_run(name, 6);
+    r.spec.args.nan_policy = "skip";
+    r.spec.args.logging_steps = static_cast<double>(every);
+    FaultSteps fault("4");
+    EXPECT_EQ(run_pretraining(r.spec), 0);
+    std::map<std::int64_t, nlohmann::json> by_step;
+    for (const auto& e : history(r.spec.args.output_dir))
+      if (e.contains("loss")) by_step[e["step"].get<std::int64_t>()] = e;
+    return by_step;
+  };
+  auto each = logged("filter_each", 1), pairs = logged("filter_pairs", 2);
+  for (const char* key : {"loss", "mlm_loss", "nsp_loss"}) {
+    const double l1 = each[1][key], l2 = each[2][key], l3 = each[3][key], l5 = each[5][key], l6 = each[6][key];
+    EXPECT_EQ(each[4][key].get<double>(), 0.0) << key;  // a window of the bad step alone: 0 / 1, as HF logs it
+    EXPECT_DOUBLE_EQ(pairs[2][key].get<double>(), (l1 + l2) / 2) << key;
+    EXPECT_DOUBLE_EQ(pairs[4][key].get<double>(), (l3 + l3 / 2) / 2) << key;
+    EXPECT_DOUBLE_EQ(pairs[6][key].get<double>(), (l5 + l6) / 2) << key;
+  }
+}
+
+// After a rollback the log window starts afresh: the next entry holds only steps trained after it, so its loss
+// is again the sum of its two terms (the terms kept sums from before the rollback once).
+TEST(NanPolicy, RollbackStartsTheLogWindowAfresh) {
+  TinyRun r = make_run("rollback_window", 8);
+  r.spec.args.nan_policy = "rollback";
+  r.spec.args.logging_steps = 2;
+  {
+    FaultSteps fault("6");  // step 5 is in the window when step 6 rolls back to checkpoint-3
+    ASSERT_EQ(run_pretraining(r.spec), 0);
+  }
+  std::vector<std::int64_t> steps;
+  for (const auto& e : history(r.spec.args.output_dir)) {
+    if (!e.contains("loss")) continue;
+    steps.push_back(e["step"]);
+    EXPECT_NEAR(e["loss"].get<double>(), e["mlm_loss"].get<double>() + e["nsp_loss"].get<double>(),
+                1e-6 * e["loss"].get<double>()) << e.dump();
+  }
+  EXPECT_EQ(steps, (std::vector<std::int64_t>{2, 4, 6, 8}));  // 4 and 6 again after the rollback, once each
 }
 
 TEST(NanPolicy, RollbackRestoresTheLastCheckpointWithHalfTheLearningRate) {

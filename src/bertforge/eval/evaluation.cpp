@@ -42,7 +42,7 @@ nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, cons
   if (o.max_batches) batches = std::min(batches, o.max_batches);
   std::optional<Progress> progress;
   if (o.progress) progress.emplace("evaluate", batches, "batches");
-  std::int64_t samples = 0, tokens = 0;
+  std::int64_t samples = 0, tokens = 0, steps = 0;
   {
     at::NoGradGuard no_grad;
     loader.seek({0, 0});
@@ -53,6 +53,7 @@ nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, cons
       at::Tensor nsp = b->sentence_label.defined() ? b->sentence_label.to(o.device) : b->sentence_label;
       metrics.add(out.loss, out.prediction_logits, b->labels.to(o.device), out.seq_relationship_logits, nsp);
       samples += b->input_ids.size(0);
+      ++steps;
       tokens += b->attention_mask.sum().item<std::int64_t>();
       if (progress) progress->update(i + 1);
     }
@@ -69,6 +70,7 @@ nlohmann::json evaluate(model::BertForPreTraining& m, data::Loader& loader, cons
   r["eval_samples"] = samples;
   r["eval_tokens"] = tokens;
   r["eval_samples_per_second"] = static_cast<double>(samples) / runtime;
+  r["eval_steps_per_second"] = static_cast<double>(steps) / runtime;  // batches, as HF's speed_metrics counts them
   r["eval_tokens_per_second"] = static_cast<double>(tokens) / runtime;
   return r;
 }

@@ -95,6 +95,12 @@ void rotate_checkpoints(const std::string& output_dir, std::int64_t limit, const
   }
 }
 
+void remove_checkpoints_except(const std::string& output_dir, const std::string& keep) {
+  const fs::path kept = fs::path(keep).lexically_normal();
+  for (const auto& c : list_checkpoints(output_dir))
+    if (fs::path(c).lexically_normal() != kept) remove_checkpoint(c);
+}
+
 void remove_partial_checkpoints(const std::string& output_dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(output_dir, ec))

@@ -34,6 +34,8 @@ std::vector<std::string> list_checkpoints(const std::string& output_dir);
 std::optional<std::string> last_checkpoint(const std::string& output_dir);
 // HF rotate_checkpoints: keep at most `limit` (0: all), never deleting the newest or `best`.
 void rotate_checkpoints(const std::string& output_dir, std::int64_t limit, const std::string& best = "");
+// HF's end of a run with save_total_limit 1 and a best checkpoint: every other checkpoint is removed.
+void remove_checkpoints_except(const std::string& output_dir, const std::string& keep);
 void remove_partial_checkpoints(const std::string& output_dir);
 
 // overwrite_output_dir: moves everything a previous run left in output_dir (checkpoints, metrics.jsonl, the

@@ -155,32 +155,8 @@ void check_phase(const TrainingArguments& base, const PhaseSpec& phase, std::siz
   if (phase.eval_data.empty() && args.eval_strategy != "no")
     throw UsageError("--eval_strategy: '" + args.eval_strategy + "' needs evaluation data" + where +
                      " (give --eval_data, or --eval_strategy no)");
-}
-
-// Seconds per optimizer step: the mean of `timed` steps after one untimed (allocations, kernel choice). They
-// change the weights in memory only.
-double time_steps(model::BertForPreTraining m, data::Loader& loader, const TrainingArguments& a, c10::Device device,
-                  int timed) {
-  m->to(device);
-  m->train();
-  m->sparse_mlm = true;
-  std::vector<NamedTensor> params;
-  for (const auto& p : m->named_parameters()) params.push_back({p.key(), p.value()});
-  Optimizer optimizer(params, optimizer_options(a));
-  auto step = [&] {
-    optimizer.zero_grad();
-    for (std::int64_t i = 0; i < a.gradient_accumulation_steps; ++i) {
-      auto b = loader.next();
-      if (!b) b = loader.next();  // the epoch ended: the next one starts
-      forward_batch(m, *b, device, a.bf16).loss.backward();
-    }
-    optimizer.step(a.learning_rate);
-    (void)params.front().tensor.sum().item<double>();  // waits for the device
-  };
-  step();
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < timed; ++i) step();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / timed;
+  if (phase.eval_data.empty() && args.eval_on_start)
+    throw UsageError("--eval_on_start: needs evaluation data" + where + " (give --eval_data)");
 }
 
 // --dry_run: each phase's steps, tokens, memory and disk, and an ETA from a few timed steps. Nothing is
@@ -217,12 +193,19 @@ int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
     if (a.pad_to_multiple_of > 0) width = (width + a.pad_to_multiple_of - 1) / a.pad_to_multiple_of * a.pad_to_multiple_of;
     MemoryPlan m = estimate_memory(model->config, parameters, a.optim,
                                    {a.per_device_train_batch_size, width, a.mlm_probability, a.bf16});
-    const std::int64_t saves = a.save_strategy == "no" ? 0 : a.save_strategy == "epoch"
-                                   ? (steps + per_epoch - 1) / per_epoch
-                                   : (steps + interval_steps(a.save_steps, steps) - 1) / interval_steps(a.save_steps, steps);
+    const Strategy save = a.choices().save;
+    const std::int64_t saves = save == Strategy::no      ? 0
+                               : save == Strategy::epoch ? (steps + per_epoch - 1) / per_epoch
+                                                         : (steps + interval_steps(a.save_steps, steps) - 1) / interval_steps(a.save_steps, steps);
     const std::int64_t kept = a.save_total_limit > 0 ? std::min(saves, a.save_total_limit) : saves;
     const double checkpoint = checkpoint_bytes(parameters, a.optim);
-    const double step_s = time_steps(model, *loader, a, device, timed);
+    TrainerInputs in;
+    in.model = model;
+    in.train = loader;
+    in.device = device;
+    in.quiet = true;
+    in.dry_run = true;
+    const double step_s = Trainer(a, in).time_steps(timed);
     seconds += step_s * static_cast<double>(steps);
     std::printf("phase %zu: %s\n", i, phases[i].train_data.c_str());
     std::printf("  model            %lld parameters (%s)\n", static_cast<long long>(parameters), spec.model.c_str());
@@ -314,6 +297,7 @@ int run_pretraining(const PretrainSpec& spec) {
     in.verify_parameters = spec.verify_parameters;
     in.tokenizer = tokenizer;
     in.dump_batches = spec.dump_batches;
+    in.loss_hook = fault_steps_from_environment();
     Trainer trainer(args, in);
     if (i == from.phase && !checkpoint.empty()) {
       check_masking_unchanged(args, checkpoint, spec.allow_masking_change);

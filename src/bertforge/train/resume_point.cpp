@@ -80,6 +80,9 @@ ResumePoint load_resume_point(const std::string& path) {
 
 ResumePoint verify_checkpoint(const std::string& checkpoint) {
   const std::string state_path = checkpoint + "/bertforge_state.json";
+  if (!fs::exists(state_path) && fs::exists(checkpoint + "/model.safetensors"))
+    fail_at(checkpoint, 0, "holds the model only (saved with save_only_model), nothing to resume from (start a new "
+                           "run from its weights with --model " + checkpoint + ")");
   ResumePoint p = load_resume_point(state_path);
   for (const auto& [name, f] : p.files.items()) {
     const std::string file = checkpoint + "/" + name;

@@ -22,18 +22,23 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// BERTFORGE_FAULT_NONFINITE_STEPS=3,7 (fault tests of nan_policy).
-std::vector<std::int64_t> steps_to_fault() {
-  std::vector<std::int64_t> steps;
-  const char* env = std::getenv("BERTFORGE_FAULT_NONFINITE_STEPS");
-  std::stringstream list(env ? env : "");
-  for (std::string s; std::getline(list, s, ',');)
-    if (!s.empty()) steps.push_back(std::stoll(s));
-  return steps;
-}
-
 constexpr double kRollbackLrFactor = 0.5;
 }  // namespace
+
+std::function<at::Tensor(std::int64_t, const at::Tensor&)> fault_steps_from_environment() {
+  const char* env = std::getenv("BERTFORGE_FAULT_NONFINITE_STEPS");
+  if (!env) return {};
+  auto steps = std::make_shared<std::vector<std::int64_t>>();
+  std::stringstream list(env);
+  for (std::string s; std::getline(list, s, ',');)
+    if (!s.empty()) steps->push_back(std::stoll(s));
+  return [steps](std::int64_t step, const at::Tensor& loss) {
+    auto it = std::find(steps->begin(), steps->end(), step);
+    if (it == steps->end()) return loss;
+    steps->erase(it);
+    return loss * std::numeric_limits<double>::quiet_NaN();
+  };
+}
 
 OptimizerOptions optimizer_options(const TrainingArguments& a) {
   OptimizerOptions o;
@@ -47,10 +52,10 @@ OptimizerOptions optimizer_options(const TrainingArguments& a) {
 
 Trainer::Trainer(TrainingArguments args, TrainerInputs inputs)
     : args_(std::move(args)),
+      choices_(args_.choices()),
       in_(std::move(inputs)),
       // the vocabulary projection only where a label is: same loss and gradients
-      mode_(in_.model, /*training=*/true, /*sparse_mlm=*/true),
-      inject_nonfinite_(steps_to_fault()) {
+      mode_(in_.model, /*training=*/true, /*sparse_mlm=*/true) {
   if (!in_.world) own_world_ = dist::single_process(), in_.world = own_world_.get();
   in_.model->to(in_.device);
   for (const auto& p : in_.model->named_parameters()) {
@@ -64,20 +69,24 @@ Trainer::Trainer(TrainingArguments args, TrainerInputs inputs)
   if (batches == 0) throw Error("training data: no batch (fewer sequences than one batch with dataloader_drop_last?)");
   steps_per_epoch_ = args_.steps_per_epoch(batches);
   max_steps_ = args_.total_steps(steps_per_epoch_);
-  schedule_ = {args_.lr_scheduler_type, args_.learning_rate, args_.warmup_for(max_steps_), max_steps_};
+  schedule_ = {choices_.schedule, args_.learning_rate, args_.warmup_for(max_steps_), max_steps_};
 
+  // HF's TrainerState.compute_steps; eval_steps unset (0) is logging_steps under the steps strategy (HF's
+  // __post_init__) and otherwise keeps TrainerState's default.
   state_.global_step = in_.phase_start_step;
   state_.max_steps = in_.phase_start_step + max_steps_;
   state_.logging_steps = interval_steps(args_.logging_steps, max_steps_);
-  state_.eval_steps = interval_steps(args_.eval_steps > 0 ? args_.eval_steps : args_.logging_steps, max_steps_);
+  if (args_.eval_steps > 0) state_.eval_steps = interval_steps(args_.eval_steps, max_steps_);
+  else if (choices_.eval == Strategy::steps) state_.eval_steps = state_.logging_steps;
   state_.save_steps = interval_steps(args_.save_steps, max_steps_);
   state_.train_batch_size = args_.per_device_train_batch_size;
   state_.num_train_epochs = std::ceil(static_cast<double>(max_steps_) / steps_per_epoch_);
 
+  const bool writes = in_.world->is_main() && !in_.dry_run;
   std::error_code ec;
-  std::filesystem::create_directories(args_.output_dir, ec);
+  if (!in_.dry_run) std::filesystem::create_directories(args_.output_dir, ec);
   if (ec) fail_at(args_.output_dir, 0, "cannot create output_dir: " + ec.message());
-  log_ = std::make_unique<RunLog>(args_.output_dir, state_, in_.quiet || !in_.world->is_main(), in_.world->is_main(),
+  log_ = std::make_unique<RunLog>(args_.output_dir, state_, in_.quiet || !writes, writes,
                                   args_.reports_to_tensorboard() ? tensorboard_logging_dir(args_.output_dir) : "");
 }
 
@@ -90,23 +99,27 @@ TrainOutcome Trainer::train() {
   // Every rank starts from rank 0's weights (fresh or resumed); gradient buckets start during backward.
   in_.world->attach_parameters(in_.model->parameters());
   verify_parameters();
-  bool saved = false;
+  last_logged_step_ = state_.global_step;
+  if (args_.eval_on_start && in_.eval) evaluate();
   while (local_step() < max_steps_) {
-    StepResult r = train_step();
-    if (!r.finite && args_.nan_policy == "rollback") {
+    const StepResult r = train_step();
+    if (!r.finite && choices_.nan == NanPolicy::rollback) {
       roll_back(r);
       continue;
     }
     if (!r.finite) skip_or_stop(r);
     else nonfinite_in_a_row_ = 0;
-    bool last = r.step == max_steps_;
-    log_train(r);
-    if (args_.eval_strategy != "no" && in_.eval && due(args_.eval_strategy, state_.eval_steps, r))
-      track_best(evaluate());
-    saved = args_.save_strategy != "no" && (due(args_.save_strategy, state_.save_steps, r) || last);
-    if (saved) save_checkpoint();
+    window_.add(r, args_.logging_nan_inf_filter);
+    ++run_steps_;
+    run_samples_ += r.stats.sequences;
+    const bool last = r.step == max_steps_;
+    const Events after_step = step_events(r);
+    const Events after_epoch = r.epoch_ended || last ? epoch_events() : Events{};
+    log_->tick(r.stats, after_step.log || after_epoch.log || last);
+    act_on(after_step, r);
+    act_on(after_epoch, r);
     if (r.stop && !last) {
-      if (!saved) save_checkpoint();
+      if (last_saved_step_ != state_.global_step) save_checkpoint();
       log_->message("stopped by signal " + std::to_string(StopSignal::signal_number()) + " at step " +
                     std::to_string(state_.global_step) + "; resume with --resume_from_checkpoint latest");
       return TrainOutcome::Stopped;
@@ -116,81 +129,113 @@ TrainOutcome Trainer::train() {
   return TrainOutcome::Finished;
 }
 
-// One optimizer step: gradient_accumulation_steps micro-batches, then the update.
+double Trainer::time_steps(int timed) {
+  train_step();
+  auto start = Clock::now();
+  for (int i = 0; i < timed; ++i) train_step();  // each ends in a host read: the device has finished
+  return seconds_since(start) / timed;
+}
+
+// One optimizer step: gradient_accumulation_steps micro-batches (fewer at an epoch's end), then the update.
 Trainer::StepResult Trainer::train_step() {
   StepResult r;
-  const std::int64_t step = local_step();
-  double lr = schedule_.lr_at(step) * lr_scale_;
+  const double lr = schedule_.lr_at(local_step()) * lr_scale_;
   optimizer_->zero_grad();
-  // The step's micro-batches come first, as HF's get_batch_samples: their labels set the loss weights.
-  auto waited = Clock::now();
-  std::vector<data::Batch> micro;
-  for (std::int64_t i = 0; i < args_.gradient_accumulation_steps; ++i) micro.push_back(next_batch(r.epoch_ended));
+  const auto waited = Clock::now();
+  const std::vector<data::Batch> micro = next_micro_batches();
   r.stats.wait_s = seconds_since(waited);
-  std::vector<LossWeight> weights = loss_weights(micro);
-  const auto fault = std::find(inject_nonfinite_.begin(), inject_nonfinite_.end(), state_.global_step + 1);
-  // Loss and token counts stay tensors until the step has been queued: no host synchronisation per
-  // micro-batch. The loss sums in float64, as the host-side sum it replaces did.
-  at::Tensor loss = at::zeros({}, at::TensorOptions(in_.device).dtype(at::kDouble));
-  at::Tensor tokens = at::zeros({}, at::TensorOptions(in_.device).dtype(at::kLong));
-  // The loss's two terms (mlm_loss, nsp_loss in the log), weighted as in the loss.
-  at::Tensor mlm = at::zeros({}, at::TensorOptions(in_.device).dtype(at::kDouble)), nsp = at::zeros_like(mlm);
-  double flos = 0, sequences = 0;
+  const StepSums sums = forward_backward(micro);
+  sync_gradients();
+  // The gradient norm also when nothing clips: it is logged, and the non-finite test needs it.
+  const at::Tensor norm = args_.max_grad_norm > 0 ? clip_grad_norm(in_.model->parameters(), args_.max_grad_norm)
+                                                  : grad_norm(in_.model->parameters());
+  // skip must decide before the update: a host read, the same answer on every rank
+  r.applied = choices_.nan != NanPolicy::skip || finite_on_every_rank(sums.loss, norm);
+  if (r.applied) optimizer_->step(lr);
+  ++state_.global_step;
+
+  const StepTotals total = sum_over_ranks(sums, norm, r);
+  const double ranks = static_cast<double>(in_.world->size());
+  r.loss = total.loss / ranks, r.mlm_loss = total.mlm / ranks, r.nsp_loss = total.nsp / ranks;
+  r.has_nsp = sums.has_nsp;
+  r.stop = total.stop > 0;
+  // The one non-finite test: a NaN on any rank makes the summed loss NaN; the gradient norm is global.
+  r.finite = r.applied && std::isfinite(r.loss) && std::isfinite(r.grad_norm);
+  state_.total_flos += total.flos;
+  r.step = local_step();
+  r.stats = {r.step, max_steps_, r.loss, lr, std::llround(total.sequences), std::llround(total.tokens), r.stats.wait_s};
+  const data::LoaderPosition pos = in_.train->position();
+  const auto batches = in_.train->batches_per_epoch();
+  r.epoch_ended = pos.batch == batches;
+  state_.epoch = static_cast<double>(pos.epoch) + static_cast<double>(pos.batch) / static_cast<double>(batches);
+  return r;
+}
+
+// The step's micro-batches, taken first as HF's get_batch_samples (their labels set the loss weights): as many
+// as gradient_accumulation_steps, fewer when the epoch has fewer left; after an epoch's last batch the loader
+// starts the next epoch (new order, new masks).
+std::vector<data::Batch> Trainer::next_micro_batches() {
+  const std::uint64_t batches = in_.train->batches_per_epoch();
+  if (in_.train->position().batch == batches) in_.train->next();  // the end: moves to the next epoch
+  const std::uint64_t left = batches - in_.train->position().batch;
+  std::vector<data::Batch> micro;
+  for (std::uint64_t i = 0; i < std::min<std::uint64_t>(args_.gradient_accumulation_steps, left); ++i) {
+    std::optional<data::Batch> b = in_.train->next();
+    if (!b) throw Error("training data: an epoch yielded fewer batches than it counts");
+    if (!in_.dump_batches.empty()) {
+      char name[64];
+      std::snprintf(name, sizeof name, "batch-%d-%06lld.safetensors", in_.world->rank(), static_cast<long long>(dumped_++));
+      eval::save_batch(*b, (std::filesystem::path(in_.dump_batches) / name).string());
+    }
+    micro.push_back(std::move(*b));
+  }
+  return micro;
+}
+
+// Forward and backward of each micro-batch; the loss and token counts stay tensors (no host synchronisation
+// per micro-batch), the loss summed in float64.
+Trainer::StepSums Trainer::forward_backward(const std::vector<data::Batch>& micro) {
+  const std::vector<LossWeight> weights = loss_weights(micro);
+  const auto on = at::TensorOptions(in_.device).dtype(at::kDouble);
+  StepSums s{at::zeros({}, on), at::zeros({}, on), at::zeros({}, on), at::zeros({}, on.dtype(at::kLong))};
   for (std::size_t i = 0; i < micro.size(); ++i) {
     auto out = eval::forward_batch(in_.model, micro[i], in_.device, args_.bf16);
     in_.world->sync_next_backward(i + 1 == micro.size());  // no all-reduce before the last micro-batch
     at::Tensor l = weighted_loss(out, weights[i]);
-    if (l.defined() && i == 0 && fault != inject_nonfinite_.end()) l = l * std::numeric_limits<double>::quiet_NaN();
+    if (l.defined() && in_.loss_hook) l = in_.loss_hook(state_.global_step + 1, l);
     if (l.defined()) {
       l.backward();
-      loss.add_(l.detach());
+      s.loss.add_(l.detach());
     }
-    tokens.add_(micro[i].attention_mask.to(in_.device).sum());
-    if (weights[i].mlm > 0) mlm.add_(out.mlm_loss.detach().to(at::kDouble) * weights[i].mlm);
+    s.tokens.add_(micro[i].attention_mask.to(in_.device).sum());
+    if (weights[i].mlm > 0) s.mlm.add_(out.mlm_loss.detach().to(at::kDouble) * weights[i].mlm);
     if (out.nsp_loss.defined()) {
-      nsp.add_(out.nsp_loss.detach().to(at::kDouble) * weights[i].nsp);
-      r.has_nsp = true;
+      s.nsp.add_(out.nsp_loss.detach().to(at::kDouble) * weights[i].nsp);
+      s.has_nsp = true;
     }
-    sequences += static_cast<double>(micro[i].input_ids.size(0));
-    flos += flos_per_token_ * static_cast<double>(micro[i].input_ids.numel());
+    s.sequences += static_cast<double>(micro[i].input_ids.size(0));
+    s.flos += flos_per_token_ * static_cast<double>(micro[i].input_ids.numel());
   }
-  if (fault != inject_nonfinite_.end()) inject_nonfinite_.erase(fault);
-  sync_gradients();
-  // The gradient norm also when nothing clips: the non-finite test needs it.
-  at::Tensor norm = args_.max_grad_norm > 0 ? clip_grad_norm(in_.model->parameters(), args_.max_grad_norm)
-                                            : grad_norm(in_.model->parameters());
-  if (args_.nan_policy == "skip") {  // the update must not happen: decide now (a host read), alike on every rank
-    double bad = (at::isfinite(loss) & at::isfinite(norm)).item<bool>() ? 0 : 1;
-    if (in_.world->size() > 1) bad = in_.world->sum({bad})[0];
-    r.applied = bad == 0;
-  }
-  if (r.applied) optimizer_->step(lr);
-  ++state_.global_step;
+  return s;
+}
 
-  // Totals over the ranks, as HF reports them: the step's loss, samples, tokens and floating-point operations;
-  // and a stop signal seen by any rank, so that all stop after the same step. The one read per step, the
-  // gradient norm with it.
-  at::Tensor local = at::stack({loss, tokens.to(at::kDouble), mlm, nsp, norm.to(loss.device(), at::kDouble)}).cpu();
-  r.grad_norm = local[4].item<double>();
-  auto total = in_.world->sum({local[0].item<double>(), sequences, local[1].item<double>(), flos,
-                               StopSignal::requested() ? 1.0 : 0.0, local[2].item<double>(), local[3].item<double>()});
-  r.stop = total[4] > 0;
-  r.loss = total[0] / static_cast<double>(in_.world->size());
-  r.mlm_loss = total[5] / static_cast<double>(in_.world->size());
-  r.nsp_loss = total[6] / static_cast<double>(in_.world->size());
-  // The one non-finite test: a NaN on any rank makes the summed loss NaN; the gradient norm is global.
-  r.finite = r.applied && std::isfinite(r.loss) && std::isfinite(r.grad_norm);
-  r.stats.sequences = std::llround(total[1]);
-  r.stats.tokens = std::llround(total[2]);
-  state_.total_flos += total[3];
-  r.step = r.stats.step = step + 1;
-  r.stats.total = max_steps_;
-  r.stats.loss = r.loss;
-  r.stats.lr = lr;  // the rate this step used: HF 5 reads it before the scheduler steps
-  auto pos = in_.train->position();
-  state_.epoch = static_cast<double>(pos.epoch) +
-                 static_cast<double>(pos.batch) / static_cast<double>(in_.train->batches_per_epoch());
-  return r;
+// The step's one host read (the gradient norm with it), then the totals over the ranks as HF reports them:
+// loss, samples, tokens and floating-point operations; and a stop signal seen by any rank, so that all stop
+// after the same step.
+Trainer::StepTotals Trainer::sum_over_ranks(const StepSums& s, const at::Tensor& norm, StepResult& r) {
+  const at::Tensor local = at::stack({s.loss, s.mlm, s.nsp, s.tokens.to(at::kDouble), norm.to(s.loss.device(), at::kDouble)}).cpu();
+  const double* v = local.data_ptr<double>();
+  r.grad_norm = v[4];
+  StepTotals t{v[0], v[1], v[2], v[3], s.sequences, s.flos, StopSignal::requested() ? 1.0 : 0.0};
+  if (in_.world->size() == 1) return t;
+  const std::vector<double> sum = in_.world->sum({t.loss, t.mlm, t.nsp, t.tokens, t.sequences, t.flos, t.stop});
+  return {sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6]};
+}
+
+bool Trainer::finite_on_every_rank(const at::Tensor& loss, const at::Tensor& norm) {
+  double bad = (at::isfinite(loss) & at::isfinite(norm)).item<bool>() ? 0 : 1;
+  if (in_.world->size() > 1) bad = in_.world->sum({bad})[0];
+  return bad == 0;
 }
 
 std::string Trainer::nonfinite_what(const StepResult& r) const {
@@ -206,7 +251,7 @@ std::string Trainer::nonfinite_what(const StepResult& r) const {
 void Trainer::skip_or_stop(const StepResult& r) {
   const auto last = last_checkpoint(args_.output_dir);
   const std::string since = last ? "nothing saved after " + fs::path(*last).filename().string() : "nothing saved";
-  if (args_.nan_policy == "stop")
+  if (choices_.nan == NanPolicy::stop)
     throw Error(nonfinite_what(r) + " (nan_policy stop: " + since +
                 "; resume with --resume_from_checkpoint latest and a lower learning_rate, or use --nan_policy "
                 "skip or rollback)");
@@ -232,8 +277,8 @@ void Trainer::roll_back(const StepResult& r) {
   const double scale = lr_scale_ * kRollbackLrFactor;
   resume(*last);
   lr_scale_ = scale;
-  loss_since_log_ = 0;
-  steps_since_log_ = 0;
+  window_ = {};
+  last_logged_step_ = state_.global_step;
   log_->message(what + ": rolled back to " + *last + ", learning rate now " + std::to_string(scale) +
                 " x the schedule's (nan_policy rollback)");
   log_->log({{"nonfinite_rollback_from", failed}, {"learning_rate_scale", scale}});
@@ -274,22 +319,6 @@ at::Tensor Trainer::weighted_loss(const model::BertForPreTrainingOutput& out, co
   return l;
 }
 
-// The next training batch; at the end of an epoch the loader starts the next one (new order, new masks).
-data::Batch Trainer::next_batch(bool& epoch_ended) {
-  std::optional<data::Batch> b = in_.train->next();
-  if (!b) {
-    epoch_ended = true;
-    b = in_.train->next();
-  }
-  if (!b) throw Error("training data: an epoch yielded no batch");
-  if (!in_.dump_batches.empty()) {
-    char name[64];
-    std::snprintf(name, sizeof name, "batch-%d-%06lld.safetensors", in_.world->rank(), static_cast<long long>(dumped_++));
-    eval::save_batch(*b, (std::filesystem::path(in_.dump_batches) / name).string());
-  }
-  return std::move(*b);
-}
-
 void Trainer::verify_parameters() {
   if (!in_.verify_parameters || in_.world->size() == 1) return;
   std::vector<std::string> names;
@@ -301,37 +330,56 @@ void Trainer::verify_parameters() {
 // Averages gradients over processes (dist/); with one process this has nothing to do.
 void Trainer::sync_gradients() { in_.world->sync_gradients(in_.model->parameters()); }
 
-void Trainer::log_train(const StepResult& r) {
-  if (r.finite) {  // a skipped step's loss is counted apart, not averaged into the logged loss
-    loss_since_log_ += r.loss;
-    mlm_since_log_ += r.mlm_loss;
-    nsp_since_log_ += r.nsp_loss;
-    ++steps_since_log_;
-    run_loss_sum_ += r.loss;
+// HF's tr_loss: a non-finite step's loss is, with the filter, the window's mean so far (HF's
+// `tr_loss += tr_loss / (1 + steps since the last log)`), so one bad step does not make the logged mean NaN.
+void Trainer::LogWindow::add(const StepResult& r, bool nan_inf_filter) {
+  if (!std::isfinite(r.loss) && nan_inf_filter) {
+    const double n = 1.0 + static_cast<double>(steps);
+    loss += loss / n, mlm += mlm / n, nsp += nsp / n;
+  } else {
+    loss += r.loss, mlm += r.mlm_loss, nsp += r.nsp_loss;
   }
-  ++run_steps_;
-  run_samples_ += r.stats.sequences;
-  bool log_now = (args_.logging_first_step && r.step == 1) ||
-                 due(args_.logging_strategy, state_.logging_steps, r) || r.step == max_steps_;
-  log_->tick(r.stats, log_now);
-  if (!log_now || args_.logging_strategy == "no") return;
-  // A logging window of skipped steps only has no mean: NaN, as HF would log it.
-  const double steps = steps_since_log_ ? static_cast<double>(steps_since_log_) : std::numeric_limits<double>::quiet_NaN();
-  nlohmann::json entry{{"loss", loss_since_log_ / steps},
-                       {"learning_rate", r.stats.lr},
-                       {"epoch", state_.epoch},
-                       {"mlm_loss", mlm_since_log_ / steps}};
-  if (r.has_nsp) entry["nsp_loss"] = nsp_since_log_ / steps;
-  if (args_.max_grad_norm > 0) entry["grad_norm"] = r.grad_norm;
-  if (skipped_steps_) entry["skipped_steps"] = skipped_steps_;
-  log_->log(entry);
-  loss_since_log_ = mlm_since_log_ = nsp_since_log_ = 0;
-  steps_since_log_ = 0;
+  ++steps;
 }
 
-bool Trainer::due(const std::string& strategy, std::int64_t every, const StepResult& r) const {
-  if (strategy == "epoch") return r.epoch_ended || r.step % steps_per_epoch_ == 0;
-  return strategy == "steps" && r.step % every == 0;
+Trainer::Events Trainer::step_events(const StepResult& r) const {
+  const std::int64_t s = r.step;
+  const bool last = s == max_steps_;
+  Events e;
+  e.log = (args_.logging_first_step && s == 1) || (choices_.logging == Strategy::steps && s % state_.logging_steps == 0);
+  e.evaluate = choices_.eval == Strategy::steps && args_.eval_delay <= static_cast<double>(s) &&
+               (s % state_.eval_steps == 0 || last);
+  e.save = choices_.save == Strategy::steps && (s % state_.save_steps == 0 || last);
+  return e;
+}
+
+Trainer::Events Trainer::epoch_events() const {
+  Events e;
+  e.log = choices_.logging == Strategy::epoch;
+  e.evaluate = choices_.eval == Strategy::epoch && args_.eval_delay <= state_.epoch;
+  e.save = choices_.save == Strategy::epoch;
+  return e;
+}
+
+void Trainer::act_on(const Events& e, const StepResult& r) {
+  if (e.log && state_.global_step > last_logged_step_) log_train(r);
+  if (e.evaluate && in_.eval) track_best(evaluate());
+  if (e.save) save_checkpoint();
+}
+
+void Trainer::log_train(const StepResult& r) {
+  const double steps = static_cast<double>(window_.steps);
+  nlohmann::json entry{{"loss", window_.loss / steps},
+                       {"grad_norm", r.grad_norm},
+                       {"learning_rate", r.stats.lr},
+                       {"epoch", state_.epoch},
+                       {"mlm_loss", window_.mlm / steps}};
+  if (r.has_nsp) entry["nsp_loss"] = window_.nsp / steps;
+  if (skipped_steps_) entry["skipped_steps"] = skipped_steps_;
+  log_->log(entry);
+  run_loss_sum_ += window_.loss;
+  window_ = {};
+  last_logged_step_ = state_.global_step;
 }
 
 nlohmann::json Trainer::evaluate() {
@@ -341,14 +389,17 @@ nlohmann::json Trainer::evaluate() {
   return r;
 }
 
+// HF's _determine_best_metric: only with metric_for_best_model (load_best_model_at_end implies "loss"); the
+// step is remembered only when checkpoints are saved, so that it can name one.
 void Trainer::track_best(const nlohmann::json& metrics) {
-  std::string key = args_.best_metric_key();
+  if (args_.metric_for_best_model.empty() && !args_.load_best_model_at_end) return;
+  const std::string key = args_.best_metric_key();
   if (!metrics.contains(key)) throw Error("metric_for_best_model: evaluation has no " + key);
-  double v = metrics[key].get<double>();
-  bool better = !state_.best_metric || (args_.best_is_greater() ? v > *state_.best_metric : v < *state_.best_metric);
+  const double v = metrics[key].get<double>();
+  const bool better = !state_.best_metric || (args_.best_is_greater() ? v > *state_.best_metric : v < *state_.best_metric);
   if (!better) return;
   state_.best_metric = v;
-  state_.best_global_step = state_.global_step;
+  if (choices_.save != Strategy::no) state_.best_global_step = state_.global_step;
 }
 
 }  // namespace bertforge::train

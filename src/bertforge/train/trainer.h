@@ -1,14 +1,22 @@
 // Trainer: Hugging Face Trainer's pre-training loop, natively. One optimizer step reads top to bottom
-// (train_step): next batches, forward, backward, sync_gradients, clip, optimizer step, schedule; logging,
-// evaluation and checkpoints happen behind `step % N` in train(), as HF's strategies say.
+// (train_step): learning rate, micro-batches, forward and backward, gradient sync, clipping, update, totals.
+// What happens around a step is HF's DefaultFlowCallback, event for event: after each step the step events
+// (logging_first_step, the `steps` strategies, and at the last step an evaluation and a save for `steps`),
+// then, when the step took an epoch's last batch or was the run's last, the epoch events (the `epoch`
+// strategies). A log entry is never written twice for one step; eval_delay holds evaluations back;
+// eval_on_start evaluates before the first step.
 //
-// Semantics follow HF where it defines them: steps per epoch = batches per epoch / accumulation (at least
-// 1); max_steps from num_train_epochs when not given; the logged loss is the mean over the steps since the
-// last log, with its two terms beside it as mlm_loss and nsp_loss (bertforge's keys: HF logs the sum only);
-// learning_rate is the rate the step used (transformers 5 reads it before lr_scheduler.step(); 4.x logged
-// the next step's); epoch is fractional. Masks are drawn at
-// batch time by the loader (new masks each epoch). Evaluation masks come from the eval loader's own seed, so
-// every evaluation sees the same masks and training randomness is untouched by evaluating.
+// Semantics follow HF where it defines them: steps per epoch = ceil(batches per epoch / accumulation), the
+// epoch's last step taking the batches left (a step never spans two epochs); max_steps from
+// num_train_epochs when not given; the logged loss is the mean over the steps since the last log (HF's
+// logging_nan_inf_filter: a non-finite step adds the window's sum / (1 + its steps) instead), with its two
+// terms beside it as mlm_loss and nsp_loss (bertforge's keys: HF logs the sum only); learning_rate is the
+// rate the step used (transformers 5 reads it before lr_scheduler.step()); grad_norm is always logged;
+// epoch is fractional (epoch + batches taken / batches per epoch). best_metric is tracked only when
+// metric_for_best_model is given (or load_best_model_at_end); the best checkpoint is protected from
+// rotation, and with save_total_limit 1 the run ends keeping the best alone. Masks are drawn at batch time
+// by the loader (new masks each epoch). Evaluation masks come from the eval loader's own seed, so every
+// evaluation sees the same masks and training randomness is untouched by evaluating.
 //
 // Exact resume: a checkpoint holds the weights, optimizer moments, the CPU (and CUDA) generator state, the
 // loader position and the phase; resume seeks the loader there (no replay), so the per-step losses of an
@@ -23,16 +31,18 @@
 //    that needs the answer before the update), the step counts, is logged and counted ("skipped_steps" in the
 //    log entries); nan_patience skipped steps in a row stop the run as stop does;
 //  - rollback: the last checkpoint is restored (weights, optimizer, RNG, data position, state), the learning
-//    rate is scaled by 0.5 for the rest of the run (saved with later checkpoints), and training goes on, logged;
-//    more than nan_patience rollbacks before the next checkpoint is saved stop the run.
-// Fault tests set BERTFORGE_FAULT_NONFINITE_STEPS=3,7 to make the loss of those global steps NaN once each.
+//    rate is scaled by 0.5 for the rest of the run (saved with later checkpoints), the log window starts
+//    afresh, and training goes on, logged; more than nan_patience rollbacks before the next checkpoint is
+//    saved stop the run.
 //
 // Loss: with average_tokens_across_devices (HF's default) a step's MLM loss is the mean over every labelled
 // token of its micro-batches on every rank, NSP over every sequence, so P ranks x batch B x accumulation A
 // train as one process with batch P*B*A. Distributed (a World of several ranks): rank 0's weights are
 // broadcast when train() starts; the step's loss, samples, tokens, FLOPs and stop signals are totalled over
-// the ranks; evaluation metrics are those of the whole eval set; rank 0 alone writes logs and checkpoints.
+// the ranks; evaluation metrics are those of the whole eval set; rank 0 alone writes logs, and checkpoints
+// (save_on_each_node: the first rank of every node).
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +78,10 @@ struct TrainerInputs {
   // batch-<rank>-<n>.safetensors, n counting from 0 in the order this process takes them. For comparing
   // training steps with another trainer (tools/gen_golden/trainer_steps.py).
   std::string dump_batches;
+  // Tests: replaces the loss of a micro-batch of global step `step` (1-based) before backward; the
+  // nan_policy tests make steps non-finite with it (fault_steps_from_environment). Empty: none.
+  std::function<at::Tensor(std::int64_t step, const at::Tensor& loss)> loss_hook;
+  bool dry_run = false;                   // nothing written: no output_dir, no log files (time_steps)
 };
 
 enum class TrainOutcome { Finished, Stopped };
@@ -84,42 +98,76 @@ class Trainer {
   void carry_over(const TrainerState& previous);
   TrainOutcome train();
   nlohmann::json evaluate();
+  // Seconds per optimizer step: the mean of `timed` train_step()s after one untimed (allocations, kernel
+  // choice), for --dry_run's plan. The weights change in memory only.
+  double time_steps(int timed);
 
   const TrainerState& state() const { return state_; }
   std::int64_t max_steps() const { return max_steps_; }
 
  private:
+  // One step's sums on this rank, still on the device: read once, after the update is queued.
+  struct StepSums {
+    at::Tensor loss, mlm, nsp, tokens;  // loss and its two terms as weighted in it (float64); attended tokens
+    double sequences = 0, flos = 0;
+    bool has_nsp = false;               // the data has sentence labels
+  };
+  // The same over every rank, on the host.
+  struct StepTotals {
+    double loss = 0, mlm = 0, nsp = 0, tokens = 0, sequences = 0, flos = 0, stop = 0;
+  };
   struct StepResult {
     std::int64_t step = 0;      // steps of this phase done, this one included
-    double loss = 0, grad_norm = 0;     // both read in the step's one host read
+    double loss = 0, grad_norm = 0;     // loss: mean over the ranks
     double mlm_loss = 0, nsp_loss = 0;  // the loss's two terms, each weighted as in the loss
-    bool has_nsp = false;               // the data has sentence labels
+    bool has_nsp = false;
     bool finite = true;         // loss and gradient norm are finite
     bool applied = true;        // false: nan_policy skip left the weights as they were
-    bool epoch_ended = false;   // the step's batches crossed the end of an epoch
+    bool epoch_ended = false;   // the step took the last batch of an epoch
     bool stop = false;          // SIGINT/SIGTERM reached some rank
     StepStats stats;
+  };
+  // The losses since the last log entry (HF's tr_loss and the steps it spans).
+  struct LogWindow {
+    double loss = 0, mlm = 0, nsp = 0;
+    std::int64_t steps = 0;
+    void add(const StepResult& r, bool nan_inf_filter);
+  };
+  // What HF's DefaultFlowCallback asks for after a step (on_step_end) or an epoch (on_epoch_end).
+  struct Events {
+    bool log = false, evaluate = false, save = false;
   };
   struct LossWeight {
     double mlm = 0, nsp = 0;
   };
+
   StepResult train_step();
-  std::int64_t local_step() const { return state_.global_step - in_.phase_start_step; }
+  std::vector<data::Batch> next_micro_batches();
+  StepSums forward_backward(const std::vector<data::Batch>& micro);
+  StepTotals sum_over_ranks(const StepSums& sums, const at::Tensor& norm, StepResult& r);
+  bool finite_on_every_rank(const at::Tensor& loss, const at::Tensor& norm);
+  std::vector<LossWeight> loss_weights(const std::vector<data::Batch>& micro);
+  at::Tensor weighted_loss(const model::BertForPreTrainingOutput& out, const LossWeight& w);
+  void sync_gradients();
+
+  Events step_events(const StepResult& r) const;
+  Events epoch_events() const;
+  void act_on(const Events& e, const StepResult& r);  // HF's _maybe_log_save_evaluate
+  void log_train(const StepResult& r);
+  void save_checkpoint();
+  bool saves() const;  // this process writes checkpoints
+  void track_best(const nlohmann::json& metrics);
+  void finish(double runtime_s);
+  void keep_only_best();
+  void verify_parameters();
+
   std::string nonfinite_what(const StepResult& r) const;
   void skip_or_stop(const StepResult& r);
   void roll_back(const StepResult& r);
-  std::vector<LossWeight> loss_weights(const std::vector<data::Batch>& micro);
-  at::Tensor weighted_loss(const model::BertForPreTrainingOutput& out, const LossWeight& w);
-  data::Batch next_batch(bool& epoch_ended);
-  void sync_gradients();
-  void log_train(const StepResult& r);
-  void save_checkpoint();
-  void track_best(const nlohmann::json& metrics);
-  bool due(const std::string& strategy, std::int64_t every, const StepResult& r) const;
-  void finish(double runtime_s);
-  void verify_parameters();
+  std::int64_t local_step() const { return state_.global_step - in_.phase_start_step; }
 
   TrainingArguments args_;
+  TrainingChoices choices_;
   TrainerInputs in_;
   eval::ModelMode mode_;  // training mode with the sparse MLM head while this Trainer exists
   std::unique_ptr<dist::World> own_world_;
@@ -130,15 +178,18 @@ class Trainer {
   std::unique_ptr<RunLog> log_;
   std::int64_t steps_per_epoch_ = 1, max_steps_ = 0;
   double flos_per_token_ = 0;
-  double run_loss_sum_ = 0;             // over the steps this process ran (HF's train_loss)
+  LogWindow window_;
+  std::int64_t last_logged_step_ = -1, last_saved_step_ = -1;
+  double run_loss_sum_ = 0;             // the closed windows' sums (HF's train_loss = their total / steps)
   std::int64_t run_steps_ = 0, run_samples_ = 0;
-  double loss_since_log_ = 0, mlm_since_log_ = 0, nsp_since_log_ = 0;
-  std::int64_t steps_since_log_ = 0;
   std::int64_t dumped_ = 0;  // batches written to dump_batches
   double lr_scale_ = 1;                           // nan_policy rollback
   std::int64_t nonfinite_in_a_row_ = 0, skipped_steps_ = 0, rollbacks_since_save_ = 0;
-  std::vector<std::int64_t> inject_nonfinite_;    // BERTFORGE_FAULT_NONFINITE_STEPS
 };
+
+// BERTFORGE_FAULT_NONFINITE_STEPS=3,7 (fault tests): a loss_hook making the loss of those global steps NaN,
+// once each; empty when the variable is unset.
+std::function<at::Tensor(std::int64_t, const at::Tensor&)> fault_steps_from_environment();
 
 // The optimizer TrainingArguments describe (optim, adam_beta1/2, adam_epsilon, weight_decay).
 OptimizerOptions optimizer_options(const TrainingArguments& args);

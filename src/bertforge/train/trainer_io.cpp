@@ -13,9 +13,15 @@ namespace fs = std::filesystem;
 
 namespace bertforge::train {
 
+bool Trainer::saves() const {
+  return args_.save_on_each_node ? in_.world->local_rank() == 0 : in_.world->is_main();
+}
+
 void Trainer::save_checkpoint() {
   verify_parameters();  // every rank takes part, before rank 0 writes
-  if (!in_.world->is_main()) return;
+  last_saved_step_ = state_.global_step;
+  rollbacks_since_save_ = 0;
+  if (!saves()) return;
   std::string best;
   if (state_.best_global_step) {
     best = (fs::path(args_.output_dir) / checkpoint_name(*state_.best_global_step)).string();
@@ -24,13 +30,13 @@ void Trainer::save_checkpoint() {
   std::string dir = write_checkpoint(args_.output_dir, state_.global_step, [&](const std::string& folder) {
     model::save_pretrained(*in_.model, folder);
     if (in_.tokenizer) text::save_pretrained(*in_.tokenizer, folder);
-    optimizer_->save(folder + "/optimizer_state.pt");
-    save_rng_state(folder + "/rng_state.pt");
     write_json_file(folder + "/training_args.json", args_.to_json());
     state_.save(folder + "/trainer_state.json");
+    if (args_.save_only_model) return;
+    optimizer_->save(folder + "/optimizer_state.pt");
+    save_rng_state(folder + "/rng_state.pt");
     save_resume_point(folder + "/bertforge_state.json", {in_.phase, in_.phase_start_step, in_.train->position(), lr_scale_});
   });
-  rollbacks_since_save_ = 0;
   rotate_checkpoints(args_.output_dir, args_.save_total_limit, state_.best_model_checkpoint.value_or(""));
   log_->message("saved " + dir);
 }
@@ -57,6 +63,7 @@ void Trainer::resume(const std::string& checkpoint) {
   load_rng_state(checkpoint + "/rng_state.pt");
   in_.train->seek(p.loader);
   lr_scale_ = p.lr_scale;
+  last_saved_step_ = state_.global_step;
   log_->message("resumed from " + checkpoint + " at step " + std::to_string(state_.global_step) + " (epoch " +
                 std::to_string(p.loader.epoch) + ", batch " + std::to_string(p.loader.batch) + ")");
 }
@@ -71,19 +78,25 @@ void Trainer::carry_over(const TrainerState& previous) {
   state_.total_flos = previous.total_flos;
 }
 
+// HF's _finalize_training: the summary entry (train_loss over every step of this run, the last window
+// included), the best model loaded, and with save_total_limit 1 only the best checkpoint kept. Then what HF
+// leaves to the caller's save_model(): the final model, tokenizer and state in output_dir, and the plot.
 void Trainer::finish(double runtime_s) {
+  run_loss_sum_ += window_.loss;
+  const double steps = static_cast<double>(run_steps_);
+  log_->log({{"train_runtime", runtime_s},
+             {"train_samples_per_second", static_cast<double>(run_samples_) / runtime_s},
+             {"train_steps_per_second", steps / runtime_s},
+             {"total_flos", state_.total_flos},
+             {"train_loss", run_loss_sum_ / std::max(steps, 0.001)},
+             {"epoch", state_.epoch}});
   if (args_.load_best_model_at_end && state_.best_model_checkpoint && fs::exists(*state_.best_model_checkpoint)) {
     model::LoadReport report;
     model::load_safetensors_weights(*in_.model, *state_.best_model_checkpoint + "/model.safetensors", report);
     log_->message("loaded the best model, " + *state_.best_model_checkpoint);
   }
-  double steps = static_cast<double>(std::max<std::int64_t>(run_steps_, 1));
-  log_->log({{"train_runtime", runtime_s},
-             {"train_samples_per_second", static_cast<double>(run_samples_) / runtime_s},
-             {"train_steps_per_second", steps / runtime_s},
-             {"total_flos", state_.total_flos},
-             {"train_loss", run_loss_sum_ / std::max(1.0, steps - static_cast<double>(skipped_steps_))},
-             {"epoch", state_.epoch}});
+  if (saves() && state_.best_model_checkpoint && args_.save_total_limit == 1)
+    remove_checkpoints_except(args_.output_dir, *state_.best_model_checkpoint);
   if (!in_.world->is_main()) return;
   model::save_pretrained(*in_.model, args_.output_dir);
   if (in_.tokenizer) text::save_pretrained(*in_.tokenizer, args_.output_dir);

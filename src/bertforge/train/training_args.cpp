@@ -42,18 +42,26 @@ const std::vector<Field>& fields() {
       {{"max_grad_norm", "clip the global gradient norm (0: off)"}, &TA::max_grad_norm, {}, kNonNegative},
       {{"num_train_epochs", "epochs (fractional allowed)"}, &TA::num_train_epochs, {}, kPositive},
       {{"max_steps", "optimizer steps; > 0 overrides num_train_epochs"}, &TA::max_steps, {}},
-      {{"lr_scheduler_type", "learning-rate schedule"}, &TA::lr_scheduler_type,
-       {"linear", "cosine", "constant", "constant_with_warmup", "polynomial"}},
+      {{"lr_scheduler_type", "learning-rate schedule"}, &TA::lr_scheduler_type, schedule_names()},
       {{"warmup_steps", "linear warm-up steps (< 1: fraction of total)"}, &TA::warmup_steps, {}, kNonNegative},
       {{"warmup_ratio", "warm-up as a fraction of total steps"}, &TA::warmup_ratio, {}, kFraction},
       {{"logging_strategy", "when to log"}, &TA::logging_strategy, {"no", "steps", "epoch"}},
       {{"logging_steps", "log every N steps (< 1: fraction of total)"}, &TA::logging_steps, {}, kPositive},
       {{"logging_first_step", "also log the first step"}, &TA::logging_first_step, {}},
+      {{"logging_nan_inf_filter", "log a NaN/inf step's loss as the mean of the window so far (HF's filter)"},
+       &TA::logging_nan_inf_filter, {}},
       {{"eval_strategy", "when to evaluate"}, &TA::eval_strategy, {"no", "steps", "epoch"}},
       {{"eval_steps", "evaluate every N steps (0: logging_steps)"}, &TA::eval_steps, {}, kNonNegative},
+      {{"eval_delay", "no evaluation before this many steps (eval_strategy steps) or epochs (epoch)"},
+       &TA::eval_delay, {}, kNonNegative},
+      {{"eval_on_start", "evaluate once before training starts"}, &TA::eval_on_start, {}},
       {{"save_strategy", "when to save a checkpoint"}, &TA::save_strategy, {"no", "steps", "epoch"}},
       {{"save_steps", "save every N steps (< 1: fraction of total)"}, &TA::save_steps, {}, kPositive},
       {{"save_total_limit", "keep at most N checkpoints (0: all)"}, &TA::save_total_limit, {}, kNonNegative},
+      {{"save_only_model", "checkpoints hold the model only: smaller, but no resume from them"},
+       &TA::save_only_model, {}},
+      {{"save_on_each_node", "multi-node: the first process of every node writes the checkpoints (no shared disk)"},
+       &TA::save_on_each_node, {}},
       {{"load_best_model_at_end", "keep the best checkpoint and load it at the end"}, &TA::load_best_model_at_end, {}},
       {{"metric_for_best_model", "metric naming the best checkpoint (default loss)"}, &TA::metric_for_best_model, {}},
       {{"greater_is_better", "a larger metric is better"}, &TA::greater_is_better, {}},
@@ -99,10 +107,12 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& groups() {
       {"Regularization & Training Stability",
        {"gradient_accumulation_steps", "average_tokens_across_devices", "max_grad_norm", "nan_policy", "nan_patience"}},
       {"Mixed Precision Training", {"bf16"}},
-      {"Logging & Monitoring Training", {"logging_strategy", "logging_steps", "logging_first_step"}},
+      {"Logging & Monitoring Training",
+       {"logging_strategy", "logging_steps", "logging_first_step", "logging_nan_inf_filter"}},
       {"Experiment Tracking Integration", {"report_to"}},
-      {"Evaluation", {"eval_strategy", "eval_steps", "per_device_eval_batch_size"}},
-      {"Checkpointing & Saving", {"save_strategy", "save_steps", "save_total_limit"}},
+      {"Evaluation", {"eval_strategy", "eval_steps", "eval_delay", "eval_on_start", "per_device_eval_batch_size"}},
+      {"Checkpointing & Saving",
+       {"save_strategy", "save_steps", "save_total_limit", "save_only_model", "save_on_each_node"}},
       {"Best Model Tracking", {"load_best_model_at_end", "metric_for_best_model", "greater_is_better"}},
       {"Resuming Training", {"resume_from_checkpoint"}},
       {"Reproducibility", {"seed"}},
@@ -271,6 +281,24 @@ void TrainingArguments::validate() const {
   if (output_dir.empty()) throw UsageError("--output_dir: required (the folder for checkpoints and logs)");
   if (load_best_model_at_end && eval_strategy != save_strategy)
     throw UsageError("--load_best_model_at_end: needs eval_strategy equal to save_strategy (HF's rule)");
+  if (load_best_model_at_end && save_strategy == "steps") {
+    const double save = save_steps, eval = eval_steps > 0 ? eval_steps : logging_steps;
+    if (std::fmod(save, eval) != 0 && ((save < 1) != (eval < 1) || std::fmod(save * 1e6, eval * 1e6) != 0))
+      throw UsageError("--load_best_model_at_end: needs save_steps a multiple of eval_steps (HF's rule)");
+  }
+  if (save_only_model && nan_policy == "rollback")
+    throw UsageError("--nan_policy: rollback needs whole checkpoints (it cannot be used with --save_only_model)");
+}
+
+TrainingChoices TrainingArguments::choices() const {
+  auto strategy = [](const std::string& s) { return s == "epoch" ? Strategy::epoch : s == "steps" ? Strategy::steps : Strategy::no; };
+  TrainingChoices c;
+  c.logging = strategy(logging_strategy);
+  c.eval = strategy(eval_strategy);
+  c.save = strategy(save_strategy);
+  c.nan = nan_policy == "skip" ? NanPolicy::skip : nan_policy == "rollback" ? NanPolicy::rollback : NanPolicy::stop;
+  c.schedule = schedule_type(lr_scheduler_type);
+  return c;
 }
 
 nlohmann::json TrainingArguments::to_json() const {
@@ -317,7 +345,7 @@ bool TrainingArguments::reports_to_tensorboard() const {
 }
 
 std::int64_t TrainingArguments::steps_per_epoch(std::int64_t batches_per_epoch) const {
-  return std::max<std::int64_t>(1, batches_per_epoch / gradient_accumulation_steps);
+  return std::max<std::int64_t>(1, (batches_per_epoch + gradient_accumulation_steps - 1) / gradient_accumulation_steps);
 }
 
 std::int64_t TrainingArguments::total_steps(std::int64_t steps_per_epoch) const {

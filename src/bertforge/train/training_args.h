@@ -17,7 +17,19 @@
 #include <string>
 #include <vector>
 
+#include "bertforge/train/schedule.h"
+
 namespace bertforge::train {
+
+// The choices the Trainer acts on at every step, typed once by TrainingArguments::choices(); the strings stay
+// at the edges (command line, JSON files, checkpoints).
+enum class Strategy { no, steps, epoch };     // HF's IntervalStrategy (logging, evaluation, saving)
+enum class NanPolicy { stop, skip, rollback };
+struct TrainingChoices {
+  Strategy logging = Strategy::steps, eval = Strategy::no, save = Strategy::steps;
+  NanPolicy nan = NanPolicy::stop;
+  ScheduleType schedule = ScheduleType::linear;
+};
 
 struct TrainingArguments {
   std::string output_dir;                       // where checkpoints, logs and the plot go
@@ -33,17 +45,22 @@ struct TrainingArguments {
   double max_grad_norm = 1.0;                   // 0 disables clipping
   double num_train_epochs = 3.0;
   std::int64_t max_steps = -1;                  // > 0 overrides num_train_epochs
-  std::string lr_scheduler_type = "linear";     // linear cosine constant constant_with_warmup polynomial
+  std::string lr_scheduler_type = "linear";     // schedule.h's types
   double warmup_steps = 0;                      // < 1: fraction of the total steps
   double warmup_ratio = 0;
   std::string logging_strategy = "steps";       // no steps epoch
   double logging_steps = 500;
   bool logging_first_step = false;
+  bool logging_nan_inf_filter = true;           // a non-finite step's loss logged as the window's mean so far
   std::string eval_strategy = "no";             // no steps epoch
   double eval_steps = 0;                        // 0 (HF: None): same as logging_steps
+  double eval_delay = 0;                        // no evaluation before this step (steps) or epoch (epoch)
+  bool eval_on_start = false;                   // evaluate once before the first step (a sanity check)
   std::string save_strategy = "steps";          // no steps epoch
   double save_steps = 500;
   std::int64_t save_total_limit = 0;            // 0 (HF: None): keep every checkpoint
+  bool save_only_model = false;                 // checkpoints without optimizer, RNG and data position: no resume
+  bool save_on_each_node = false;               // each node's first process writes checkpoints (no shared disk)
   bool load_best_model_at_end = false;
   std::string metric_for_best_model;            // empty: "loss" when load_best_model_at_end
   std::optional<bool> greater_is_better;        // unset (HF: None): True iff the metric does not end in "loss"
@@ -79,6 +96,7 @@ struct TrainingArguments {
   // Checks choices, each number's range (training_arg_help's `range`) and cross-field rules; throws
   // UsageError naming the option and what it allows.
   void validate() const;
+  TrainingChoices choices() const;              // the typed choices; validate() first
   nlohmann::json to_json() const;
   static TrainingArguments from_json_file(const std::string& path);
 
@@ -87,8 +105,8 @@ struct TrainingArguments {
   bool best_is_greater() const;
   std::int64_t warmup_for(std::int64_t total_steps) const;
   bool reports_to_tensorboard() const;          // report_to names tensorboard or all (HF: all installed)
-  // HF's counts: optimizer steps per epoch (batches / accumulation, at least 1), and the steps of the run
-  // (max_steps, else ceil(num_train_epochs x steps per epoch)).
+  // HF's counts: optimizer steps per epoch (ceil(batches / accumulation): an epoch's last step takes the
+  // batches left), and the steps of the run (max_steps, else ceil(num_train_epochs x steps per epoch)).
   std::int64_t steps_per_epoch(std::int64_t batches_per_epoch) const;
   std::int64_t total_steps(std::int64_t steps_per_epoch) const;
   // The keys that decide which tokens are masked and how the batch is padded (a resume must not change them).
