@@ -75,7 +75,11 @@ int run(EvaluateCli& o) {
     std::printf("%s\n", dump_json(r, 2).c_str());
     return 0;
   }
-  for (const auto& [key, value] : r.items()) std::printf("%-26s %s\n", key.c_str(), dump_json(value).c_str());
+  // For a person: four decimals are what a comparison of runs reads; --json keeps every digit.
+  for (const auto& [key, value] : r.items()) {
+    if (value.is_number_float()) std::printf("%-26s %.4f\n", key.c_str(), value.get<double>());
+    else std::printf("%-26s %s\n", key.c_str(), dump_json(value).c_str());
+  }
   return 0;
 }
 

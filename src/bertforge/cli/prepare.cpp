@@ -19,6 +19,18 @@ namespace bertforge::cli {
 
 namespace {
 
+// One line for a person; the numbers in full are in the output's manifest.json.
+void print_summary(const nlohmann::json& result, const std::string& output) {
+  const auto& s = result["statistics"];
+  std::string from;
+  if (result.contains("corpus"))
+    from = " from " + std::to_string(result["corpus"]["documents"].get<std::uint64_t>()) + " documents (" +
+           std::to_string(result["corpus"]["sentences"].get<std::uint64_t>()) + " sentences)";
+  std::fprintf(stderr, "prepare: %llu sequences of %.1f tokens on average (longest %llu)%s -> %s/manifest.json\n",
+               s["sequences"].get<unsigned long long>(), s["mean_length"].get<double>(),
+               s["longest"].get<unsigned long long>(), from.c_str(), output.c_str());
+}
+
 struct PrepareArgs {
   data::PrepareOptions o;
   std::string vocab, layout = "auto", escapes = "undo", bible = "chapter", split = "english";
@@ -58,7 +70,7 @@ int run_prepare(PrepareArgs& a) {
   else
     result = data::prepare(tokenizer, o);
   if (!a.export_hf.empty()) data::export_hf(data::ShardSet(o.output), a.export_hf, a.overwrite);
-  std::fprintf(stderr, "prepare: %s\n", result["statistics"].dump().c_str());
+  print_summary(result, o.output);
   return 0;
 }
 
