@@ -25,7 +25,8 @@ transformers = pytest.importorskip("transformers")
 
 SOURCE_DIR = pathlib.Path(__file__).resolve().parents[2]
 VOCAB = SOURCE_DIR / "tests" / "golden" / "trainer_steps" / "vocab.txt"
-TRAIN_ROWS, EVAL_ROWS, LEARNING_RATE = 20, 200, 2e-2
+TRAIN_ROWS, EVAL_ROWS = 20, 200
+COMMON = dict(per_device_train_batch_size=4, learning_rate=2e-2, seed=42)
 # Keys bertforge logs beyond HF's, by kind of entry: the loss's two terms, and the MLM/NSP evaluation metrics.
 BERTFORGE_EXTRA = {
     "train": {"mlm_loss", "nsp_loss"},
@@ -142,9 +143,8 @@ def hf_run(data, out, args, resume=None):
     transformers.set_seed(42)
     model = transformers.BertForPreTraining(transformers.BertConfig.from_pretrained(data / "model"))
     tokenizer = transformers.BertTokenizerFast(vocab_file=str(VOCAB))
-    targs = transformers.TrainingArguments(
-        output_dir=str(out), per_device_train_batch_size=4, learning_rate=LEARNING_RATE, seed=42, use_cpu=True,
-        report_to=[], disable_tqdm=True, dataloader_num_workers=0, **args)
+    targs = transformers.TrainingArguments(**{**COMMON, **args}, output_dir=str(out), use_cpu=True, report_to=[],
+                                           disable_tqdm=True, dataloader_num_workers=0)
     saves = Saves()
     trainer = transformers.Trainer(
         model=model, args=targs, train_dataset=datasets.load_from_disk(str(data / "train.hf")),
@@ -158,8 +158,8 @@ def hf_run(data, out, args, resume=None):
 def bertforge_run(run_bertforge, data, out, args, resume=None):
     argv = ["pretrain", "--model", data / "model" / "config.json", "--tokenizer", VOCAB, "--train_data",
             data / "train.hf", "--eval_data", data / "eval.hf", "--output_dir", out, "--device", "cpu", "--threads",
-            "1", "--per_device_train_batch_size", "4", "--learning_rate", LEARNING_RATE, "--seed", "42"]
-    for key, value in args.items():
+            "1"]
+    for key, value in {**COMMON, **args}.items():
         argv += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
     if resume:
         argv += ["--resume_from_checkpoint", resume]
@@ -179,7 +179,8 @@ def kind(entry):
 
 
 def compare(ours, hf):
-    """Every observable difference between the two runs, as readable lines (empty: none)."""
+    """Every observable difference between two runs (bertforge's and HF's, or two of one side), as readable
+    lines (empty: none)."""
     diffs = []
 
     def differ(what, a, b):
@@ -207,7 +208,8 @@ def compare(ours, hf):
         differ(f"{name} log_history length", len(a["log_history"]), len(b["log_history"]))
         for i, (x, y) in enumerate(zip(a["log_history"], b["log_history"])):
             differ(f"{name} entry {i} kind", kind(x), kind(y))
-            differ(f"{name} entry {i} keys", set(x) - BERTFORGE_EXTRA.get(kind(x), set()), set(y))
+            extra = BERTFORGE_EXTRA.get(kind(x), set())
+            differ(f"{name} entry {i} keys", set(x) - extra, set(y) - extra)
             differ(f"{name} entry {i} step", x["step"], y["step"])
             differ(f"{name} entry {i} epoch", round(x.get("epoch", -1), 12), round(y.get("epoch", -1), 12))
             if kind(x) == kind(y) == "train":

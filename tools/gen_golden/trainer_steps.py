@@ -1,25 +1,32 @@
-"""Writes tests/golden/trainer_steps/: 20 optimizer steps of HF Trainer (transformers in the venv) on exactly the
-batches `bertforge pretrain` trains on, for tests/python/test_trainer_golden.py to hold bertforge's steps to.
+"""Writes tests/golden/trainer_steps/: runs of HF Trainer (transformers in the venv) on exactly the batches
+`bertforge pretrain` trains on, for tests/python/test_trainer_golden.py to hold bertforge's steps to.
 
   vocab.txt                    a WordPiece vocabulary trained by `bertforge train-tokenizer` on Genesis 1-4 (KJV)
   config.json, model.safetensors   a tiny BertForPreTraining, dropout 0, initialised by transformers (seed 0)
-  expected.json                the run's settings, the SHA-256 of the batches, and each step's loss, grad_norm
-                               and learning_rate as HF Trainer logs them
+  expected.json                each run's command line, the SHA-256 of its batches, and what HF Trainer logged
+                               (loss, grad_norm, learning_rate, epoch at every logged step)
+  final-<run>.safetensors      HF's weights at the end of each run
 
-How: `bertforge prepare` makes the data (max_seq_length 32) and `bertforge pretrain --dump_batches` trains on it
-with gradient accumulation 2, clipping at 0.5, linear warm-up over 5 of 20 steps and AdamW with weight decay,
+The runs (RUNS): 20 steps with gradient accumulation 2, clipping at 0.5, linear warm-up over 5 steps and AdamW
+with weight decay, logged every step, once with torch's single-tensor AdamW (adamw_torch) and once with HF 5's
+default fused AdamW (adamw_torch_fused); and 3 epochs with the epoch strategies of the reference (logging and
+saving per epoch) under accumulation 2 over an odd number of batches per epoch, so each epoch ends in a step of
+one micro-batch.
+
+How: `bertforge prepare` makes the data (max_seq_length 32) and `bertforge pretrain --dump_batches` trains,
 writing every micro-batch as the model sees it (order, padding and masks from bertforge's loader and collator).
-HF Trainer then trains the same initial model on those 40 micro-batches in the same order (one pre-collated
-batch per item, train_sampling_strategy "sequential") with the same TrainingArguments.
+HF Trainer then trains the same initial model on those micro-batches, epoch by epoch in the same order (a
+loader that hands HF each epoch's batches, so HF's own epochs, accumulation groups and events apply), with
+the same TrainingArguments.
 
-The loss: bertforge divides the MLM cross-entropy by the labelled tokens of the whole optimizer step (both
+The loss: bertforge divides the MLM cross-entropy by the labelled tokens of the whole optimizer step (all its
 micro-batches) and the NSP cross-entropy by the step's sequences (average_tokens_across_devices). HF 5's Trainer
 counts those tokens (num_items_in_batch) and hands them to the model, but BertForPreTraining ignores them and
 returns each micro-batch's own mean, which the Trainer then does not divide by the accumulation steps (it
 believes the model normalised): its gradient is twice the step mean's, and clipping bites twice as hard. So the
 reference here is HF Trainer with compute_loss overridden to the normalisation HF intends for models that take
 num_items_in_batch (MLM sum / num_items_in_batch, NSP sum / the step's sequences; loss_is_scaled_for_ga). What
-the stock Trainer logs on the same batches is recorded beside it (hf_builtin) for the record, not compared.
+the stock Trainer logs on the first run's batches is recorded beside it (hf_builtin) for the record, not compared.
 
 Run: ~/.local/share/bertforge/venv/bin/python tools/gen_golden/trainer_steps.py [path/to/bertforge]
 """
@@ -39,9 +46,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "golden" / "trainer_steps"
 VERSES = "gen1:1-gen4:26"
 PREPARE = ["--max_seq_length", "32", "--threads", "1", "--seed", "7"]
-STEPS, ACCUMULATION, BATCH = 20, 2, 4
-ARGS = dict(learning_rate=2e-3, warmup_steps=5, lr_scheduler_type="linear", max_grad_norm=0.5, weight_decay=0.01,
-            adam_beta1=0.9, adam_beta2=0.999, adam_epsilon=1e-8, optim="adamw_torch", seed=42)
+COMMON = dict(per_device_train_batch_size=4, learning_rate=2e-3, warmup_steps=5, lr_scheduler_type="linear", max_grad_norm=0.5, weight_decay=0.01,
+              adam_beta1=0.9, adam_beta2=0.999, adam_epsilon=1e-8, seed=42, gradient_accumulation_steps=2)
+STEPS = dict(COMMON, max_steps=20, logging_steps=1, save_strategy="no", dataloader_drop_last=True)
+RUNS = {
+    "adamw_torch": dict(STEPS, optim="adamw_torch"),
+    "adamw_torch_fused": dict(STEPS, optim="adamw_torch_fused"),
+    "per_epoch": dict(COMMON, per_device_train_batch_size=8, optim="adamw_torch_fused", num_train_epochs=3,
+                      logging_strategy="epoch", save_strategy="epoch"),
+}
 CONFIG = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
               max_position_embeddings=64, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
 
@@ -53,15 +66,19 @@ def corpus(path):
     return path
 
 
-def bertforge_args(data, model, out):
-    """The pretrain command line; the test runs the same one (from expected.json)."""
+def bertforge_args(run, data, model, out):
+    """The pretrain command line of a run; the test runs the same one (from expected.json)."""
     args = ["pretrain", "--model", model, "--train_data", data, "--output_dir", out, "--device", "cpu",
-            "--threads", "1", "--quiet", "--max_steps", STEPS, "--gradient_accumulation_steps", ACCUMULATION,
-            "--per_device_train_batch_size", BATCH, "--logging_steps", 1, "--save_strategy", "no",
-            "--dataloader_drop_last", "true"]
-    for key, value in ARGS.items():
-        args += [f"--{key}", value]
+            "--threads", "1", "--quiet"]
+    for key, value in RUNS[run].items():
+        args += [f"--{key}", str(value).lower() if isinstance(value, bool) else value]
     return [str(a) for a in args]
+
+
+def batches_per_epoch(run, data):
+    sequences = sum(s["sequences"] for s in json.loads((data / "manifest.json").read_text())["shards"])
+    batch = RUNS[run]["per_device_train_batch_size"]
+    return sequences // batch if RUNS[run].get("dataloader_drop_last") else -(-sequences // batch)
 
 
 def batch_digest(folder):
@@ -100,16 +117,35 @@ class StepNormalisedTrainer(transformers.Trainer):
         return (mlm + nsp, out) if return_outputs else mlm + nsp
 
 
-def hf_steps(trainer_class, model_dir, batches, out):
+class EpochBatches:
+    """A loader handing HF Trainer each epoch's pre-collated micro-batches (HF calls set_epoch before each)."""
+
+    def __init__(self, epochs):
+        self.epochs, self.epoch, self.dataset = epochs, 0, epochs[0]
+
+    def __len__(self):
+        return len(self.epochs[0])
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __iter__(self):
+        return iter(self.epochs[self.epoch])
+
+
+def hf_run(trainer_class, run, model_dir, epochs, out):
+    """HF Trainer on the epochs' batches; its logged steps and final weights."""
     model = transformers.BertForPreTraining.from_pretrained(model_dir)
-    args = transformers.TrainingArguments(
-        output_dir=str(out), max_steps=STEPS, gradient_accumulation_steps=ACCUMULATION, per_device_train_batch_size=1,
-        logging_steps=1, save_strategy="no", report_to=[], use_cpu=True, disable_tqdm=True,
-        train_sampling_strategy="sequential", remove_unused_columns=False, dataloader_num_workers=0, **ARGS)
-    trainer = trainer_class(model=model, args=args, train_dataset=batches, data_collator=lambda items: items[0])
+    args = transformers.TrainingArguments(output_dir=str(out), report_to=[], use_cpu=True, disable_tqdm=True,
+                                          **RUNS[run])
+    trainer_type = type("OnBertforgeBatches", (trainer_class,), {"get_train_dataloader": lambda self: EpochBatches(epochs)})
+    trainer = trainer_type(model=model, args=args)
     trainer.train()
-    return [{k: e[k] for k in ["step", "loss", "grad_norm", "learning_rate"]}
-            for e in trainer.state.log_history if "loss" in e]
+    logged = [{k: e[k] for k in ["step", "epoch", "loss", "grad_norm", "learning_rate"]}
+              for e in trainer.state.log_history if "loss" in e]
+    tied = {"cls.predictions.decoder.weight", "cls.predictions.decoder.bias"}  # the embeddings', the head's bias
+    weights = {k: v.detach().clone().contiguous() for k, v in trainer.model.state_dict().items() if k not in tied}
+    return logged, weights
 
 
 def main():
@@ -127,20 +163,23 @@ def main():
         transformers.set_seed(0)
         transformers.BertForPreTraining(transformers.BertConfig(vocab_size=vocab_size, **CONFIG)).save_pretrained(OUT)
         run("prepare", text, "--vocab", OUT / "vocab.txt", "-o", tmp / "data", *PREPARE)
-        run(*bertforge_args(tmp / "data", OUT, tmp / "bf"), "--dump_batches", tmp / "batches")
-        files = sorted((tmp / "batches").glob("batch-0-*.safetensors"))
-        assert len(files) == STEPS * ACCUMULATION, len(files)
-        batches = [{k: v.to(torch.long) for k, v in safetensors.torch.load_file(f).items()} for f in files]
-        assert all(b["input_ids"].shape[0] == BATCH for b in batches)
-        expected = {
-            "generator": "tools/gen_golden/trainer_steps.py",
-            "transformers": transformers.__version__, "torch": torch.__version__,
-            "corpus": f"bible -f {VERSES}", "prepare": PREPARE,
-            "pretrain": bertforge_args("{data}", "{model}", "{output_dir}"),
-            "batches_sha256": batch_digest(tmp / "batches"),
-            "steps": hf_steps(StepNormalisedTrainer, OUT, batches, tmp / "hf"),
-            "hf_builtin": hf_steps(transformers.Trainer, OUT, batches, tmp / "hf_builtin"),
-        }
+        expected = {"generator": "tools/gen_golden/trainer_steps.py", "transformers": transformers.__version__,
+                    "torch": torch.__version__, "corpus": f"bible -f {VERSES}", "prepare": PREPARE, "runs": {}}
+        for name in RUNS:
+            run(*bertforge_args(name, tmp / "data", OUT, tmp / name), "--dump_batches", tmp / f"{name}-batches")
+            files = sorted((tmp / f"{name}-batches").glob("batch-0-*.safetensors"))
+            batches = [{k: v.to(torch.long) for k, v in safetensors.torch.load_file(f).items()} for f in files]
+            per_epoch = batches_per_epoch(name, tmp / "data")
+            epochs = [batches[i:i + per_epoch] for i in range(0, len(batches), per_epoch)]
+            logged, weights = hf_run(StepNormalisedTrainer, name, OUT, epochs, tmp / f"hf-{name}")
+            safetensors.torch.save_file(weights, OUT / f"final-{name}.safetensors")
+            (OUT / f"final-{name}.safetensors").chmod(0o644)
+            expected["runs"][name] = {"pretrain": bertforge_args(name, "{data}", "{model}", "{output_dir}"),
+                                      "batches_per_epoch": per_epoch,
+                                      "batches_sha256": batch_digest(tmp / f"{name}-batches"), "steps": logged}
+            if name == "adamw_torch":
+                expected["runs"][name]["hf_builtin"] = hf_run(transformers.Trainer, name, OUT, epochs,
+                                                              tmp / "hf-builtin")[0]
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
     print(f"wrote {OUT}")
 
