@@ -5,13 +5,17 @@
 #include <torch/csrc/distributed/c10d/Store.hpp>
 
 #include <chrono>
+#include <string>
 
 namespace bertforge::dist {
 
-// Gloo over TCP on the interface this host's name resolves to (loopback if it does not resolve);
-// GLOO_SOCKET_IFNAME picks an interface instead, as in torch.distributed.
+// Gloo over TCP on the interface GLOO_SOCKET_IFNAME names, as in torch.distributed. Without it, on the address
+// this host reaches `master_addr` from (the routing table's choice, so the interface that leads to the other
+// nodes), unless that is a loopback address in a run of several nodes (node 0 given its own name, which
+// /etc/hosts may map to 127.0.1.1): then torch.distributed's rule, the address this host's name resolves to.
 c10::intrusive_ptr<c10d::Backend> make_gloo(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
-                                            std::chrono::milliseconds timeout);
+                                            std::chrono::milliseconds timeout, const std::string& master_addr,
+                                            bool one_node);
 
 // NCCL on GPU `local_rank`, which becomes this process's current CUDA device.
 c10::intrusive_ptr<c10d::Backend> make_nccl(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,

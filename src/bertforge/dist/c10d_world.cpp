@@ -2,13 +2,17 @@
 // Gloo (CPU) or NCCL (CUDA) backend called directly (no dispatcher ProcessGroup: one backend is all we use).
 // Every collective goes through guarded(): a failure becomes an Error naming the rank at fault (health.h),
 // and the backend is then abandoned rather than destroyed, since its destructor would wait for work queued
-// behind the failed collective.
+// behind the failed collective. The rendezvous and every collective with its diagnosis run under a Watchdog
+// (deadline.h) of the timeout + kMargin: Gloo's timeout and Health's bounded reads end them long before, but
+// c10d has calls without a deadline (a TCPStore reply read from a node cut off), and none may hang a rank.
 #include <ATen/ATen.h>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <cstdio>
 
 #include "bertforge/dist/backends.h"
+#include "bertforge/dist/c10d_log.h"
+#include "bertforge/dist/deadline.h"
 #include "bertforge/dist/fingerprint.h"
 #include "bertforge/dist/grad_buckets.h"
 #include "bertforge/dist/health.h"
@@ -19,6 +23,9 @@
 namespace bertforge::dist {
 
 namespace {
+
+// What a blocking section may take beyond the timeout: Health's diagnosis (at most 5.5 s) and slack.
+constexpr std::chrono::milliseconds kMargin{8000};
 
 class C10dWorld final : public World {
  public:
@@ -40,6 +47,8 @@ class C10dWorld final : public World {
  private:
   template <class F>
   void guarded(const std::string& what, F f);
+  // "distributed: rank R: <what> blocked for more than N s (...)": the Watchdog's line.
+  std::string overrun(const std::string& what, const std::string& cause) const;
   void wait(const std::string& what, c10::intrusive_ptr<c10d::Work> work) {
     guarded(what, [&] { work->wait(); });
   }
@@ -47,6 +56,8 @@ class C10dWorld final : public World {
 
   LaunchEnv env_;
   WorldOptions options_;
+  std::string address_;  // the store's, MASTER_ADDR:MASTER_PORT
+  Watchdog watchdog_;
   at::Device device_{at::kCPU};
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::Backend> backend_;
@@ -55,33 +66,44 @@ class C10dWorld final : public World {
   bool broken_ = false;
 };
 
-C10dWorld::C10dWorld(LaunchEnv env, WorldOptions options) : env_(std::move(env)), options_(std::move(options)) {
-  std::string address = env_.master_addr + ":" + std::to_string(env_.master_port);
+C10dWorld::C10dWorld(LaunchEnv env, WorldOptions options)
+    : env_(std::move(env)),
+      options_(std::move(options)),
+      address_(env_.master_addr + ":" + std::to_string(env_.master_port)) {
+  quiet_c10d_warnings();
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(env_.master_port);
   so.isServer = env_.rank == 0 && !env_.agent_store;
   so.numWorkers = env_.world_size;
   so.timeout = options_.timeout;
   so.multiTenant = true;
+  const std::string unreachable = "the rendezvous store at " + address_ + " or a peer is unreachable";
   try {
-    store_ = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, so);
+    // Each step is bounded by the timeout on its own: connecting waits for the store's host to come up, and
+    // the backend then waits for every rank to publish its address.
+    {
+      WatchdogSection section(watchdog_, options_.timeout + kMargin, overrun("rendezvous", unreachable));
+      store_ = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, so);
+    }
+    WatchdogSection section(watchdog_, options_.timeout + kMargin, overrun("connecting the ranks", unreachable));
     if (options_.device == "cuda") {
       device_ = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(env_.local_rank));
       backend_ = make_nccl(store_, env_.rank, env_.world_size, env_.local_rank, options_.timeout);
     } else if (options_.device == "cpu") {
-      backend_ = make_gloo(store_, env_.rank, env_.world_size, options_.timeout);
+      backend_ = make_gloo(store_, env_.rank, env_.world_size, options_.timeout, env_.master_addr,
+                           env_.local_world_size >= env_.world_size);
     } else {
       throw Error("--device " + options_.device + ": expected cpu or cuda");
     }
+    health_ = std::make_unique<Health>(store_, env_.rank, env_.world_size, address_);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     std::string cause = e.what();
     throw Error("rank " + std::to_string(env_.rank) + " of " + std::to_string(env_.world_size) + " (" + env_.source +
-                "): rendezvous at " + address + " failed within " + std::to_string(options_.timeout.count()) +
+                "): rendezvous at " + address_ + " failed within " + std::to_string(options_.timeout.count()) +
                 " ms: " + cause.substr(0, cause.find('\n')));
   }
-  health_ = std::make_unique<Health>(store_, env_.rank, env_.world_size, address);
 }
 
 C10dWorld::~C10dWorld() {
@@ -89,10 +111,19 @@ C10dWorld::~C10dWorld() {
   if (broken_) (void)backend_.release();  // abandoned on purpose: see the top of this file
 }
 
+std::string C10dWorld::overrun(const std::string& what, const std::string& cause) const {
+  auto seconds = [](std::chrono::milliseconds t) { return std::to_string((t.count() + 999) / 1000); };
+  return "distributed: rank " + std::to_string(env_.rank) + ": " + what + " blocked for more than " +
+         seconds(options_.timeout + kMargin) + " s (the timeout, " + seconds(options_.timeout) + " s, + " +
+         seconds(kMargin) + "): " + cause + "; stopping";
+}
+
 template <class F>
 void C10dWorld::guarded(const std::string& what, F f) {
   if (broken_) throw Error("distributed: " + what + " after an earlier collective failed");
   health_->entered_collective();
+  WatchdogSection section(watchdog_, options_.timeout + kMargin,
+                          overrun(what, "no answer from the other ranks or the rendezvous store at " + address_));
   try {
     f();
   } catch (const std::exception& e) {

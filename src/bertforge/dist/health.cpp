@@ -1,6 +1,11 @@
 #include "bertforge/dist/health.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <vector>
+
+#include "bertforge/dist/deadline.h"
 
 namespace bertforge::dist {
 
@@ -15,65 +20,91 @@ std::string rank_list(const std::vector<int>& ranks) {
 }
 }  // namespace
 
+struct Health::Beat {
+  c10::intrusive_ptr<c10d::Store> store;  // the beat's own connection
+  std::atomic<std::int64_t> progress{0};
+  std::mutex mutex;
+  std::condition_variable stop_cv;
+  bool stop = false, stopped = false;
+};
+
 Health::Health(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size, std::string store_address,
                std::chrono::milliseconds interval)
-    : store_(store->clone()), rank_(rank), size_(size), store_address_(std::move(store_address)), interval_(interval) {
-  // A beat that cannot reach the store in a few intervals is reported by diagnose(), not waited for.
-  store_->setTimeout(interval_ * 4);
-  thread_ = std::thread([this] { beat(); });
+    : beat_(std::make_shared<Beat>()),
+      probe_(store->clone()),
+      rank_(rank),
+      size_(size),
+      store_address_(std::move(store_address)),
+      interval_(interval) {
+  beat_->store = store->clone();
+  std::thread([beat = beat_, rank, interval] {
+    std::int64_t published = 0;
+    std::unique_lock<std::mutex> lock(beat->mutex);
+    while (!beat->stop) {
+      lock.unlock();  // a beat may block on an unreachable store; the destructor must not wait behind it
+      try {
+        beat->store->add(alive_key(rank), 1);
+        std::int64_t now = beat->progress.load();
+        beat->store->add(progress_key(rank), now - published);
+        published = now;
+      } catch (const std::exception&) {
+        // The store's host has gone or this node is cut off; diagnose() says which when a collective fails.
+      }
+      lock.lock();
+      beat->stop_cv.wait_for(lock, interval, [&] { return beat->stop; });
+    }
+    beat->stopped = true;
+    beat->stop_cv.notify_all();
+  }).detach();
 }
 
 Health::~Health() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-  }
-  stop_cv_.notify_all();
-  thread_.join();
+  std::unique_lock<std::mutex> lock(beat_->mutex);
+  beat_->stop = true;
+  beat_->stop_cv.notify_all();
+  beat_->stop_cv.wait_for(lock, 2 * interval_, [this] { return beat_->stopped; });
 }
 
-void Health::beat() {
-  std::int64_t published = 0;
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stop_) {
-    try {
-      store_->add(alive_key(rank_), 1);
-      std::int64_t now = progress_.load();
-      store_->add(progress_key(rank_), now - published);
-      published = now;
-    } catch (const std::exception&) {
-      // The store's host has gone; diagnose() says so when a collective fails.
-    }
-    stop_cv_.wait_for(lock, interval_, [this] { return stop_; });
-  }
-}
+void Health::entered_collective() { ++beat_->progress; }
 
 std::string Health::diagnose() {
-  auto read = [this](auto key) {
-    std::vector<std::int64_t> v(size_);
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (int r = 0; r < size_; ++r) v[r] = store_->add(key(r), 0);
+  struct Readings {
+    std::vector<std::int64_t> alive0, alive1, progress;
+  };
+  auto readings = std::make_shared<Readings>();
+  auto read = [probe = probe_, size = size_](auto key) {
+    std::vector<std::int64_t> v(size);
+    for (int r = 0; r < size; ++r) v[r] = probe->add(key(r), 0);
     return v;
   };
+  bool answered = false;
   try {
-    auto alive0 = read(alive_key);
-    std::this_thread::sleep_for(interval_ * 3);
-    auto alive1 = read(alive_key);
-    auto progress = read(progress_key);
-    std::vector<int> dead, behind;
-    for (int r = 0; r < size_; ++r) {
-      if (r == rank_) continue;
-      if (alive1[r] == alive0[r]) dead.push_back(r);
-      else if (progress[r] < progress[rank_]) behind.push_back(r);
+    answered = within(kStoreAnswer, [readings, read] { readings->alive0 = read(alive_key); });
+    if (answered) {
+      std::this_thread::sleep_for(interval_ * 3);
+      answered = within(kStoreAnswer, [readings, read] {
+        readings->alive1 = read(alive_key);
+        readings->progress = read(progress_key);
+      });
     }
-    if (!dead.empty()) return rank_list(dead) + " stopped responding (died or frozen)";
-    if (!behind.empty())
-      return rank_list(behind) + " never reached collective #" + std::to_string(progress[rank_]) + " (hung)";
-    return "no other rank is dead or behind by the store's account";
   } catch (const std::exception&) {
-    return "the rendezvous store at " + store_address_ +
-           " is unreachable: its host died (rank 0, or the launcher that hosts the store)";
+    return "the rendezvous store at " + store_address_ + " closed the connection: its host (rank 0, or the " +
+           "launcher of node 0 that hosts it) ended";
   }
+  if (!answered)
+    return "the rendezvous store at " + store_address_ + " does not answer within " +
+           std::to_string(kStoreAnswer.count() / 1000) + " s: this node lost its network, or the store's host " +
+           "(node 0) did";
+  std::vector<int> dead, behind;
+  for (int r = 0; r < size_; ++r) {
+    if (r == rank_) continue;
+    if (readings->alive1[r] == readings->alive0[r]) dead.push_back(r);
+    else if (readings->progress[r] < readings->progress[rank_]) behind.push_back(r);
+  }
+  if (!dead.empty()) return rank_list(dead) + " stopped responding (died, frozen, or cut off from the network)";
+  if (!behind.empty())
+    return rank_list(behind) + " never reached collective #" + std::to_string(readings->progress[rank_]) + " (hung)";
+  return "no other rank is dead or behind by the store's account";
 }
 
 }  // namespace bertforge::dist

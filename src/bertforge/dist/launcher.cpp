@@ -12,6 +12,8 @@
 #include <map>
 #include <thread>
 
+#include "bertforge/dist/c10d_log.h"
+#include "bertforge/dist/node_watch.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/messages.h"
 
@@ -86,9 +88,10 @@ std::string describe(int status) {
 
 int exit_code(int status) { return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status); }
 
+// A stopped (frozen) child would hold any signal but SIGKILL until continued: SIGCONT lets it act on it now.
 void signal_all(std::vector<Child>& children, int sig) {
   for (auto& c : children)
-    if (c.running) kill(c.pid, sig);
+    if (c.running) kill(c.pid, sig), kill(c.pid, SIGCONT);
 }
 
 }  // namespace
@@ -98,6 +101,7 @@ int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
   if (o.nproc_per_node < 1 || o.nnodes < 1 || o.node_rank < 0 || o.node_rank >= o.nnodes)
     throw UsageError("--node-rank: must be below --nnodes (and --nproc-per-node, --nnodes >= 1)");
   c10::intrusive_ptr<c10d::TCPStore> store;
+  quiet_c10d_warnings();
   if (o.node_rank == 0) {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(o.master_port);
@@ -117,6 +121,7 @@ int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
   sigaction(SIGTERM, &sa, &old_term);
   sigaction(SIGHUP, &sa, &old_hup);
 
+  NodeWatch watch(o, store);
   std::vector<Child> children(static_cast<std::size_t>(o.nproc_per_node));
   for (int local = 0; local < o.nproc_per_node; ++local) {
     children[local].rank = o.node_rank * o.nproc_per_node + local;
@@ -124,6 +129,7 @@ int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
     children[local].running = true;
   }
   int result = 0, running = o.nproc_per_node, forwarded = 0;
+  bool store_lost = false;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   while (running > 0) {
     if (int sig = g_signal.exchange(0)) {
@@ -131,6 +137,13 @@ int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
       signal_all(children, sig);
       forwarded = sig;
       if (deadline == std::chrono::steady_clock::time_point::max()) deadline = std::chrono::steady_clock::now() + o.grace;
+    }
+    if (!store_lost && watch.store_closed()) {
+      store_lost = true;
+      std::fprintf(stderr, "bertforge launch: the rendezvous store at %s:%d closed (node 0's launcher ended); "
+                   "stopping the ranks of this node\n", o.master_addr.c_str(), o.master_port);
+      signal_all(children, SIGTERM);
+      deadline = std::min(deadline, std::chrono::steady_clock::now() + o.grace);
     }
     if (std::chrono::steady_clock::now() > deadline) signal_all(children, SIGKILL);
     int status = 0;
@@ -152,6 +165,7 @@ int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
       deadline = std::min(deadline, std::chrono::steady_clock::now() + o.grace);
     }
   }
+  watch.finished(result == 0);
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   sigaction(SIGHUP, &old_hup, nullptr);

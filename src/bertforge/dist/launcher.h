@@ -5,11 +5,14 @@
 //   one rank and the survivors of a dead rank 0 can still be told what happened.
 // - SIGINT/SIGTERM/SIGHUP to the launcher are forwarded to every child (children run in their own process
 //   group, so Ctrl-C reaches them once, through the launcher); a child left `grace` after that is killed.
+//   Every signal but SIGKILL goes with a SIGCONT, so that a frozen (stopped) child acts on it.
 // - The first child that fails (non-zero exit or a signal) is reported by rank; the others get SIGTERM, and
 //   SIGKILL after `grace`. The launcher's status is that child's (128 + signal for a signal), else 0. A child
 //   that ends with 128 + N after the launcher passed signal N on (pretrain stops so after saving) is the
 //   expected end, not a failure: the launcher exits 128 + N without stopping the others.
 // - Children die with the launcher (PR_SET_PDEATHSIG), so a killed launcher leaves no orphan ranks.
+// - With several nodes, a node whose ranks still run when node 0's launcher (and the store) ended stops them
+//   as after a failure, and node 0's launcher keeps the store up a while after its ranks end (node_watch.h).
 #pragma once
 #include <chrono>
 #include <string>

@@ -8,8 +8,10 @@
 //   of gradients (reverse parameter order, as DDP) starts its all-reduce from an autograd hook while backward
 //   still runs, and sync_gradients() waits for the buckets and only then divides by the world size.
 //   Without attach_parameters() sync_gradients() still averages, in buckets, after backward.
-// - A rank that dies or hangs makes every collective on the others fail within the timeout with a
-//   bertforge::Error naming that rank; nothing blocks forever.
+// - A rank that dies, hangs, freezes or loses its network makes every collective on the others fail within the
+//   timeout with a bertforge::Error naming that rank (or the rendezvous store, for a rank cut off from it).
+//   Nothing blocks forever: a rendezvous or collective still blocked 8 s past the timeout (a c10d call that
+//   has no deadline of its own) ends the process with one line on stderr and status 1.
 #pragma once
 #include <ATen/Tensor.h>
 
@@ -50,7 +52,7 @@ class World {
 std::unique_ptr<World> single_process();
 
 struct WorldOptions {
-  // How long a collective or the rendezvous may wait for another rank before failing (--dist-timeout).
+  // How long a collective or the rendezvous may wait for another rank before failing (pretrain's --ddp_timeout).
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
   // "cpu": Gloo; "cuda": NCCL on GPU LOCAL_RANK (needs a CUDA build).
   std::string device = "cpu";
