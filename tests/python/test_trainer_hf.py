@@ -22,6 +22,7 @@ from safetensors.torch import load_file
 from transformers import BertConfig, BertForPreTraining, TrainerState
 
 from tiny import TINY, VOCAB
+from tolerance import tolerance, values_close
 
 COMMON = ["--threads", "1", "--device", "cpu", "--per_device_train_batch_size", "8", "--logging_steps", "1",
           "--learning_rate", "1e-3"]
@@ -110,8 +111,11 @@ def test_a_tokenizer_of_another_vocabulary_is_refused(tiny_kjv, run_bertforge, s
 
 
 def test_continue_from_hf_trainer_checkpoint(tiny_kjv, run_bertforge, tmp_path):
+    """An HF Trainer checkpoint continues with HF's weights and HF's AdamW moments (its optimizer.pt): bertforge's
+    first step gives the weights torch's AdamW gives from HF's saved state on the same batch, and without that
+    optimizer.pt (fresh moments) the step lands elsewhere."""
     torch.manual_seed(0)
-    model = BertForPreTraining(BertConfig(**TINY))
+    config = BertConfig(**TINY, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)  # one batch, one loss
     rows = [{"input_ids": [101] + list(range(2000, 2010)) + [102] + list(range(3000, 3005)) + [102],
              "token_type_ids": [0] * 12 + [1] * 6, "attention_mask": [1] * 18, "labels": [-100] * 18,
              "next_sentence_label": i % 2} for i in range(8)]
@@ -119,18 +123,41 @@ def test_continue_from_hf_trainer_checkpoint(tiny_kjv, run_bertforge, tmp_path):
         r["labels"][3] = r["input_ids"][3]
     args = transformers.TrainingArguments(output_dir=str(tmp_path / "hf"), max_steps=2, save_steps=2,
                                           per_device_train_batch_size=4, report_to=[], use_cpu=True)
-    transformers.Trainer(model=model, args=args, train_dataset=rows).train()
+    transformers.Trainer(model=BertForPreTraining(config), args=args, train_dataset=rows).train()
     hf_ckpt = tmp_path / "hf" / "checkpoint-2"
-    assert (hf_ckpt / "model.safetensors").exists()
-    proc = run_bertforge("pretrain", "--model", hf_ckpt, "--train_data", tiny_kjv / "data", "--output_dir",
-                         tmp_path / "continued", *COMMON, "--max_steps", "2")
-    assert "missing" not in proc.stderr.lower()
-    hf_weights = load_file(hf_ckpt / "model.safetensors")
-    first = load_file(tmp_path / "continued" / "checkpoint-2" / "model.safetensors")
-    name = "bert.encoder.layer.0.attention.self.query.weight"
-    # trained on from HF's weights: close to them (2 small steps), not a fresh initialisation
-    assert (first[name] - hf_weights[name]).abs().max() < 0.05
-    assert not torch.equal(first[name], hf_weights[name])
+    fresh = tmp_path / "without-optimizer"
+    shutil.copytree(hf_ckpt, fresh, ignore=shutil.ignore_patterns("optimizer.pt"))
+
+    def continue_from(model, out):
+        proc = run_bertforge("pretrain", "--model", model, "--train_data", tiny_kjv / "data", "--output_dir", out,
+                             *COMMON, "--max_steps", "1", "--dump_batches", out / "batches")
+        assert "missing" not in proc.stderr.lower()
+        return proc, load_file(out / "checkpoint-1" / "model.safetensors")
+
+    proc, ours = continue_from(hf_ckpt, tmp_path / "continued")
+    assert "continuing the optimizer state" in proc.stderr and "PyTorch step 2" in proc.stderr
+    _, from_fresh = continue_from(fresh, tmp_path / "fresh")
+
+    # torch's AdamW, as HF Trainer builds it, from HF's optimizer.pt: one step on bertforge's batch at its rate
+    reference = BertForPreTraining.from_pretrained(hf_ckpt)
+    reference.train()
+    batch = load_file(next((tmp_path / "continued" / "batches").glob("*.safetensors")))
+    reference(**batch).loss.backward()
+    optimizer = transformers.Trainer(model=reference, args=args).create_optimizer()
+    optimizer.load_state_dict(torch.load(hf_ckpt / "optimizer.pt", weights_only=True))
+    lr = next(e for e in map(json.loads, (tmp_path / "continued" / "metrics.jsonl").read_text().splitlines())
+              if "loss" in e)["learning_rate"]
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    torch.nn.utils.clip_grad_norm_(reference.parameters(), args.max_grad_norm)  # both sides' default, 1.0
+    optimizer.step()
+    t = tolerance("cpu", "float32")
+    compared = {n: p.detach() for n, p in reference.named_parameters()}
+    for name, want in compared.items():
+        values_close(ours[name], want, t, name)
+    moved = [n for n, want in compared.items()
+             if ((from_fresh[n] - want).abs() > t["values"] * (1 + want.abs())).any()]
+    assert moved, "fresh moments give the same step: the test cannot tell HF's moments were used"
 
 
 def test_unknown_option_is_named(tiny_kjv, run_bertforge, tmp_path):
