@@ -13,6 +13,7 @@
 //   its time to stop ("time to stop: ...", quoted in docs/reliability.md). After a cut the checkpoints are
 //   whole and --resume_from_checkpoint latest continues as an uninterrupted run would.
 #include <gtest/gtest.h>
+#include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +26,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <functional>
+#include <sstream>
 #include <thread>
 
 #include "bertforge/model/safetensors.h"
@@ -121,6 +122,7 @@ class TwoHosts : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("bertforge_netns_" + std::to_string(getpid()) + "_" + info->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    remove_stale_namespaces();
     const std::string id = std::to_string(getpid());
     ns_ = {"bfn" + id + "a", "bfn" + id + "b"};
     veth_ = {"bfv" + id + "a", "bfv" + id + "b"};
@@ -149,6 +151,17 @@ class TwoHosts : public ::testing::Test {
     }
     if (made_) sh("ip netns del " + ns_[0] + "; ip netns del " + ns_[1], dir_ / "teardown.log");
     if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // Namespaces of a test process that was killed before its TearDown ("bfn<pid>a", "bfn<pid>b").
+  void remove_stale_namespaces() {
+    std::istringstream names(sh(ip_tool() + " netns list", dir_ / "list.log").second);
+    for (std::string name; names >> name;) {
+      if (name.rfind("bfn", 0) != 0 || name.size() < 5) continue;
+      std::string pid = name.substr(3, name.size() - 4);
+      if (pid.find_first_not_of("0123456789") == std::string::npos && kill(std::stoi(pid), 0) != 0 && errno == ESRCH)
+        sh(ip_tool() + " netns del " + name, dir_ / "list.log");
+    }
   }
 
   std::string ip(int host) const { return "ip -n " + ns_[host] + " "; }
