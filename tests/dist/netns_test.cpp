@@ -275,6 +275,15 @@ class TwoHosts : public ::testing::Test {
     return n;
   }
 
+  // A long run of 2 nodes x `nproc` ranks whose last rank is frozen with SIGSTOP; how the launchers stopped.
+  std::array<Stop, 2> freeze_last_rank_of_node_1(int nproc, const std::string& what) {
+    auto n = long_run("frozen", nproc);
+    auto ranks = children_of(n[1].pid);
+    EXPECT_EQ(ranks.size(), static_cast<std::size_t>(nproc));
+    if (!ranks.empty()) kill(ranks.back(), SIGSTOP);
+    return stops(n, Clock::now(), what);
+  }
+
   // After a fault: every checkpoint is whole, and 2 more steps from the latest (resumed on both nodes, the
   // link up) end where one process trained from the start ends.
   void expect_resume_continues_exactly(const std::string& out) {
@@ -370,22 +379,14 @@ TEST_F(TwoHosts, StoreGoneStopsTheOtherNode) {
 // A rank of node 1 frozen with SIGSTOP: the others name it; its node's launcher stops it (SIGCONT + SIGTERM)
 // when its node-mate fails.
 TEST_F(TwoHosts, FrozenRankIsNamedAndStopped) {
-  auto n = long_run("frozen", 2);
-  auto ranks = children_of(n[1].pid);
-  ASSERT_EQ(ranks.size(), 2u);
-  kill(ranks[1], SIGSTOP);
-  auto s = stops(n, Clock::now(), "rank 3 frozen");
+  auto s = freeze_last_rank_of_node_1(2, "rank 3 frozen");
   expect_failed_naming(s[0], "rank 3 stopped responding");
   expect_failed_naming(s[1], "rank 3 stopped responding");
 }
 
 // The only rank of node 1 frozen: node 0 names it; node 1's launcher, seeing node 0's store close, stops it.
 TEST_F(TwoHosts, FrozenRankAloneOnItsNodeIsStoppedByItsLauncher) {
-  auto n = long_run("frozen", 1);
-  auto ranks = children_of(n[1].pid);
-  ASSERT_EQ(ranks.size(), 1u);
-  kill(ranks[0], SIGSTOP);
-  auto s = stops(n, Clock::now(), "the only rank of node 1 frozen");
+  auto s = freeze_last_rank_of_node_1(1, "the only rank of node 1 frozen");
   expect_failed_naming(s[0], "rank 1 stopped responding");
   expect_failed_naming(s[1], "store at 10.250.0.1:29500 closed (node 0's launcher ended)");
 }
