@@ -20,16 +20,21 @@ constexpr std::int64_t kArchiveFormat = 1;
 
 Optimizer::Optimizer(const std::vector<NamedTensor>& params, OptimizerOptions options)
     : options_(std::move(options)) {
-  static const std::vector<std::pair<std::string, std::string>> kinds{  // kind -> update rule
-      {"adamw_torch_fused", "adamw_torch"}, {"adam_torch_fused", "adam"}, {"adamw_torch", "adamw_torch"},
-      {"adam", "adam"}, {"lamb", "lamb"}, {"sgd", "sgd"}};
-  auto kind = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == options_.kind; });
-  if (kind == kinds.end()) throw Error("optim: unknown optimizer '" + options_.kind + "'");
-  rule_ = kind->second;
-  fused_ = options_.kind != rule_;
+  struct Kind {
+    const char* name;
+    Rule rule;
+    bool fused;
+  };
+  static const Kind kinds[] = {{"adamw_torch_fused", Rule::adamw, true}, {"adam_torch_fused", Rule::adam, true},
+                               {"adamw_torch", Rule::adamw, false},      {"adam", Rule::adam, false},
+                               {"lamb", Rule::lamb, false},              {"sgd", Rule::sgd, false}};
+  auto kind = std::find_if(std::begin(kinds), std::end(kinds), [&](const Kind& k) { return k.name == options_.kind; });
+  if (kind == std::end(kinds)) throw Error("optim: unknown optimizer '" + options_.kind + "'");
+  rule_ = kind->rule;
+  fused_ = kind->fused;
   for (const auto& p : params) {
     Slot s{p.name, p.tensor, decays(p.name) ? options_.weight_decay : 0.0, 0, {}, {}, {}};
-    if (rule_ != "sgd") {
+    if (rule_ != Rule::sgd) {
       s.exp_avg = at::zeros_like(p.tensor, at::MemoryFormat::Preserve);
       s.exp_avg_sq = at::zeros_like(p.tensor, at::MemoryFormat::Preserve);
     }
@@ -47,6 +52,17 @@ Optimizer::Optimizer(const std::vector<NamedTensor>& params, OptimizerOptions op
   }
 }
 
+// The archive's names of the rules, as torch.optim and HF name them.
+const char* Optimizer::rule_name() const {
+  switch (rule_) {
+    case Rule::adam: return "adam";
+    case Rule::adamw: return "adamw_torch";
+    case Rule::lamb: return "lamb";
+    case Rule::sgd: return "sgd";
+  }
+  return "";
+}
+
 bool Optimizer::decays(const std::string& name) {
   // transformers Trainer.get_decay_parameter_names' patterns, on the lower-cased name.
   static const std::regex forbidden(R"(bias|layernorm|rmsnorm|(?:^|\.)norm(?:$|\.)|_norm(?:$|\.))");
@@ -58,12 +74,12 @@ bool Optimizer::decays(const std::string& name) {
 void Optimizer::step(double lr) {
   at::NoGradGuard no_grad;
   if (fused_) return fused_update(lr);
-  if (rule_ == "lamb") return lamb_update(lr);
+  if (rule_ == Rule::lamb) return lamb_update(lr);
   for (auto& s : slots_) {
     at::Tensor grad = s.param.grad();
     if (!grad.defined()) continue;
     ++s.step;
-    if (rule_ == "sgd") {
+    if (rule_ == Rule::sgd) {
       if (s.weight_decay != 0) grad = grad.add(s.param, s.weight_decay);
       s.param.add_(grad, -lr);
     } else {
@@ -96,7 +112,7 @@ void Optimizer::fused_update(double lr) {
     GroupTensors l = advance(group);
     if (l.params.empty()) continue;
     at::_foreach_add_(l.steps, 1);
-    if (rule_ == "adamw_torch")
+    if (rule_ == Rule::adamw)
       at::_fused_adamw_(l.params, l.grads, l.exp_avgs, l.exp_avg_sqs, {}, l.steps, lr, o.beta1, o.beta2,
                         l.weight_decay, o.eps, /*amsgrad=*/false, /*maximize=*/false);
     else
@@ -109,7 +125,7 @@ void Optimizer::fused_update(double lr) {
 void Optimizer::adam_update(Slot& s, const at::Tensor& g, double lr) const {
   at::Tensor grad = g;
   if (s.weight_decay != 0) {
-    if (rule_ == "adamw_torch") s.param.mul_(1 - lr * s.weight_decay);
+    if (rule_ == Rule::adamw) s.param.mul_(1 - lr * s.weight_decay);
     else grad = grad.add(s.param, s.weight_decay);
   }
   s.exp_avg.lerp_(grad, 1 - options_.beta1);
@@ -179,7 +195,7 @@ void Optimizer::zero_grad() {
 void Optimizer::save(const std::string& path) const {
   torch::serialize::OutputArchive archive;
   archive.write("format", at::tensor(kArchiveFormat, at::kLong));
-  archive.write("kind/" + rule_, at::tensor(0, at::kLong));  // the rule, not the kernel
+  archive.write(std::string("kind/") + rule_name(), at::tensor(0, at::kLong));  // the rule, not the kernel
   for (const auto& s : slots_) {
     archive.write(s.name + "/step", at::tensor(s.step, at::kLong));
     if (s.exp_avg.defined()) {
@@ -208,9 +224,9 @@ void Optimizer::load(const std::string& path) {
                          (format.defined() ? std::to_string(format.item<std::int64_t>()) : std::string("unknown")) +
                          ", this bertforge reads format " + std::to_string(kArchiveFormat) +
                          " (written by another bertforge version?)");
-  if (!read("kind/" + rule_).defined())
+  if (!read(std::string("kind/") + rule_name()).defined())
     fail_at(path, 0, "optimizer state was not written by optim=" + options_.kind +
-                         (rule_ == "adam" || rule_ == "adamw_torch" ? " or its fused/single-tensor twin" : ""));
+                         (rule_ == Rule::adam || rule_ == Rule::adamw ? " or its fused/single-tensor twin" : ""));
   for (auto& s : slots_) {
     at::Tensor step = read(s.name + "/step");
     if (!step.defined()) fail_at(path, 0, "no optimizer state for parameter " + s.name);
@@ -227,7 +243,7 @@ void Optimizer::load(const std::string& path) {
 }
 
 std::int64_t Optimizer::load_torch(const std::string& path) {
-  if (rule_ != "adam" && rule_ != "adamw_torch")
+  if (rule_ != Rule::adam && rule_ != Rule::adamw)
     fail_at(path, 0, "PyTorch optimizer state can only continue optim=adamw_torch_fused, adamw_torch, adam_torch_fused or adam");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail_at(path, 0, "cannot read");

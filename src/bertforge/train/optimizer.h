@@ -83,7 +83,9 @@ class Optimizer {
   void adam_update(Slot& s, const at::Tensor& grad, double lr) const;
 
   OptimizerOptions options_;
-  std::string rule_;  // the update rule the archive names: adam, adamw_torch, lamb or sgd
+  enum class Rule { adam, adamw, lamb, sgd };  // the update rule (adam: L2 decay, adamw: decoupled)
+  const char* rule_name() const;              // as the archive names it: adam, adamw_torch, lamb, sgd
+  Rule rule_ = Rule::adamw;
   bool fused_ = false;
   std::vector<Slot> slots_;
   std::vector<std::vector<std::size_t>> groups_;  // slot indices of equal dtype, device and weight decay
