@@ -14,6 +14,17 @@ namespace bertforge::fuzz {
 
 namespace fs = std::filesystem;
 
+data::CorpusOptions corpus_options(std::uint8_t first) {
+  static const data::Layout layouts[] = {data::Layout::automatic, data::Layout::blocks,   data::Layout::file,
+                                         data::Layout::record,    data::Layout::wikitext, data::Layout::bible};
+  data::CorpusOptions o;
+  o.layout = layouts[first % 6];
+  o.wikitext_keep_escapes = first & 8;
+  o.bible_books = first & 16;
+  o.max_line_bytes = first & 32 ? 64 : 1 << 20;
+  return o;
+}
+
 std::string fresh_dir() {
   static const fs::path dir =
       fs::temp_directory_path() / ("bertforge-fuzz-" + std::to_string(static_cast<long>(::getpid())));

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <utility>
 
+#include "bertforge/data/corpus.h"
+
 namespace bertforge::fuzz {
 
 // A fresh folder of this process's own under TMPDIR, emptied at every call.
@@ -23,5 +25,8 @@ std::pair<std::string_view, std::string_view> split_at_nul(const std::uint8_t* d
 bool parses(const std::function<void()>& parse, const std::string& source);
 // Aborts with `what` on stderr: a broken invariant of a parsed result.
 [[noreturn]] void finding(const std::string& what);
+// The corpus options a corpus target's first input byte picks: the layout (the byte mod 6), WikiText escapes
+// kept (bit 3), Bible books as documents (bit 4) and a 64-byte line limit (bit 5).
+data::CorpusOptions corpus_options(std::uint8_t first);
 
 }  // namespace bertforge::fuzz

@@ -1,5 +1,5 @@
-// Plain-text corpora (data/corpus.h, data/records.h) in every layout: the first input byte picks the layout
-// and a small line limit, the rest is the file. Documents come out with non-empty lines.
+// Plain-text corpora (data/corpus.h, data/records.h) in every layout: the first input byte picks the corpus
+// options (fuzz::corpus_options), the rest is the file. Documents come out with non-empty lines.
 #include "bertforge/data/corpus.h"
 #include "harness.h"
 
@@ -7,13 +7,7 @@ using namespace bertforge;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  static const data::Layout layouts[] = {data::Layout::automatic, data::Layout::blocks,   data::Layout::file,
-                                         data::Layout::record,    data::Layout::wikitext, data::Layout::bible};
-  data::CorpusOptions o;
-  o.layout = layouts[data[0] % 6];
-  o.wikitext_keep_escapes = data[0] & 8;
-  o.bible_books = data[0] & 16;
-  o.max_line_bytes = data[0] & 32 ? 64 : 1 << 20;
+  const data::CorpusOptions o = fuzz::corpus_options(data[0]);
   const std::string path = fuzz::fresh_dir() + "/corpus.txt";
   fuzz::write_file(path, {reinterpret_cast<const char*>(data) + 1, size - 1});
   fuzz::parses(
