@@ -166,6 +166,31 @@ TEST_F(DistPretrain, TwoLaunchersAsTwoNodes) {
   expect_same_run(one, (dir_ / "nodes").string());
 }
 
+// save_on_each_node, for nodes without a shared disk: each node's first rank writes the checkpoints into its
+// own output_dir (here one per node), the same checkpoints; without it node 1 writes none.
+TEST_F(DistPretrain, SaveOnEachNodeWritesEveryNodesCheckpoints) {
+  for (bool each : {true, false}) {
+    const std::string tag = each ? "each" : "main";
+    std::string port = std::to_string(free_port());
+    std::vector<Process> nodes;
+    for (int node : {1, 0}) {
+      Args argv{kBin, "launch", "--nnodes", "2", "--node-rank", std::to_string(node), "--nproc-per-node", "1",
+                "--master-addr", "127.0.0.1", "--master-port", port, "--"};
+      for (auto& a : pretrain(tag + std::to_string(node), 4, {"--save_on_each_node", each ? "true" : "false"}))
+        argv.push_back(a);
+      nodes.push_back(start(argv, {}, (dir_ / (tag + std::to_string(node) + ".log")).string()));
+      std::this_thread::sleep_for(300ms);
+    }
+    for (auto& n : nodes) {
+      auto status = wait_for(n, 180s);
+      EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << read_file(n.log);
+    }
+    EXPECT_TRUE(fs::exists(dir_ / (tag + "0") / "checkpoint-8")) << tag;
+    EXPECT_EQ(fs::exists(dir_ / (tag + "1") / "checkpoint-8"), each) << tag;
+    if (each) expect_same_weights((dir_ / "each0" / "checkpoint-8").string(), (dir_ / "each1" / "checkpoint-8").string());
+  }
+}
+
 // A two-phase recipe (NVIDIA's BERT recipe shape: new data, learning rate and optimizer in phase 2): the
 // second phase's trainer attaches to the same World again, and 2 x 4 still trains as 1 x 8.
 TEST_F(DistPretrain, TwoPhaseRecipeTrainsAsOneRank) {
