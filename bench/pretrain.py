@@ -84,6 +84,22 @@ def provenance():
     return commit.strip(), f"{cpu}, {os.cpu_count()} cores"
 
 
+def host():
+    """What the CPU offers the matmuls: model, family and model numbers, the flags that decide the kernels, ATen's
+    capability, and a kind (amx, avx512-bf16, avx512, avx2) that names which table a figure belongs to."""
+    info = {}
+    for line in open("/proc/cpuinfo"):
+        key, _, value = line.partition(":")
+        info.setdefault(key.strip(), value.strip())
+    flags = [f for f in ["avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"] if f in info.get("flags", "").split()]
+    import torch
+    kind = ("amx" if "amx_bf16" in flags else "avx512-bf16" if "avx512_bf16" in flags
+            else "avx512" if "avx512f" in flags else "avx2")
+    return {"model": info.get("model name", platform.processor()), "family": info.get("cpu family"),
+            "model_number": info.get("model"), "flags": flags, "aten": torch.backends.cpu.get_cpu_capability(),
+            "kind": kind}
+
+
 def windows(history, size):
     out = {}
     for e in history:

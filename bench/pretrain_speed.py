@@ -14,8 +14,9 @@ Reported per run: seq/s, tokens/s (real = attention mask, padded = what was comp
 non-embedding parameters x tokens / time / measured peak of the dtype (HF's floating_point_ops count,
 padding included, so a side that skips padding is not credited for it; "real MFU" counts real tokens only),
 peak RSS of the process, and the loss of the last step and the mean over the timed steps (different
-initial weights and data order: same distribution, not the same numbers). Writes <out>/<date>-cpu-pretrain.json
-and .md, prints the Markdown. The machine may be shared: the load average is recorded; quote ratios. With
+initial weights and data order: same distribution, not the same numbers). Records the host (CPU model, family,
+the flags that decide the kernels, ATen's capability) and writes <out>/<date>-cpu-<host kind>-pretrain.json and
+.md (kinds: amx, avx512-bf16, avx512, avx2: the README keeps the latest table of each), prints the Markdown. The machine may be shared: the load average is recorded; quote ratios. With
 --repeats N each (model, precision) runs N times, the two sides alternating, and each side reports its run of
 median speed (all N speeds are listed): on a noisy machine a neighbour's burst then slows both sides, not one.
 """
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from pretrain import DATA, HF_RUN, MINI, ROOT, prepare_data, provenance
+from pretrain import DATA, HF_RUN, MINI, ROOT, host, prepare_data, provenance
 
 BASE = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072, vocab_size=28996)
 MODELS = {"mini": MINI, "base": BASE}
@@ -137,7 +138,11 @@ def median_run(runs):
 
 def markdown(report):
     r = report
-    out = [f"### CPU pre-training speed, {r['date']} ({r['machine']})", "",
+    h = r["host"]
+    out = [f"### CPU pre-training speed on an {h['kind']} host, {r['date']} ({r['machine']})", "",
+           f"Host: {h['model']}, family {h['family']} model {h['model_number']}, ATen {h['aten']}, flags "
+           f"{' '.join(h['flags']) or 'none of avx2 avx512f avx512_bf16 amx_bf16'}.",
+           "",
            f"bertforge {r['bertforge_commit']}, torch {r['torch']}, transformers {r['transformers']}, "
            f"{r['threads']} threads; batch 8 x 128 of the reference's wikiTokenizedValid.hf; {r['warmup']} warm-up + "
            f"{r['steps']} timed steps, {r['repeats']} run(s) per side alternating, the median shown; optimizer: "
@@ -203,7 +208,7 @@ def main():
                   f"seq/s ({ours['seq_per_s'] / theirs['seq_per_s']:.2f}x)", flush=True)
     commit, machine = provenance()
     date = datetime.datetime.now(datetime.timezone.utc)
-    report = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine,
+    report = {"date": date.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine, "host": host(),
               "bertforge_commit": commit, "torch": torch.__version__, "transformers": transformers.__version__,
               "threads": a.threads, "warmup": a.warmup, "steps": a.steps, "repeats": a.repeats, "lr": a.lr,
               "peaks": peaks,
@@ -211,7 +216,7 @@ def main():
               "flops": "6 x non-embedding parameters x tokens, padding included (HF floating_point_ops)", "rows": rows}
     out = pathlib.Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{date.strftime('%Y-%m-%d')}-cpu-pretrain"
+    stem = out / f"{date.strftime('%Y-%m-%d')}-cpu-{report['host']['kind']}-pretrain"
     stem.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
     md = markdown(report)
     stem.with_suffix(".md").write_text(md)

@@ -52,6 +52,7 @@ CASES = {
                                                     eval_strategy="epoch", save_strategy="steps", save_steps=3,
                                                     num_train_epochs=2),
     "ratios": dict(logging_steps=0.2, eval_strategy="steps", eval_steps=0.25, save_steps=0.5, num_train_epochs=2),
+    "no_loss_logged": dict(logging_steps=500, save_strategy="no", max_steps=3),
     "eval_steps_unset_follows_logging": dict(logging_steps=3, eval_strategy="steps", save_strategy="no", max_steps=7),
     "eval_on_start_and_delay_steps": dict(logging_steps=2, eval_strategy="steps", eval_steps=2, eval_delay=5,
                                           eval_on_start=True, save_strategy="no", max_steps=9),

@@ -5,6 +5,7 @@
 // masked batch as safetensors, for checking the loss against another implementation.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -14,6 +15,7 @@
 #include "bertforge/eval/dataset.h"
 #include "bertforge/eval/evaluation.h"
 #include "bertforge/infer/model_dir.h"
+#include "bertforge/model/cpu_caps.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/util/error.h"
@@ -47,6 +49,7 @@ struct ScratchDir {
 
 int run(EvaluateCli& o) {
   c10::Device device = model::parse_device(o.device);
+  model::warn_if_bf16_is_slow(o.bf16, device);
   model::BertForPreTraining m = model::from_pretrained(o.model, device).model;
   ScratchDir scratch;
   std::string tokenizer = o.tokenizer;  // for an HF dataset: the model folder's, unless given
@@ -75,9 +78,11 @@ int run(EvaluateCli& o) {
     std::printf("%s\n", dump_json(r, 2).c_str());
     return 0;
   }
-  // For a person: four decimals are what a comparison of runs reads; --json keeps every digit.
+  // For a person: four decimals are what a comparison of runs reads; --json keeps every digit. NaN and
+  // Infinity are written as JSON (and Python) write them.
   for (const auto& [key, value] : r.items()) {
-    if (value.is_number_float()) std::printf("%-26s %.4f\n", key.c_str(), value.get<double>());
+    if (value.is_number_float() && std::isfinite(value.get<double>()))
+      std::printf("%-26s %.4f\n", key.c_str(), value.get<double>());
     else std::printf("%-26s %s\n", key.c_str(), dump_json(value).c_str());
   }
   return 0;

@@ -7,6 +7,7 @@
 #include "bertforge/cli/commands.h"
 #include "bertforge/cli/options.h"
 #include "bertforge/model/autocast.h"
+#include "bertforge/model/cpu_caps.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/model/safetensors.h"
@@ -28,6 +29,7 @@ at::Tensor input(const model::SafetensorsFile& f, const std::string& name, const
 
 int run_forward(const ForwardOptions& o) {
   c10::Device device = model::parse_device(o.device);
+  model::warn_if_bf16_is_slow(o.bf16, device);
   model::BertForPreTraining m{nullptr};
   if (!o.model.empty()) {
     m = model::from_pretrained(o.model, device).model;

@@ -14,6 +14,7 @@
 #include "bertforge/data/loader.h"
 #include "bertforge/data/prepare.h"
 #include "bertforge/dist/world.h"
+#include "bertforge/model/cpu_caps.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/train/checkpoint.h"
@@ -171,6 +172,14 @@ int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
     ~Cleanup() { std::error_code ec; fs::remove_all(dir, ec); }
   } cleanup{imports};
   std::printf("plan for %s (dry run: nothing written), device %s\n", spec.args.output_dir.c_str(), device.str().c_str());
+  model::MatmulRates rates;
+  if (device.is_cpu()) {
+    const model::CpuInfo cpu = model::cpu_info();
+    rates = model::measure_matmul_rates();
+    std::printf("cpu              %s\n                 matmul fp32 %.4f, bf16 %.4f TFLOP/s (measured now)%s\n",
+                model::describe(cpu).c_str(), rates.fp32, rates.bf16,
+                cpu.bf16_matrix() ? "" : "; no bf16 matrix instructions: --bf16 is slow here");
+  }
   model::BertForPreTraining model{nullptr};
   double seconds = 0;
   for (std::size_t i = 0; i < phases.size(); ++i) {
@@ -225,6 +234,11 @@ int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
                 static_cast<long long>(saves), static_cast<long long>(kept), human_bytes(checkpoint * kept).c_str());
     std::printf("  time             %.3f s per step (mean of %d timed steps): %.0f s for %lld steps, evaluation not counted\n",
                 step_s, timed, step_s * static_cast<double>(steps), static_cast<long long>(steps));
+    if (device.is_cpu()) {  // the other dtype, scaled by the measured matmul rates (the GEMMs dominate a step)
+      const double other = a.bf16 ? step_s * rates.bf16 / rates.fp32 : step_s * rates.fp32 / rates.bf16;
+      std::printf("                   %s: about %.3f s per step (scaled by the matmul rates above)\n",
+                  a.bf16 ? "fp32" : "bf16", other);
+    }
   }
   std::printf("eta %.0f s (%.1f min) in all\n", seconds, seconds / 60);
   return 0;
@@ -239,6 +253,7 @@ int run_pretraining(const PretrainSpec& spec) {
   for (std::size_t i = 0; i < phases.size(); ++i) check_phase(spec.args, phases[i], i, phases.size());
   if (spec.dry_run) return print_plan(spec, phases);
   c10::Device device = model::parse_device(spec.device);
+  model::warn_if_bf16_is_slow(spec.args.bf16, device);
   dist::WorldOptions wo;
   wo.timeout = std::chrono::seconds(spec.args.ddp_timeout);
   wo.device = device.is_cuda() ? "cuda" : "cpu";

@@ -223,13 +223,17 @@ Trainer::StepSums Trainer::forward_backward(const std::vector<data::Batch>& micr
 // loss, samples, tokens and floating-point operations; and a stop signal seen by any rank, so that all stop
 // after the same step.
 Trainer::StepTotals Trainer::sum_over_ranks(const StepSums& s, const at::Tensor& norm, StepResult& r) {
-  const at::Tensor local = at::stack({s.loss, s.mlm, s.nsp, s.tokens.to(at::kDouble), norm.to(s.loss.device(), at::kDouble)}).cpu();
-  const double* v = local.data_ptr<double>();
-  r.grad_norm = v[4];
-  StepTotals t{v[0], v[1], v[2], v[3], s.sequences, s.flos, StopSignal::requested() ? 1.0 : 0.0};
+  const at::Tensor host = at::stack({s.loss, s.mlm, s.nsp, s.tokens.to(at::kDouble), norm.to(s.loss.device(), at::kDouble)}).cpu();
+  const auto read = host.accessor<double, 1>();
+  StepTotals t;
+  t.loss = read[0], t.mlm = read[1], t.nsp = read[2], t.tokens = read[3], r.grad_norm = read[4];
+  t.sequences = s.sequences, t.flos = s.flos, t.stop = StopSignal::requested() ? 1.0 : 0.0;
   if (in_.world->size() == 1) return t;
-  const std::vector<double> sum = in_.world->sum({t.loss, t.mlm, t.nsp, t.tokens, t.sequences, t.flos, t.stop});
-  return {sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6]};
+  std::vector<double> all;
+  for (double* field : t.fields()) all.push_back(*field);
+  all = in_.world->sum(all);
+  for (std::size_t i = 0; i < all.size(); ++i) *t.fields()[i] = all[i];
+  return t;
 }
 
 bool Trainer::finite_on_every_rank(const at::Tensor& loss, const at::Tensor& norm) {

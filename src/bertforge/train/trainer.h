@@ -112,9 +112,10 @@ class Trainer {
     double sequences = 0, flos = 0;
     bool has_nsp = false;               // the data has sentence labels
   };
-  // The same over every rank, on the host.
+  // The same over every rank, on the host (stop: ranks that got SIGINT/SIGTERM).
   struct StepTotals {
     double loss = 0, mlm = 0, nsp = 0, tokens = 0, sequences = 0, flos = 0, stop = 0;
+    std::vector<double*> fields() { return {&loss, &mlm, &nsp, &tokens, &sequences, &flos, &stop}; }  // one all-reduce
   };
   struct StepResult {
     std::int64_t step = 0;      // steps of this phase done, this one included

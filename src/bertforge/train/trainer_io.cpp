@@ -1,4 +1,5 @@
 // The Trainer's checkpoint side: save, resume, and the end of a run (final model, state, plot).
+#include <algorithm>
 #include <filesystem>
 
 #include "bertforge/model/pretrained.h"
@@ -101,7 +102,11 @@ void Trainer::finish(double runtime_s) {
   model::save_pretrained(*in_.model, args_.output_dir);
   if (in_.tokenizer) text::save_pretrained(*in_.tokenizer, args_.output_dir);
   state_.save((fs::path(args_.output_dir) / "trainer_state.json").string());
-  log_->message("wrote " + args_.output_dir + " and " + plot_losses(args_.output_dir));
+  // A run may log no training loss at all (HF's logging_steps past its last step): then there is nothing to plot.
+  const auto& h = state_.log_history;
+  const bool losses = std::any_of(h.begin(), h.end(), [](const nlohmann::json& e) { return e.contains("loss"); });
+  log_->message("wrote " + args_.output_dir +
+                (losses ? " and " + plot_losses(args_.output_dir) : " (no training loss was logged: no plot)"));
 }
 
 }  // namespace bertforge::train
