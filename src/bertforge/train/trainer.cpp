@@ -9,10 +9,11 @@
 #include <limits>
 #include <sstream>
 
-#include "bertforge/train/checkpoint.h"
 #include "bertforge/eval/evaluation.h"
+#include "bertforge/train/checkpoint.h"
 #include "bertforge/train/stop_signal.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/ignore_index.h"
 
 namespace fs = std::filesystem;
 
@@ -296,7 +297,7 @@ std::vector<Trainer::LossWeight> Trainer::loss_weights(const std::vector<data::B
   std::vector<LossWeight> w(micro.size());
   double labelled = 0, sequences = 0;
   for (std::size_t i = 0; i < micro.size(); ++i) {
-    w[i].mlm = static_cast<double>(micro[i].labels.ne(-100).sum().item<std::int64_t>());
+    w[i].mlm = static_cast<double>(micro[i].labels.ne(kIgnoreIndex).sum().item<std::int64_t>());
     w[i].nsp = static_cast<double>(micro[i].input_ids.size(0));
     labelled += w[i].mlm, sequences += w[i].nsp;
   }
