@@ -120,8 +120,8 @@ void GradBuckets::copy_in(std::size_t param) {
   const at::Tensor& p = params_[param];
   at::Tensor slot = b.flat.narrow(0, static_cast<std::int64_t>(offset_of_[param]), p.numel());
   const at::Tensor& g = p.grad();
-  if (g.defined()) slot.copy_(g.reshape(-1));
-  else slot.zero_();
+  if (!g.defined()) slot.zero_();
+  else if (g.data_ptr() != slot.data_ptr()) slot.copy_(g.reshape(-1));  // else autograd accumulated into the bucket
   copied_[param] = true;
   --b.pending;
 }
@@ -154,12 +154,9 @@ void GradBuckets::finish() {
     for (auto& b : buckets_) {
       b.work->wait();
       b.flat.div_(world_size_);  // after the sum is complete, never before
-      for (auto k : b.members) {
-        at::Tensor& g = params_[k].mutable_grad();
-        at::Tensor avg = b.flat.narrow(0, static_cast<std::int64_t>(offset_of_[k]), params_[k].numel());
-        if (g.defined()) g.copy_(avg.view(g.sizes()));
-        else g = avg.view(params_[k].sizes()).clone();
-      }
+      for (auto k : b.members)
+        params_[k].mutable_grad() =
+            b.flat.narrow(0, static_cast<std::int64_t>(offset_of_[k]), params_[k].numel()).view(params_[k].sizes());
     }
   } catch (...) {
     reset();
