@@ -10,38 +10,34 @@ option(BERTFORGE_CPU_ONLY "Link LibTorch's CPU libraries even when a CUDA toolki
 option(BERTFORGE_ROCM "LibTorch is a ROCm build: use its config as is, RCCL behind the NCCL backend" OFF)
 find_package(CUDAToolkit QUIET)
 
-# LibTorch's CUDA config warns about two things no user can act on, so they are dropped while it runs (every
-# other message passes): CMAKE_CUDA_ARCHITECTURES, which its own enable_language(CUDA) defines and it then
-# ignores in favour of TORCH_CUDA_ARCH_LIST (set below), and libkineto, which the wheel links into
-# libtorch_cpu instead of shipping. CMake keeps the built-in message() as _message().
-function(message)
-  if(_bertforge_quiet_torch_config AND ARGV0 STREQUAL "WARNING" AND
-     ARGV1 MATCHES "^(pytorch is not compatible with `CMAKE_CUDA_ARCHITECTURES`|library kineto not found)")
-    return()
-  endif()
-  _message(${ARGV})
-endfunction()
-
 add_library(bertforge::torch INTERFACE IMPORTED)
 # libtorch.so exports its own copy of std::filesystem (remove_all, permissions, ...), and the copy's
 # remove_all jumps to address 0. Naming libstdc++ before LibTorch makes the dynamic linker bind those symbols
 # to the system's libstdc++ instead.
 target_link_libraries(bertforge::torch INTERFACE "-Wl,--push-state,--no-as-needed" stdc++ "-Wl,--pop-state")
+find_path(BERTFORGE_TORCH_CONFIG_DIR TorchConfig.cmake PATH_SUFFIXES Torch share/cmake/Torch REQUIRED)
+get_filename_component(_torch_lib_dir "${BERTFORGE_TORCH_CONFIG_DIR}/../../../lib" ABSOLUTE)
 if(BERTFORGE_ROCM OR (CUDAToolkit_FOUND AND NOT BERTFORGE_CPU_ONLY))
   # Torch's CUDA config wants an architecture list; Hopper and Ampere cover the machines we run on.
   if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
     set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
   endif()
-  set(_bertforge_quiet_torch_config ON)
+  # Two warnings of LibTorch's config that no user can act on are avoided at their cause. Its
+  # enable_language(CUDA) would define CMAKE_CUDA_ARCHITECTURES (policy CMP0104), which it then ignores, with a
+  # warning, for TORCH_CUDA_ARCH_LIST; bertforge compiles no CUDA code. And the wheel links kineto into
+  # libtorch_cpu instead of shipping libkineto: naming that library as kineto's keeps the config from
+  # reporting it missing.
+  find_library(kineto_LIBRARY NAMES kineto torch_cpu PATHS "${_torch_lib_dir}" NO_DEFAULT_PATH)
+  cmake_policy(PUSH)
+  cmake_policy(SET CMP0104 OLD)
   find_package(Torch REQUIRED CONFIG)
-  set(_bertforge_quiet_torch_config OFF)
+  cmake_policy(POP)
   set(BERTFORGE_TORCH_LIB_DIR "${TORCH_INSTALL_PREFIX}/lib")
   target_link_libraries(bertforge::torch INTERFACE ${TORCH_LIBRARIES})
   separate_arguments(_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
   target_compile_options(bertforge::torch INTERFACE ${_torch_flags})
   set(BERTFORGE_CUDA ON)
 else()
-  find_path(BERTFORGE_TORCH_CONFIG_DIR TorchConfig.cmake PATH_SUFFIXES Torch share/cmake/Torch REQUIRED)
   get_filename_component(_torch_root "${BERTFORGE_TORCH_CONFIG_DIR}/../../.." ABSOLUTE)
   set(BERTFORGE_TORCH_LIB_DIR "${_torch_root}/lib")
   foreach(_lib torch torch_cpu c10)
