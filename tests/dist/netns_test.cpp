@@ -4,8 +4,8 @@
 // themselves (root and iproute2 needed; elsewhere they are skipped, saying why).
 //
 // - Results: 2 nodes x 1 rank and 2 nodes x 2 ranks train as one process with the same global batch (the
-//   tolerance table's fp32 CPU entry), over GLOO_SOCKET_IFNAME and over the interface bertforge picks; a
-//   checkpoint of 2 nodes resumes on one process, and the other way round.
+//   tolerance table's row for reordered fp32 sums), over GLOO_SOCKET_IFNAME and over the interface bertforge
+//   picks; a checkpoint of 2 nodes resumes on one process, and the other way round.
 // - Faults, none of which may hang a rank: a link cut on either side (`ip link set ... down`), a node's
 //   launcher killed with SIGKILL, the master's store gone with node 0's launcher, a rank frozen with SIGSTOP,
 //   a link down for less than --ddp_timeout (training goes on). Every launcher must stop within
@@ -87,7 +87,7 @@ int latest_checkpoint(const fs::path& out) {
 }
 
 void expect_same_weights(const fs::path& a, const fs::path& b) {
-  const Tolerance t = tolerance(c10::kCPU, at::kFloat);
+  const Tolerance t = reordered();
   bertforge::model::SafetensorsFile wa((a / "model.safetensors").string()), wb((b / "model.safetensors").string());
   ASSERT_EQ(wa.entries().size(), wb.entries().size());
   for (const auto& e : wa.entries())
@@ -219,7 +219,7 @@ class TwoHosts : public ::testing::Test {
     auto la = losses(dir_ / a), lb = losses(dir_ / b);
     ASSERT_EQ(la.size(), 6u) << a;
     ASSERT_EQ(la.size(), lb.size()) << b;
-    const Tolerance t = tolerance(c10::kCPU, at::kFloat);
+    const Tolerance t = reordered();
     for (std::size_t i = 0; i < la.size(); ++i)
       EXPECT_TRUE(loss_close(at::scalar_tensor(lb[i], at::kDouble), at::scalar_tensor(la[i], at::kDouble), t))
           << "step " << i + 1 << ": " << la[i] << " vs " << lb[i];
