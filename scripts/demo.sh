@@ -9,6 +9,9 @@ bf="${BERTFORGE_BIN:-$root/build/bertforge}"
 out="${BERTFORGE_DEMO_DIR:-$root/out/demo}"
 steps="${BERTFORGE_DEMO_STEPS:-2800}"
 mkdir -p "$out"
+# The filters below print as lines arrive; Debian's awk (mawk) reads a pipe in blocks unless told otherwise.
+line_awk=(awk)
+if [[ "$(awk -W version 2>&1)" == mawk* ]]; then line_awk=(awk -W interactive); fi
 
 part=0
 say() {  # a heading for each part of the story
@@ -18,7 +21,7 @@ say() {  # a heading for each part of the story
 
 printf 'bertforge demo: a small BERT learns the language of the King James Bible on this machine, then fills in\n'
 printf 'words of the Gospel of John, which it never saw. Everything it writes goes to %s.\n' "$out"
-printf '(%s)\n' "$("$bf" version | paste -sd ' ' | sed 's/ LibTorch/, LibTorch/; s/ CUDA devices/, CUDA devices/; s/ threads/, threads/')"
+printf '(%s)\n' "$("$bf" version | awk 'NR <= 4' | paste -sd ',' | sed 's/,/, /g')"
 
 # The Gospel of John is held out: the vocabulary, the training pairs and the model never see it, so the
 # evaluation and the prompts below measure what the model generalises, not what it memorised.
@@ -68,7 +71,7 @@ printf 'Progress every 200 steps (loss: cross-entropy of the guesses; it starts 
   --per_device_train_batch_size 64 --learning_rate 2e-3 --warmup_steps 100 --lr_scheduler_type linear \
   --adam_beta2 0.98 --weight_decay 0.01 --mlm_probability 0.4 \
   --logging_steps 50 --eval_strategy steps --eval_steps 500 --save_steps 1000 --save_total_limit 2 2>&1 |
-  awk -v last="$steps" '
+  "${line_awk[@]}" -v last="$steps" '
     function num(key,   m) { return match($0, "\"" key "\": *[-0-9.eE+]+") ? substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) + 0 : -1 }
     /^training arguments: / { next }
     /^step [0-9]+\// { split($2, s, "/"); if (s[1] % 200 == 0 || s[1] == last) print "  " $0; fflush(); next }
