@@ -10,7 +10,7 @@ set(BERTFORGE_TORCH_FREE_SOURCES
     data/arrow_hf.cpp data/arrow_hf_export.cpp data/arrow_records.cpp data/corpus.cpp data/examples.cpp
     data/pairs.cpp data/rng.cpp data/sentences.cpp data/shard.cpp data/stats.cpp data/text_records.cpp
     model/config.cpp model/safetensors_format.cpp
-    train/recipe.cpp train/resume_point.cpp train/trainer_state.cpp train/training_args.cpp
+    train/recipe.cpp train/resume_point.cpp train/schedule.cpp train/trainer_state.cpp train/training_args.cpp
     util/atomic_file.cpp util/atomic_folder.cpp util/checksum.cpp util/error.cpp util/event_file.cpp
     util/folder_lock.cpp util/json_file.cpp util/messages.cpp util/ordered_pool.cpp util/progress.cpp
     util/strings.cpp)
