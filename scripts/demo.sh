@@ -73,7 +73,6 @@ printf 'Progress every 200 steps (loss: cross-entropy of the guesses; it starts 
   --logging_steps 50 --eval_strategy steps --eval_steps 500 --save_steps 1000 --save_total_limit 2 2>&1 |
   "${line_awk[@]}" -v last="$steps" '
     function num(key,   m) { return match($0, "\"" key "\": *[-0-9.eE+]+") ? substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) + 0 : -1 }
-    /^training arguments: / { next }
     /^step [0-9]+\// { split($2, s, "/"); if (s[1] % 200 == 0 || s[1] == last) print "  " $0; fflush(); next }
     /"eval_mlm_accuracy"/ {
       printf "  evaluation on John at step %d: %.1f %% of the hidden words guessed right (top 5: %.1f %%), loss %.3f\n",

@@ -162,7 +162,7 @@ def test_continue_from_hf_trainer_checkpoint(tiny_kjv, run_bertforge, tmp_path):
 
 def test_unknown_option_is_named(tiny_kjv, run_bertforge, tmp_path):
     proc = pretrain(run_bertforge, tiny_kjv, tmp_path / "x", "--learning_rat", "1", check=False)
-    assert proc.returncode != 0 and "--learning_rat" in proc.stderr
+    assert proc.returncode == 2 and "--learning_rat" in proc.stderr
     cfg = tmp_path / "args.json"
     cfg.write_text(json.dumps({"output_dir": str(tmp_path / "x"), "no_such_option": 1}))
     proc = pretrain(run_bertforge, tiny_kjv, tmp_path / "x", "--config_file", cfg, check=False)

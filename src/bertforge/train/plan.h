@@ -11,7 +11,7 @@
 //   none, so it is an upper bound. Plus the embeddings' output (e + 1)·s·b·h and the MLM head at the labelled
 //   positions only (mlm_probability·s·b of them): 3e·h each and two fp32 vocabulary rows (logits and their
 //   log-softmax).
-// - a checkpoint: model.safetensors (4 bytes per parameter) plus optimizer.pt (the state above); the JSON
+// - a checkpoint: model.safetensors (4 bytes per parameter) plus optimizer_state.pt (the state above); the JSON
 //   and RNG files are a few KiB.
 #pragma once
 #include <cstdint>
@@ -35,7 +35,7 @@ struct BatchShape {
 MemoryPlan estimate_memory(const model::BertConfig& config, std::int64_t parameters, const std::string& optim,
                            const BatchShape& batch);
 
-// Bytes of one checkpoint folder (model.safetensors + optimizer.pt).
+// Bytes of one checkpoint folder (model.safetensors + optimizer_state.pt).
 double checkpoint_bytes(std::int64_t parameters, const std::string& optim);
 
 // "1.5 GiB", "320.0 MiB", "12.0 KiB", "512 B".

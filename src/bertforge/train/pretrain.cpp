@@ -160,12 +160,73 @@ void check_phase(const TrainingArguments& base, const PhaseSpec& phase, std::siz
     throw UsageError("--eval_on_start: needs evaluation data" + where + " (give --eval_data)");
 }
 
+// One phase of the plan: its steps, tokens, memory, disk and time per step, printed; returns its seconds.
+double plan_phase(const PretrainSpec& spec, const PhaseSpec& phase, std::size_t i, model::BertForPreTraining& model,
+                  c10::Device device, const model::MatmulRates& rates, const fs::path& imports) {
+  const int timed = 3;
+  auto world = dist::single_process();
+  TrainingArguments a = spec.args;
+  a.update(phase.overrides, "recipe phase " + std::to_string(i));  // checked by check_phase
+  auto data = open_data(phase.train_data, spec, *world, imports);
+  if (!model) model = make_model(spec.model, *data, a.seed);
+  eval::check_fits_model(*data, model->config, phase.train_data);
+  auto tokenizer = eval::dataset_tokenizer(*data, phase.train_data, spec.tokenizer, spec.model);
+  auto loader = make_loader(data, a, true, *world, device, word_continuations(a, tokenizer.get()));
+  std::uint64_t tokens = 0;
+  std::uint32_t longest = 0;
+  for (std::uint64_t k = 0; k < data->size(); ++k) tokens += data->length(k), longest = std::max(longest, data->length(k));
+  const std::int64_t per_epoch = a.steps_per_epoch(static_cast<std::int64_t>(loader->batches_per_epoch()));
+  const std::int64_t steps = a.total_steps(per_epoch), sequences = a.per_device_train_batch_size * a.gradient_accumulation_steps;
+  const double mean = static_cast<double>(tokens) / static_cast<double>(data->size());
+  std::int64_t parameters = 0;
+  for (const auto& p : model->parameters()) parameters += p.numel();
+  std::int64_t width = longest;
+  if (a.pad_to_multiple_of > 0) width = (width + a.pad_to_multiple_of - 1) / a.pad_to_multiple_of * a.pad_to_multiple_of;
+  MemoryPlan m = estimate_memory(model->config, parameters, a.optim,
+                                 {a.per_device_train_batch_size, width, a.mlm_probability, a.bf16});
+  const Strategy save = a.choices().save;
+  const std::int64_t saves = save == Strategy::no      ? 0
+                             : save == Strategy::epoch ? (steps + per_epoch - 1) / per_epoch
+                                                       : (steps + interval_steps(a.save_steps, steps) - 1) / interval_steps(a.save_steps, steps);
+  const std::int64_t kept = a.save_total_limit > 0 ? std::min(saves, a.save_total_limit) : saves;
+  const double checkpoint = checkpoint_bytes(parameters, a.optim);
+  TrainerInputs in;
+  in.model = model;
+  in.train = loader;
+  in.device = device;
+  in.quiet = true;
+  in.dry_run = true;
+  const double step_s = Trainer(a, in).time_steps(timed);
+  std::printf("phase %zu: %s\n", i, phase.train_data.c_str());
+  std::printf("  model            %lld parameters (%s)\n", static_cast<long long>(parameters), spec.model.c_str());
+  std::printf("  data             %llu sequences, %.1f tokens on average, longest %u\n",
+              static_cast<unsigned long long>(data->size()), mean, longest);
+  std::printf("  steps            %lld per epoch, %lld in all (%lld sequences per step: batch %lld x accumulation %lld)\n",
+              static_cast<long long>(per_epoch), static_cast<long long>(steps), static_cast<long long>(sequences),
+              static_cast<long long>(a.per_device_train_batch_size), static_cast<long long>(a.gradient_accumulation_steps));
+  std::printf("  tokens per step  %.0f on average (padded batches: at most %lld)\n", mean * static_cast<double>(sequences),
+              static_cast<long long>(sequences * width));
+  std::printf("  memory           %s: weights %s, gradients %s, optimizer state %s (%s), activations %s at batch %lld x %lld%s\n",
+              human_bytes(m.total()).c_str(), human_bytes(m.weights).c_str(), human_bytes(m.gradients).c_str(),
+              human_bytes(m.optimizer_state).c_str(), a.optim.c_str(), human_bytes(m.activations).c_str(),
+              static_cast<long long>(a.per_device_train_batch_size), static_cast<long long>(width), a.bf16 ? ", bf16" : "");
+  std::printf("                   (activations: what autograd keeps per layer, Korthikanti et al. 2022, an upper bound)\n");
+  std::printf("  disk             %s per checkpoint, %lld checkpoints saved, %lld kept: %s\n", human_bytes(checkpoint).c_str(),
+              static_cast<long long>(saves), static_cast<long long>(kept), human_bytes(checkpoint * kept).c_str());
+  std::printf("  time             %.3f s per step (mean of %d timed steps): %.0f s for %lld steps, evaluation not counted\n",
+              step_s, timed, step_s * static_cast<double>(steps), static_cast<long long>(steps));
+  if (device.is_cpu()) {  // the other dtype, scaled by the measured matmul rates (the GEMMs dominate a step)
+    const double other = a.bf16 ? step_s * rates.bf16 / rates.fp32 : step_s * rates.fp32 / rates.bf16;
+    std::printf("                   %s: about %.3f s per step (scaled by the matmul rates above)\n",
+                a.bf16 ? "fp32" : "bf16", other);
+  }
+  return step_s * static_cast<double>(steps);
+}
+
 // --dry_run: each phase's steps, tokens, memory and disk, and an ETA from a few timed steps. Nothing is
 // written: HF datasets of ids are imported into a temporary folder, removed afterwards.
 int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
-  const int timed = 3;
   c10::Device device = model::parse_device(spec.device);
-  auto world = dist::single_process();
   fs::path imports = fs::temp_directory_path() / ("bertforge-plan-" + std::to_string(::getpid()));
   struct Cleanup {
     fs::path dir;
@@ -182,66 +243,59 @@ int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
   }
   model::BertForPreTraining model{nullptr};
   double seconds = 0;
-  for (std::size_t i = 0; i < phases.size(); ++i) {
-    TrainingArguments a = spec.args;
-    a.update(phases[i].overrides, "recipe phase " + std::to_string(i));  // checked by check_phase
-    auto data = open_data(phases[i].train_data, spec, *world, imports);
-    if (!model) model = make_model(spec.model, *data, a.seed);
-    eval::check_fits_model(*data, model->config, phases[i].train_data);
-    auto tokenizer = eval::dataset_tokenizer(*data, phases[i].train_data, spec.tokenizer, spec.model);
-    auto loader = make_loader(data, a, true, *world, device, word_continuations(a, tokenizer.get()));
-    std::uint64_t tokens = 0;
-    std::uint32_t longest = 0;
-    for (std::uint64_t k = 0; k < data->size(); ++k) tokens += data->length(k), longest = std::max(longest, data->length(k));
-    const std::int64_t per_epoch = a.steps_per_epoch(static_cast<std::int64_t>(loader->batches_per_epoch()));
-    const std::int64_t steps = a.total_steps(per_epoch), sequences = a.per_device_train_batch_size * a.gradient_accumulation_steps;
-    const double mean = static_cast<double>(tokens) / static_cast<double>(data->size());
-    std::int64_t parameters = 0;
-    for (const auto& p : model->parameters()) parameters += p.numel();
-    std::int64_t width = longest;
-    if (a.pad_to_multiple_of > 0) width = (width + a.pad_to_multiple_of - 1) / a.pad_to_multiple_of * a.pad_to_multiple_of;
-    MemoryPlan m = estimate_memory(model->config, parameters, a.optim,
-                                   {a.per_device_train_batch_size, width, a.mlm_probability, a.bf16});
-    const Strategy save = a.choices().save;
-    const std::int64_t saves = save == Strategy::no      ? 0
-                               : save == Strategy::epoch ? (steps + per_epoch - 1) / per_epoch
-                                                         : (steps + interval_steps(a.save_steps, steps) - 1) / interval_steps(a.save_steps, steps);
-    const std::int64_t kept = a.save_total_limit > 0 ? std::min(saves, a.save_total_limit) : saves;
-    const double checkpoint = checkpoint_bytes(parameters, a.optim);
-    TrainerInputs in;
-    in.model = model;
-    in.train = loader;
-    in.device = device;
-    in.quiet = true;
-    in.dry_run = true;
-    const double step_s = Trainer(a, in).time_steps(timed);
-    seconds += step_s * static_cast<double>(steps);
-    std::printf("phase %zu: %s\n", i, phases[i].train_data.c_str());
-    std::printf("  model            %lld parameters (%s)\n", static_cast<long long>(parameters), spec.model.c_str());
-    std::printf("  data             %llu sequences, %.1f tokens on average, longest %u\n",
-                static_cast<unsigned long long>(data->size()), mean, longest);
-    std::printf("  steps            %lld per epoch, %lld in all (%lld sequences per step: batch %lld x accumulation %lld)\n",
-                static_cast<long long>(per_epoch), static_cast<long long>(steps), static_cast<long long>(sequences),
-                static_cast<long long>(a.per_device_train_batch_size), static_cast<long long>(a.gradient_accumulation_steps));
-    std::printf("  tokens per step  %.0f on average (padded batches: at most %lld)\n", mean * static_cast<double>(sequences),
-                static_cast<long long>(sequences * width));
-    std::printf("  memory           %s: weights %s, gradients %s, optimizer state %s (%s), activations %s at batch %lld x %lld%s\n",
-                human_bytes(m.total()).c_str(), human_bytes(m.weights).c_str(), human_bytes(m.gradients).c_str(),
-                human_bytes(m.optimizer_state).c_str(), a.optim.c_str(), human_bytes(m.activations).c_str(),
-                static_cast<long long>(a.per_device_train_batch_size), static_cast<long long>(width), a.bf16 ? ", bf16" : "");
-    std::printf("                   (activations: what autograd keeps per layer, Korthikanti et al. 2022, an upper bound)\n");
-    std::printf("  disk             %s per checkpoint, %lld checkpoints saved, %lld kept: %s\n", human_bytes(checkpoint).c_str(),
-                static_cast<long long>(saves), static_cast<long long>(kept), human_bytes(checkpoint * kept).c_str());
-    std::printf("  time             %.3f s per step (mean of %d timed steps): %.0f s for %lld steps, evaluation not counted\n",
-                step_s, timed, step_s * static_cast<double>(steps), static_cast<long long>(steps));
-    if (device.is_cpu()) {  // the other dtype, scaled by the measured matmul rates (the GEMMs dominate a step)
-      const double other = a.bf16 ? step_s * rates.bf16 / rates.fp32 : step_s * rates.fp32 / rates.bf16;
-      std::printf("                   %s: about %.3f s per step (scaled by the matmul rates above)\n",
-                  a.bf16 ? "fp32" : "bf16", other);
-    }
-  }
+  for (std::size_t i = 0; i < phases.size(); ++i) seconds += plan_phase(spec, phases[i], i, model, device, rates, imports);
   std::printf("eta %.0f s (%.1f min) in all\n", seconds, seconds / 60);
   return 0;
+}
+
+// The run's output_dir made ready: created, locked (rank 0 holds `lock` for the run, taken before anything in
+// it is read), the checkpoint to resume from chosen ("" for none), a previous run set aside with
+// overwrite_output_dir, partial checkpoints removed.
+std::string open_run(const PretrainSpec& spec, dist::World& world, std::optional<FolderLock>& lock) {
+  const std::string& out = spec.args.output_dir;
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) fail_at(out, 0, "cannot create output_dir: " + ec.message());
+  if (!spec.dump_batches.empty()) fs::create_directories(spec.dump_batches);
+  if (world.is_main()) lock.emplace(out);
+  if (lock && !lock->took_over().empty()) warn("took over the lock of " + lock->took_over() + ", which no longer runs");
+  std::string checkpoint = resume_checkpoint(spec.args, world);
+  check_output_dir(spec.args, !checkpoint.empty());
+  if (world.is_main() && checkpoint.empty() && spec.args.overwrite_output_dir) {
+    const std::string aside = set_aside_previous_run(out);
+    if (!aside.empty())
+      warn("overwrite_output_dir: moved the previous run in " + out + " to " + aside +
+           " (out of reach of resume and plots; delete it when no longer needed)");
+  }
+  world.barrier();
+  if (world.is_main()) remove_partial_checkpoints(out);
+  return checkpoint;
+}
+
+// A phase's data, loaders and the rest of the Trainer's inputs; the model is built from the first phase's data.
+TrainerInputs phase_inputs(const PretrainSpec& spec, const PhaseSpec& phase, const TrainingArguments& args,
+                           model::BertForPreTraining& model, dist::World& world, c10::Device device) {
+  const fs::path imports = fs::path(spec.args.output_dir) / "prepared";
+  auto train_data = open_data(phase.train_data, spec, world, imports);
+  if (!model) model = make_model(spec.model, *train_data, args.seed);
+  eval::check_fits_model(*train_data, model->config, phase.train_data);
+  TrainerInputs in;
+  if (!phase.eval_data.empty()) {
+    auto eval_data = open_data(phase.eval_data, spec, world, imports);
+    eval::check_fits_model(*eval_data, model->config, phase.eval_data);
+    auto eval_tokenizer = eval::dataset_tokenizer(*eval_data, phase.eval_data, spec.tokenizer, spec.model);
+    in.eval = make_loader(eval_data, args, false, world, device, word_continuations(args, eval_tokenizer.get()));
+  }
+  in.tokenizer = eval::dataset_tokenizer(*train_data, phase.train_data, spec.tokenizer, spec.model);
+  in.train = make_loader(train_data, args, true, world, device, word_continuations(args, in.tokenizer.get()));
+  in.model = model;
+  in.world = &world;
+  in.device = device;
+  in.quiet = spec.quiet;
+  in.verify_parameters = spec.verify_parameters;
+  in.dump_batches = spec.dump_batches;
+  in.loss_hook = fault_steps_from_environment();
+  return in;
 }
 
 }  // namespace
@@ -259,25 +313,8 @@ int run_pretraining(const PretrainSpec& spec) {
   wo.device = device.is_cuda() ? "cuda" : "cpu";
   auto world = dist::from_environment(wo);
   if (device.is_cuda() && world->size() > 1) device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(world->local_rank()));
-  const std::string& out = spec.args.output_dir;
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) fail_at(out, 0, "cannot create output_dir: " + ec.message());
-  if (!spec.dump_batches.empty()) fs::create_directories(spec.dump_batches);
-  // One run per output_dir (rank 0 holds it for a distributed run), taken before anything in it is read.
   std::optional<FolderLock> lock;
-  if (world->is_main()) lock.emplace(out);
-  if (lock && !lock->took_over().empty()) warn("took over the lock of " + lock->took_over() + ", which no longer runs");
-  std::string checkpoint = resume_checkpoint(spec.args, *world);
-  check_output_dir(spec.args, !checkpoint.empty());
-  if (world->is_main() && checkpoint.empty() && spec.args.overwrite_output_dir) {
-    const std::string aside = set_aside_previous_run(out);
-    if (!aside.empty())
-      warn("overwrite_output_dir: moved the previous run in " + out + " to " + aside +
-           " (out of reach of resume and plots; delete it when no longer needed)");
-  }
-  world->barrier();
-  if (world->is_main()) remove_partial_checkpoints(out);
+  const std::string checkpoint = open_run(spec, *world, lock);
   ResumePoint from = checkpoint.empty() ? ResumePoint{} : load_resume_point(checkpoint + "/bertforge_state.json");
   if (from.phase >= static_cast<int>(phases.size()))
     fail_at(checkpoint, 0, "belongs to phase " + std::to_string(from.phase) + " but the recipe has fewer phases");
@@ -288,31 +325,9 @@ int run_pretraining(const PretrainSpec& spec) {
   for (int i = from.phase; i < static_cast<int>(phases.size()); ++i) {
     TrainingArguments args = spec.args;
     args.update(phases[i].overrides, "recipe phase " + std::to_string(i));
-    auto train_data = open_data(phases[i].train_data, spec, *world, fs::path(spec.args.output_dir) / "prepared");
-    if (!model) model = make_model(spec.model, *train_data, args.seed);
-    eval::check_fits_model(*train_data, model->config, phases[i].train_data);
-    std::shared_ptr<data::Loader> eval;
-    if (!phases[i].eval_data.empty()) {
-      auto eval_data = open_data(phases[i].eval_data, spec, *world, fs::path(spec.args.output_dir) / "prepared");
-      eval::check_fits_model(*eval_data, model->config, phases[i].eval_data);
-      auto eval_tokenizer = eval::dataset_tokenizer(*eval_data, phases[i].eval_data, spec.tokenizer, spec.model);
-      eval = make_loader(eval_data, args, false, *world, device, word_continuations(args, eval_tokenizer.get()));
-    }
-    auto tokenizer = eval::dataset_tokenizer(*train_data, phases[i].train_data, spec.tokenizer, spec.model);
-    auto train = make_loader(train_data, args, true, *world, device, word_continuations(args, tokenizer.get()));
-    TrainerInputs in;
-    in.model = model;
-    in.train = train;
-    in.eval = eval;
-    in.world = world.get();
-    in.device = device;
+    TrainerInputs in = phase_inputs(spec, phases[i], args, model, *world, device);
     in.phase = i;
     in.phase_start_step = start_step;
-    in.quiet = spec.quiet;
-    in.verify_parameters = spec.verify_parameters;
-    in.tokenizer = tokenizer;
-    in.dump_batches = spec.dump_batches;
-    in.loss_hook = fault_steps_from_environment();
     Trainer trainer(args, in);
     if (i == from.phase && !checkpoint.empty()) {
       check_masking_unchanged(args, checkpoint, spec.allow_masking_change);

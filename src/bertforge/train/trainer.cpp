@@ -94,7 +94,6 @@ Trainer::Trainer(TrainingArguments args, TrainerInputs inputs)
 TrainOutcome Trainer::train() {
   StopSignal stop;
   auto start = Clock::now();
-  log_->message("training arguments: " + args_.to_json().dump());
   log_->message("training: " + std::to_string(max_steps_ - local_step()) + " of " + std::to_string(max_steps_) +
                 " steps left, " + std::to_string(steps_per_epoch_) + " steps per epoch, optim " + args_.optim);
   // Every rank starts from rank 0's weights (fresh or resumed); gradient buckets start during backward.
