@@ -229,10 +229,11 @@ Trainer::StepTotals Trainer::sum_over_ranks(const StepSums& s, const at::Tensor&
   t.loss = read[0], t.mlm = read[1], t.nsp = read[2], t.tokens = read[3], r.grad_norm = read[4];
   t.sequences = s.sequences, t.flos = s.flos, t.stop = StopSignal::requested() ? 1.0 : 0.0;
   if (in_.world->size() == 1) return t;
+  const std::vector<double*> fields = t.fields();
   std::vector<double> all;
-  for (double* field : t.fields()) all.push_back(*field);
+  for (double* field : fields) all.push_back(*field);
   all = in_.world->sum(all);
-  for (std::size_t i = 0; i < all.size(); ++i) *t.fields()[i] = all[i];
+  for (std::size_t i = 0; i < fields.size(); ++i) *fields[i] = all[i];
   return t;
 }
 
