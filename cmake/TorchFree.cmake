@@ -7,8 +7,10 @@ set(BERTFORGE_TORCH_FREE_SOURCES
     text/basic_tokenizer.cpp text/encoding.cpp text/parallel_lines.cpp text/save_tokenizer.cpp
     text/tokenize_stream.cpp text/tokenizer.cpp text/tokenizer_files.cpp text/unicode.cpp text/utf8.cpp
     text/vocab.cpp text/wordpiece.cpp
-    data/arrow_hf.cpp data/arrow_hf_export.cpp data/arrow_records.cpp data/corpus.cpp data/examples.cpp
-    data/pairs.cpp data/rng.cpp data/sentences.cpp data/shard.cpp data/stats.cpp data/text_records.cpp
+    data/arrow_hf.cpp data/arrow_hf_export.cpp data/arrow_labelled.cpp data/arrow_records.cpp data/corpus.cpp
+    data/examples.cpp data/labelled.cpp data/labelled_csv.cpp data/labelled_files.cpp data/labelled_labels.cpp
+    data/labelled_text.cpp data/pairs.cpp data/rng.cpp data/sentences.cpp data/shard.cpp data/stats.cpp
+    data/text_records.cpp
     eval/task_metrics.cpp
     model/config.cpp model/safetensors_format.cpp
     train/recipe.cpp train/resume_point.cpp train/schedule.cpp train/trainer_state.cpp train/training_args.cpp

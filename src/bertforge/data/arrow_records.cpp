@@ -105,10 +105,8 @@ void check_row_counts(const parquet::FileMetaData& meta, const std::string& path
 }
 }  // namespace
 
-void for_each_parquet_text(const std::string& path, const std::string& column, const RecordFn& fn,
-                           const BytesFn& bytes) {
+void for_each_parquet_batch(const std::string& path, const BatchFn& fn, const GroupsFn& groups_done) {
   auto file = check(arrow::io::ReadableFile::Open(path), path, 0);
-  auto size = check(file->GetSize(), path, 0);
   auto reader = check(parquet::arrow::OpenFile(file, arrow::default_memory_pool()), path, 0);
   check_row_counts(*reader->parquet_reader()->metadata(), path);
   std::uint64_t row = 1;
@@ -117,11 +115,28 @@ void for_each_parquet_text(const std::string& path, const std::string& column, c
     auto table = check(reader->ReadRowGroup(g), path, row);
     auto batches = check(arrow::TableBatchReader(*table).ToRecordBatches(), path, row);
     for (const auto& batch : batches) {
-      each_string(*batch, column, path, row, fn);
+      fn(*batch, path, row);
       row += batch->num_rows();
     }
-    if (bytes) bytes(static_cast<std::uint64_t>(size) * (g + 1) / groups);
+    if (groups_done) groups_done(g + 1, groups);
   }
+}
+
+void for_each_parquet_text(const std::string& path, const std::string& column, const RecordFn& fn,
+                           const BytesFn& bytes) {
+  std::uint64_t size = 0;
+  if (bytes) {
+    auto file = check(arrow::io::ReadableFile::Open(path), path, 0);
+    size = static_cast<std::uint64_t>(check(file->GetSize(), path, 0));
+  }
+  for_each_parquet_batch(
+      path,
+      [&](const arrow::RecordBatch& batch, const std::string& file, std::uint64_t row) {
+        each_string(batch, column, file, row, fn);
+      },
+      [&](int done, int groups) {
+        if (bytes) bytes(size * done / groups);
+      });
 }
 
 }  // namespace bertforge::data

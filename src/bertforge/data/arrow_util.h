@@ -1,5 +1,5 @@
 // Arrow C++ helpers shared by the Parquet/HF readers and the HF dataset import/export: Status -> Error with
-// file and row, and iteration over the record batches of an HF `save_to_disk` folder.
+// file and row, and iteration over the record batches of an HF `save_to_disk` folder or a Parquet file.
 //
 // An HF folder holds state.json ({"_data_files": [{"filename": ...}], ...}), dataset_info.json and Arrow IPC
 // *stream* files (not the Arrow file format), read through a memory map.
@@ -32,5 +32,8 @@ T check(arrow::Result<T> r, const std::string& path, std::uint64_t row) {
 // fn(batch, file, first_row): every record batch of every data file, rows numbered from 1 across files.
 using BatchFn = std::function<void(const arrow::RecordBatch&, const std::string& file, std::uint64_t first_row)>;
 void for_each_hf_batch(const std::string& dir, const BatchFn& fn);
+// The same for a Parquet file, one row group in memory at a time; groups_done(done, groups) after each group.
+using GroupsFn = std::function<void(int done, int groups)>;
+void for_each_parquet_batch(const std::string& path, const BatchFn& fn, const GroupsFn& groups_done = {});
 
 }  // namespace bertforge::data

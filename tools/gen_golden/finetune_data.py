@@ -1,0 +1,467 @@
+"""Writes the fine-tuning data fixtures (tests/fixtures/finetune/) and what HF makes of them
+(tests/golden/finetune_data/cases.json), the oracle for tests/data/labelled_files_test.cpp.
+
+The fixtures are small samples written here by hand in each format bertforge reads (GLUE's TSV files as
+distributed, CSV, JSONL, Parquet, an HF save_to_disk folder, CoNLL); the Parquet file and the HF folder are made
+with `datasets`. The expected encodings come from HF itself: the files are loaded as HF loads them (the GLUE
+TSVs as datasets' glue script reads them, CSV/JSON/Parquet through `datasets.load_dataset`, the folder through
+`load_from_disk`, CoNLL as datasets' conll2003 script reads it), then labelled and tokenized with run_glue.py's,
+run_classification.py's and run_ner.py's preprocessing, restated below with HF's own tokenizer calls:
+`tokenizer(a, b, truncation=True, max_length=N)` and `tokenizer(words, is_split_into_words=True,
+truncation=True, max_length=N)` + word_ids(). Two cases are bertforge's extensions, marked "extension": a CSV
+label split at commas (multi_label) and ClassLabel names kept as id2label (see labelled_files.h).
+
+Run: ~/.local/share/bertforge/venv/bin/python tools/gen_golden/finetune_data.py
+(writes the fixtures, then the golden; tests/python/test_finetune_data.py checks both are what this writes.)
+"""
+import csv
+import json
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+import datasets  # noqa: E402
+import numpy as np  # noqa: E402
+import pyarrow  # noqa: E402
+import tokenizers  # noqa: E402
+import transformers  # noqa: E402
+from datasets import ClassLabel, Dataset, Features, List, Value  # noqa: E402
+from transformers import BertTokenizerFast  # noqa: E402
+
+SOURCE = pathlib.Path(__file__).resolve().parents[2]
+FIXTURES = SOURCE / "tests" / "fixtures" / "finetune"
+GOLDEN = SOURCE / "tests" / "golden" / "finetune_data" / "cases.json"
+IGNORE = -100
+BOM = "\ufeff"
+
+# --- the fixtures -----------------------------------------------------------------------------------------
+
+LONG = ("The committee, which had met every Tuesday since the spring of 1998, finally agreed that the "
+        "proposal was far too expensive to carry out before the end of the decade")
+TEXT_FILES = {
+    # CoLA: no header; source, label, original label, sentence.
+    "glue/cola/train.tsv": "gj04\t1\t\tOur friends won't buy this analysis, let alone the next one we propose.\n"
+                           "gj04\t0\t*\tThey drank the pub.\n"
+                           "clc95\t1\t\tThe café served crème brûlée to the naïve tourists.\n",
+    "glue/cola/dev.tsv": "gj04\t0\t*\tThe more we study verbs, the crazier they get get.\n"
+                         "gj04\t1\t\tHarry coughed himself into a fit.\n",
+    "glue/sst2/train.tsv": "sentence\tlabel\n"
+                           "hide new secretions from the parental units \t0\n"
+                           "contains no wit , only labored gags \t0\n"
+                           "that loves its characters and communicates \"something\" rather beautiful \t1\n",
+    # MRPC as download_glue_data.py writes it: the header line, byte-order mark included, from Microsoft's file.
+    "glue/mrpc/train.tsv": BOM + "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
+                           "1\t702876\t702977\tAmrozi accused his brother , whom he called \" the witness \" , of "
+                           "deliberately distorting his evidence .\tReferring to him as only \" the witness \" , "
+                           "Amrozi accused his brother of deliberately distorting his evidence .\n"
+                           "0\t2108705\t2108831\tYucaipa owned Dominick 's before selling the chain to Safeway in "
+                           "1998 for $ 2.5 billion .\tYucaipa bought Dominick 's in 1995 for $ 693 million and sold "
+                           "it to Safeway for $ 1.8 billion in 1998 .\n",
+    "glue/mrpc/dev.tsv": BOM + "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
+                         "1\t1355540\t1355592\tHe said the foodservice pie business doesn 't fit the company 's "
+                         "long-term growth strategy .\tThe foodservice pie business does not fit our long-term "
+                         "growth strategy .\n",
+    "glue/stsb/train.tsv": "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
+                           "0\tmain-captions\tMSRvid\t2012test\t0001\tnone\tnone\tA plane is taking off.\t"
+                           "An air plane is taking off.\t5.000\n"
+                           "1\tmain-captions\tMSRvid\t2012test\t0004\tnone\tnone\tA man is playing a large flute."
+                           "\tA man is playing a flute.\t3.800\n"
+                           f"2\tmain-news\theadlines\t2013\t0005\tnone\tnone\t{LONG}\t{LONG}\t0.333\n",
+    "glue/stsb/dev.tsv": "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
+                         "0\tmain-captions\tMSRvid\t2012test\t0000\tnone\tnone\tA man with a hard hat is dancing."
+                         "\tA man wearing a hard hat is dancing.\t5.000\n",
+    # QQP: the third row lacks its label field, a "corrupted row" HF's glue script leaves out.
+    "glue/qqp/train.tsv": "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n"
+                          "133273\t213221\t213222\tHow is the life of a math student? Could you describe your own "
+                          "experiences?\tWhich level of prepration is enough for the exam jlpt5?\t0\n"
+                          "402555\t536040\t536041\tHow do I control my horny emotions?\tHow do you control your "
+                          "horniness?\t1\n"
+                          "999\t1\t2\tA question without a label?\tIts pair\n",
+    "glue/mnli/train.tsv": "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\t"
+                           "sentence1_parse\tsentence2_parse\tsentence1\tsentence2\tlabel1\tgold_label\n"
+                           "0\t31193\t31193n\tgovernment\t( ( Conceptually cream ) skimming )\t( Product geography )"
+                           "\t(ROOT (S))\t(ROOT (S))\tConceptually cream skimming has two basic dimensions - product "
+                           "and geography.\tProduct and geography are what make cream skimming work. \tneutral\t"
+                           "neutral\n"
+                           "1\t101457\t101457e\ttelephone\t( you ( know ) )\t( You ( lose ) )\t(ROOT (S))\t(ROOT (S))"
+                           "\tyou know during the season and i guess at at your level uh you lose them to the next "
+                           "level\tYou lose the things to the following level if the people recall.\tentailment\t"
+                           "entailment\n"
+                           "2\t134793\t134793e\tfiction\t( One ( of ) )\t( A ( member ) )\t(ROOT (S))\t(ROOT (S))\t"
+                           "One of our number will carry out your instructions minutely.\tA member of my team will "
+                           "execute your orders with immense precision.\tcontradiction\tcontradiction\n",
+    "glue/mnli/dev_matched.tsv": "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\t"
+                                 "sentence1_parse\tsentence2_parse\tsentence1\tsentence2\tlabel1\tlabel2\tlabel3\t"
+                                 "label4\tlabel5\tgold_label\n"
+                                 "0\t63735\t63735n\tslate\t( ( The ( new ) ) )\t( The ( rights ) )\t(ROOT (S))\t"
+                                 "(ROOT (S))\tThe new rights are nice enough\tEveryone really likes the newest "
+                                 "benefits \tneutral\tentailment\tneutral\tneutral\tneutral\tneutral\n",
+    "glue/qnli/train.tsv": "index\tquestion\tsentence\tlabel\n"
+                           "0\tWhen did the third Digimon series begin?\tUnlike the two seasons before it and most "
+                           "of the seasons that followed, Digimon Tamers takes a darker and more realistic approach "
+                           "to its story featuring Digimon who do not reincarnate after their deaths and more "
+                           "complex character development in the original Japanese.\tnot_entailment\n"
+                           "1\tWhich missile batteries often have individual launchers several kilometres from one "
+                           "another?\tWhen MANPADS is operated by specialists, batteries may have several dozen "
+                           "teams deploying separately in small sections.\tentailment\n",
+    "glue/rte/train.tsv": "index\tsentence1\tsentence2\tlabel\n"
+                          "0\tNo Weapons of Mass Destruction Found in Iraq Yet.\tWeapons of Mass Destruction Found "
+                          "in Iraq.\tnot_entailment\n"
+                          "1\tA place of sorrow, after Pope John Paul II died, became a place of celebration.\tPope "
+                          "John Paul II is dead.\tentailment\n",
+    "glue/wnli/train.tsv": "index\tsentence1\tsentence2\tlabel\n"
+                           "0\tI stuck a pin through a carrot. When I pulled the pin out, it had a hole.\tThe "
+                           "carrot had a hole.\t1\n"
+                           "1\tJohn couldn't see the stage with Billy in front of him because he is so short.\t"
+                           "John is so short.\t1\n"
+                           "2\tThe police arrested all of the gang members. They were trying to stop the drug trade "
+                           "in the neighborhood.\tThe police were trying to stop the drug trade in the "
+                           "neighborhood.\t1\n"
+                           "3\tSteve follows Fred's example in everything. He influences him hugely.\tSteve "
+                           "influences him hugely.\t0\n",
+    # CSV: quoted commas, doubled quotes and a newline inside a field; string labels; no sentence1/sentence2, so
+    # the first two non-label columns are the pair.
+    "csv/train.csv": "review,response,label\n"
+                     "\"Great, really great.\",\"Thanks, we think so too!\",positive\n"
+                     "\"It said \"\"broken\"\" on the box\nand it was.\",Sorry to hear that.,negative\n"
+                     "Déjà vu: the naïve café again,\"Merci, à bientôt\",neutral\n"
+                     "\n"
+                     "\"" + LONG + "\",\"" + LONG + "\",negative\n",
+    "csv/valid.csv": "review,response,label\n"
+                     "\"Fine, I guess\",Okay.,neutral\n"
+                     "Terrible.,\"We are sorry, truly.\",negative\n",
+    # Float labels: regression; one text column.
+    "csv/scores.csv": "text,label\n"
+                      "\"A plane is taking off.\",4.5\n"
+                      "A man is slicing a tomato.,0.25\n"
+                      "\"東京 is a city, 😀 and naïve\",3\n",
+    # bertforge's extension: a comma-separated label list (multi_label).
+    "csv/multi.csv": "sentence,label\n"
+                     "\"A film about sport, and love\",\"sport,romance\"\n"
+                     "A dark thriller,thriller\n"
+                     "A romantic thriller,\"romance,thriller\"\n",
+    # Integer labels that sort differently as numbers and as strings (2 < 10); sentence1/sentence2 win over the
+    # first columns.
+    "jsonl/train.jsonl": '{"idx": 0, "premise": "unused", "sentence1": "The cat sat.", "sentence2": "A cat was sitting.", "label": 10}\n'
+                         '{"idx": 1, "premise": "unused", "sentence1": "Über naïve façades", "sentence2": "ÉCOLE Ørsted", "label": 2}\n'
+                         "\n"
+                         '{"idx": 2, "premise": "unused", "sentence1": "' + LONG + '", "sentence2": "Short.", "label": 2}\n',
+    "jsonl/valid.jsonl": '{"idx": 3, "premise": "unused", "sentence1": "Dogs bark.", "sentence2": "A dog barked.", "label": 10}\n',
+    "jsonl/multi.jsonl": '{"sentence": "A film about sport and love", "label": ["sport", "romance"]}\n'
+                         '{"sentence": "A dark thriller", "label": ["thriller"]}\n'
+                         '{"sentence": "Nothing at all", "label": []}\n',
+    # CoNLL-2003: -DOCSTART- lines, words with punctuation inside (split further by BertPreTokenizer), accents.
+    "ner/train.conll": "-DOCSTART- -X- -X- O\n"
+                       "\n"
+                       "EU NNP B-NP B-ORG\n"
+                       "rejects VBZ B-VP O\n"
+                       "German JJ B-NP B-MISC\n"
+                       "call NN I-NP O\n"
+                       "to TO B-VP O\n"
+                       "boycott VB I-VP O\n"
+                       "British JJ B-NP B-MISC\n"
+                       "lamb NN I-NP O\n"
+                       ". . O O\n"
+                       "\n"
+                       "Peter NNP B-NP B-PER\n"
+                       "Blackburn-Smith NNP I-NP I-PER\n"
+                       "visited VBD B-VP O\n"
+                       "Zürich NNP B-NP B-LOC\n"
+                       "on IN B-PP O\n"
+                       "U.S.-led JJ B-NP B-MISC\n"
+                       "talks NNS I-NP O\n"
+                       "(1996-08-22) CD B-NP O\n"
+                       "\n"
+                       "-DOCSTART- -X- -X- O\n"
+                       "\n"
+                       "São NNP B-NP B-LOC\n"
+                       "Paulo NNP I-NP I-LOC\n",
+    "ner/valid.conll": "-DOCSTART- -X- -X- O\n"
+                       "\n"
+                       "Brussels NNP B-NP B-LOC\n"
+                       "1996-08-22 CD I-NP O\n",
+    "ner/train.jsonl": '{"id": "0", "tokens": ["Café", "owner", "Jean-Luc", "Picard", "sued", "Acme", "Corp."], '
+                       '"ner_tags": ["O", "O", "B-PER", "I-PER", "O", "B-ORG", "I-ORG"]}\n'
+                       '{"id": "1", "tokens": ["北京", "is", "big", "!"], "ner_tags": ["B-LOC", "O", "O", "O"]}\n',
+}
+
+
+def write_fixtures(root):
+    for rel, text in TEXT_FILES.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    # Parquet (datasets' to_parquet): string labels, a text column named other than the defaults.
+    Dataset.from_dict({"text": ["An Arrow row.", "Another, longer Arrow row with a naïve word.", "Third."],
+                       "label": ["yes", "no", "yes"]}).to_parquet(str(root / "arrow" / "train.parquet"))
+    # The same with a ClassLabel label, its names in the file's "huggingface" metadata.
+    Dataset.from_dict({"text": ["Kept as ids.", "With names."], "label": [2, 0]},
+                      features=Features({"text": Value("string"), "label": ClassLabel(names=["a", "b", "c"])})
+                      ).to_parquet(str(root / "arrow" / "classes.parquet"))
+    # An HF folder with a ClassLabel label, and one for tokens with ClassLabel tags.
+    Dataset.from_dict({"sentence1": ["Saved to disk.", "Loaded back."], "sentence2": ["By datasets.", "By HF."],
+                       "label": [1, 0]},
+                      features=Features({"sentence1": Value("string"), "sentence2": Value("string"),
+                                         "label": ClassLabel(names=["different", "same"])})
+                      ).save_to_disk(str(root / "arrow" / "hf_pairs"))
+    Dataset.from_dict({"tokens": [["Anna", "met", "Jean-Pierre", "in", "Montréal", "."], ["Hi", "!"]],
+                       "ner_tags": [[1, 0, 1, 2, 3, 0], [0, 0]]},
+                      features=Features({"tokens": List(Value("string")),
+                                         "ner_tags": List(ClassLabel(names=["O", "B-PER", "I-PER", "B-LOC"]))})
+                      ).save_to_disk(str(root / "arrow" / "hf_ner"))
+
+
+# --- the cases: a fixture, the options (labelled_files.h's names), the training case it is evaluated against --
+
+CASES = [
+    dict(name="cola", file="glue/cola/train.tsv", options=dict(task_name="cola")),
+    dict(name="cola_dev", file="glue/cola/dev.tsv", options=dict(task_name="cola"), train="cola"),
+    dict(name="sst2", file="glue/sst2/train.tsv", options=dict(task_name="sst2")),
+    dict(name="mrpc", file="glue/mrpc/train.tsv", options=dict(task_name="mrpc", max_seq_length=24)),
+    dict(name="mrpc_dev", file="glue/mrpc/dev.tsv", options=dict(task_name="mrpc", max_seq_length=24), train="mrpc"),
+    dict(name="stsb", file="glue/stsb/train.tsv", options=dict(task_name="stsb", max_seq_length=20)),
+    dict(name="stsb_dev", file="glue/stsb/dev.tsv", options=dict(task_name="stsb"), train="stsb"),
+    dict(name="qqp", file="glue/qqp/train.tsv", options=dict(task_name="qqp", max_seq_length=16)),
+    dict(name="mnli", file="glue/mnli/train.tsv", options=dict(task_name="mnli")),
+    dict(name="mnli_dev_matched", file="glue/mnli/dev_matched.tsv", options=dict(task_name="mnli"), train="mnli"),
+    dict(name="qnli", file="glue/qnli/train.tsv", options=dict(task_name="qnli", max_seq_length=32)),
+    dict(name="rte", file="glue/rte/train.tsv", options=dict(task_name="rte")),
+    dict(name="wnli", file="glue/wnli/train.tsv", options=dict(task_name="wnli")),
+    dict(name="csv", file="csv/train.csv", options=dict(max_seq_length=20)),
+    dict(name="csv_valid", file="csv/valid.csv", options=dict(max_seq_length=20), train="csv"),
+    dict(name="csv_uncased", file="csv/train.csv", options=dict(max_seq_length=20), lower_case=True),
+    dict(name="csv_text_column", file="csv/train.csv", options=dict(text_column="response")),
+    dict(name="csv_regression", file="csv/scores.csv", options=dict()),
+    dict(name="csv_multi_label", file="csv/multi.csv", options=dict(multi_label=True), extension=True),
+    dict(name="jsonl", file="jsonl/train.jsonl", options=dict(max_seq_length=16)),
+    dict(name="jsonl_valid", file="jsonl/valid.jsonl", options=dict(max_seq_length=16), train="jsonl"),
+    dict(name="jsonl_uncased", file="jsonl/train.jsonl", options=dict(max_seq_length=16), lower_case=True),
+    dict(name="jsonl_multi_label", file="jsonl/multi.jsonl", options=dict()),
+    dict(name="parquet", file="arrow/train.parquet", options=dict()),
+    dict(name="parquet_classes", file="arrow/classes.parquet", options=dict(), extension=True),
+    dict(name="hf_pairs", file="arrow/hf_pairs", options=dict(), extension=True),
+    dict(name="conll", file="ner/train.conll", options=dict(token_classification=True)),
+    dict(name="conll_all_tokens", file="ner/train.conll",
+         options=dict(token_classification=True, label_all_tokens=True)),
+    dict(name="conll_short", file="ner/train.conll", options=dict(token_classification=True, max_seq_length=8)),
+    dict(name="conll_valid", file="ner/valid.conll", options=dict(token_classification=True), train="conll"),
+    dict(name="conll_uncased", file="ner/train.conll", options=dict(token_classification=True), lower_case=True),
+    dict(name="ner_jsonl", file="ner/train.jsonl",
+         options=dict(token_classification=True, label_all_tokens=True)),
+    dict(name="ner_hf", file="arrow/hf_ner", options=dict(token_classification=True, label_all_tokens=True)),
+]
+
+# datasets' glue script: (text column, pair column, label column, ClassLabel names; None for stsb's float).
+GLUE = {
+    "cola": ("sentence", None, "is_acceptable", ["unacceptable", "acceptable"]),
+    "sst2": ("sentence", None, "label", ["negative", "positive"]),
+    "mrpc": ("#1 String", "#2 String", "Quality", ["not_equivalent", "equivalent"]),
+    "stsb": ("sentence1", "sentence2", "score", None),
+    "qqp": ("question1", "question2", "is_duplicate", ["not_duplicate", "duplicate"]),
+    "mnli": ("sentence1", "sentence2", "gold_label", ["entailment", "neutral", "contradiction"]),
+    "qnli": ("question", "sentence", "label", ["entailment", "not_entailment"]),
+    "rte": ("sentence1", "sentence2", "label", ["entailment", "not_entailment"]),
+    "wnli": ("sentence1", "sentence2", "label", ["not_entailment", "entailment"]),
+}
+
+
+def glue_rows(path, task):
+    """(text, pair, label) rows as datasets' glue script's _generate_examples yields them (the MRPC BOM is
+    skipped, as its f.seek(3) does)."""
+    text, pair, label_column, classes = GLUE[task]
+    rows = []
+    with open(path, encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        if task == "cola":
+            reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        for row in reader:
+            if task == "cola":
+                row = {"sentence": row[3], "is_acceptable": row[1]}
+            example = [row.get(text), row.get(pair) if pair else "", None]
+            label = row.get(label_column)
+            if classes and label not in classes:
+                label = int(label) if label else None
+            if classes is None:
+                example[2] = float(np.float32(label))
+            elif label is not None:
+                example[2] = classes.index(label) if isinstance(label, str) else ClassLabel(names=classes).encode_example(label)
+            if all(v is not None for v in example):
+                rows.append(example)
+    return rows
+
+
+def encode_pairs(tokenizer, texts, pairs, n):
+    args = (list(texts), list(pairs)) if pairs is not None else (list(texts),)
+    enc = tokenizer(*args, truncation=True, max_length=n)
+    return enc["input_ids"], enc["token_type_ids"]
+
+
+def glue_case(case, tokenizer, train):
+    task, n = case["options"]["task_name"], case["options"].get("max_seq_length", 128)
+    rows = glue_rows(FIXTURES / case["file"], task)
+    classes = GLUE[task][3]
+    ids, types = encode_pairs(tokenizer, [r[0] for r in rows], [r[1] for r in rows] if GLUE[task][1] else None, n)
+    problem = "regression" if classes is None else "single_label_classification"
+    return dict(problem=problem, label_names=classes or [], input_ids=ids, token_type_ids=types,
+                labels=[float(np.float32(r[2])) for r in rows])
+
+
+def load(path):
+    """The file as HF's loaders read it (load_dataset csv/json/parquet, or load_from_disk)."""
+    if path.is_dir():
+        return datasets.load_from_disk(str(path))
+    kind = {".csv": "csv", ".jsonl": "json", ".parquet": "parquet"}[path.suffix]
+    return datasets.load_dataset(kind, data_files=str(path), split="train")
+
+
+def sequence_keys(columns, options):
+    """run_glue.py's sentence1_key, sentence2_key (and labelled_files.h's text_column option)."""
+    if options.get("text_column"):
+        return options["text_column"], None
+    non_label = [c for c in columns if c != "label"]
+    if "sentence1" in non_label and "sentence2" in non_label:
+        return "sentence1", "sentence2"
+    return (non_label[0], non_label[1]) if len(non_label) >= 2 else (non_label[0], None)
+
+
+def file_labels(ds, case):
+    """The label column as Python values; the CSV multi_label extension splits each at commas."""
+    labels = list(ds["label"])
+    if case["options"].get("multi_label"):
+        labels = [l.split(",") for l in labels]
+    return labels
+
+
+def label_plan(ds, case):
+    """(problem, label_list): run_glue.py's is_regression and sorted label_list; run_classification.py's
+    multi-label list (str labels, sorted); ClassLabel names kept (the extension labelled_files.h describes)."""
+    feature = ds.features["label"]
+    labels = file_labels(ds, case)
+    if isinstance(feature, ClassLabel):
+        return "single_label_classification", list(feature.names)
+    if any(isinstance(l, list) for l in labels):
+        return "multi_label_classification", sorted({str(x) for l in labels for x in l})
+    if getattr(feature, "dtype", None) in ("float32", "float64"):
+        return "regression", []
+    return "single_label_classification", sorted(set(labels))
+
+
+def sequence_case(case, tokenizer, train):
+    ds = load(FIXTURES / case["file"])
+    problem, names = (train["problem"], train["label_names"]) if train else label_plan(ds, case)
+    text, pair = sequence_keys(ds.column_names, case["options"])
+    n = case["options"].get("max_seq_length", 128)
+    ids, types = encode_pairs(tokenizer, ds[text], ds[pair] if pair else None, n)
+    feature, labels = ds.features["label"], file_labels(ds, case)
+    if isinstance(feature, ClassLabel):
+        labels = [feature.names[l] for l in labels]
+    out = []
+    for l in labels:
+        if problem == "regression":
+            out.append(float(np.float32(l)))
+        elif problem == "multi_label_classification":
+            out.extend(1.0 if name in {str(x) for x in l} else 0.0 for name in names)
+        else:  # run_glue.py's label_to_id; the ids of a training list given as names
+            out.append(float([str(x) for x in names].index(str(l)) if train else names.index(l)))
+    return dict(problem=problem, label_names=[str(x) for x in names], input_ids=ids, token_type_ids=types,
+                labels=out)
+
+
+def conll_rows(path):
+    """Words and tags as datasets' conll2003 script reads them: -DOCSTART- and blank lines end a sentence;
+    the word is the first field, the tag the last."""
+    rows, words, tags = [], [], []
+    for line in open(path, encoding="utf-8"):
+        fields = line.split()
+        if not fields or fields[0].startswith("-DOCSTART-"):
+            if words:
+                rows.append((words, tags))
+            words, tags = [], []
+            continue
+        words.append(fields[0])
+        tags.append(fields[-1])
+    if words:
+        rows.append((words, tags))
+    return rows
+
+
+def token_case(case, tokenizer, train):
+    path, options = FIXTURES / case["file"], case["options"]
+    feature = None
+    if path.suffix == ".conll":
+        rows = conll_rows(path)
+    else:
+        ds = load(path)
+        feature = ds.features["ner_tags"].feature
+        rows = list(zip(list(ds["tokens"]), list(ds["ner_tags"])))
+    # run_ner.py: ClassLabel names, else the sorted unique tags.
+    if train:
+        label_list = train["label_names"]
+    elif isinstance(feature, ClassLabel):
+        label_list = list(feature.names)
+    else:
+        label_list = sorted({t for _, tags in rows for t in tags})
+    if isinstance(feature, ClassLabel):
+        rows = [(words, [feature.names[t] for t in tags]) for words, tags in rows]
+    label_to_id = {l: i for i, l in enumerate(label_list)}
+    b_to_i_label = []
+    for idx, label in enumerate(label_list):
+        if label.startswith("B-") and label.replace("B-", "I-") in label_list:
+            b_to_i_label.append(label_list.index(label.replace("B-", "I-")))
+        else:
+            b_to_i_label.append(idx)
+    enc = tokenizer([w for w, _ in rows], truncation=True, max_length=options.get("max_seq_length", 128),
+                    is_split_into_words=True)
+    labels = []
+    for i, (_, tags) in enumerate(rows):  # run_ner.py's tokenize_and_align_labels
+        previous = None
+        for word_idx in enc.word_ids(batch_index=i):
+            if word_idx is None:
+                labels.append(IGNORE)
+            elif word_idx != previous:
+                labels.append(label_to_id[tags[word_idx]])
+            elif options.get("label_all_tokens"):
+                labels.append(b_to_i_label[label_to_id[tags[word_idx]]])
+            else:
+                labels.append(IGNORE)
+            previous = word_idx
+    return dict(problem="token_classification", label_names=label_list, input_ids=enc["input_ids"],
+                token_type_ids=enc["token_type_ids"], labels=[float(l) for l in labels])
+
+
+def tokenizer_for(lower_case):
+    vocab = SOURCE / "tests" / "fixtures" / "vocab" / ("bert-base-uncased" if lower_case else "bert-base-cased")
+    return BertTokenizerFast.from_pretrained(str(vocab), do_lower_case=lower_case)
+
+
+def expected(case, done):
+    tokenizer = tokenizer_for(case.get("lower_case", False))
+    train = done[case["train"]] if case.get("train") else None
+    if case["options"].get("task_name"):
+        return glue_case(case, tokenizer, train)
+    if case["options"].get("token_classification"):
+        return token_case(case, tokenizer, train)
+    return sequence_case(case, tokenizer, train)
+
+
+def golden():
+    done = {}
+    for case in CASES:
+        done[case["name"]] = expected(case, done)
+    versions = {m.__name__: m.__version__ for m in (transformers, tokenizers, datasets, pyarrow)}
+    cases = [dict(case, lower_case=case.get("lower_case", False), expected=done[case["name"]]) for case in CASES]
+    return {"generator": "tools/gen_golden/finetune_data.py", "versions": versions, "cases": cases}
+
+
+def main():
+    write_fixtures(FIXTURES)
+    GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+    GOLDEN.write_text(json.dumps(golden(), indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {FIXTURES} and {GOLDEN}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
