@@ -299,9 +299,9 @@ def encode_pairs(tokenizer, texts, pairs, n):
     return enc["input_ids"], enc["token_type_ids"]
 
 
-def glue_case(case, tokenizer, train):
+def glue_case(root, case, tokenizer, train):
     task, n = case["options"]["task_name"], case["options"].get("max_seq_length", 128)
-    rows = glue_rows(FIXTURES / case["file"], task)
+    rows = glue_rows(root / case["file"], task)
     classes = GLUE[task][3]
     ids, types = encode_pairs(tokenizer, [r[0] for r in rows], [r[1] for r in rows] if GLUE[task][1] else None, n)
     problem = "regression" if classes is None else "single_label_classification"
@@ -349,8 +349,8 @@ def label_plan(ds, case):
     return "single_label_classification", sorted(set(labels))
 
 
-def sequence_case(case, tokenizer, train):
-    ds = load(FIXTURES / case["file"])
+def sequence_case(root, case, tokenizer, train):
+    ds = load(root / case["file"])
     problem, names = (train["problem"], train["label_names"]) if train else label_plan(ds, case)
     text, pair = sequence_keys(ds.column_names, case["options"])
     n = case["options"].get("max_seq_length", 128)
@@ -388,8 +388,8 @@ def conll_rows(path):
     return rows
 
 
-def token_case(case, tokenizer, train):
-    path, options = FIXTURES / case["file"], case["options"]
+def token_case(root, case, tokenizer, train):
+    path, options = root / case["file"], case["options"]
     feature = None
     if path.suffix == ".conll":
         rows = conll_rows(path)
@@ -437,20 +437,21 @@ def tokenizer_for(lower_case):
     return BertTokenizerFast.from_pretrained(str(vocab), do_lower_case=lower_case)
 
 
-def expected(case, done):
+def expected(root, case, done):
     tokenizer = tokenizer_for(case.get("lower_case", False))
     train = done[case["train"]] if case.get("train") else None
     if case["options"].get("task_name"):
-        return glue_case(case, tokenizer, train)
+        return glue_case(root, case, tokenizer, train)
     if case["options"].get("token_classification"):
-        return token_case(case, tokenizer, train)
-    return sequence_case(case, tokenizer, train)
+        return token_case(root, case, tokenizer, train)
+    return sequence_case(root, case, tokenizer, train)
 
 
-def golden():
+def golden(root=FIXTURES):
+    """What HF makes of the fixtures under `root`."""
     done = {}
     for case in CASES:
-        done[case["name"]] = expected(case, done)
+        done[case["name"]] = expected(root, case, done)
     versions = {m.__name__: m.__version__ for m in (transformers, tokenizers, datasets, pyarrow)}
     cases = [dict(case, lower_case=case.get("lower_case", False), expected=done[case["name"]]) for case in CASES]
     return {"generator": "tools/gen_golden/finetune_data.py", "versions": versions, "cases": cases}
