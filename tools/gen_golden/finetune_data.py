@@ -43,85 +43,83 @@ LONG = ("The committee, which had met every Tuesday since the spring of 1998, fi
         "proposal was far too expensive to carry out before the end of the decade")
 TEXT_FILES = {
     # CoLA: no header; source, label, original label, sentence.
-    "glue/cola/train.tsv": "gj04\t1\t\tOur friends won't buy this analysis, let alone the next one we propose.\n"
-                           "gj04\t0\t*\tThey drank the pub.\n"
-                           "clc95\t1\t\tThe café served crème brûlée to the naïve tourists.\n",
-    "glue/cola/dev.tsv": "gj04\t0\t*\tThe more we study verbs, the crazier they get get.\n"
-                         "gj04\t1\t\tHarry coughed himself into a fit.\n",
+    "glue/cola/train.tsv": "bf01\t1\t\tThe gardener, who had never seen snow, won't plant tulips until May.\n"
+                           "bf01\t0\t*\tThe kettle drank the morning.\n"
+                           "bf02\t1\t\tThe café served crème brûlée to the naïve tourists.\n",
+    "glue/cola/dev.tsv": "bf03\t0\t*\tThe more she reads, the wiser she gets gets.\n"
+                         "bf03\t1\t\tMaria laughed herself into tears.\n",
     "glue/sst2/train.tsv": "sentence\tlabel\n"
-                           "hide new secretions from the parental units \t0\n"
-                           "contains no wit , only labored gags \t0\n"
-                           "that loves its characters and communicates \"something\" rather beautiful \t1\n",
+                           "a slow , muddled plot that forgets its own heroes \t0\n"
+                           "offers no charm , only recycled jokes \t0\n"
+                           "that trusts its actors and delivers \"something\" quietly lovely \t1\n",
     # MRPC as download_glue_data.py writes it: the header line, byte-order mark included, from Microsoft's file.
     "glue/mrpc/train.tsv": BOM + "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
-                           "1\t702876\t702977\tAmrozi accused his brother , whom he called \" the witness \" , of "
-                           "deliberately distorting his evidence .\tReferring to him as only \" the witness \" , "
-                           "Amrozi accused his brother of deliberately distorting his evidence .\n"
-                           "0\t2108705\t2108831\tYucaipa owned Dominick 's before selling the chain to Safeway in "
-                           "1998 for $ 2.5 billion .\tYucaipa bought Dominick 's in 1995 for $ 693 million and sold "
-                           "it to Safeway for $ 1.8 billion in 1998 .\n",
+                           "1\t100001\t100002\tThe mayor said the new bridge , which cost $ 42 million , will "
+                           "open \" within weeks \" .\tThe new $ 42 million bridge will open within weeks , the mayor "
+                           "said , calling the delay \" regrettable \" .\n"
+                           "0\t100003\t100004\tShares of Northwind Traders fell 3.5 percent on Tuesday after the "
+                           "company cut its forecast .\tNorthwind Traders raised its dividend in 2001 and again in "
+                           "2004 , the company 's filings show .\n",
     "glue/mrpc/dev.tsv": BOM + "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
-                         "1\t1355540\t1355592\tHe said the foodservice pie business doesn 't fit the company 's "
-                         "long-term growth strategy .\tThe foodservice pie business does not fit our long-term "
-                         "growth strategy .\n",
+                         "1\t100005\t100006\tThe council 's vote doesn 't change the city 's long-term housing "
+                         "plan .\tThe vote does not change our long-term housing plan .\n",
     "glue/stsb/train.tsv": "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
-                           "0\tmain-captions\tMSRvid\t2012test\t0001\tnone\tnone\tA plane is taking off.\t"
-                           "An air plane is taking off.\t5.000\n"
-                           "1\tmain-captions\tMSRvid\t2012test\t0004\tnone\tnone\tA man is playing a large flute."
-                           "\tA man is playing a flute.\t3.800\n"
-                           f"2\tmain-news\theadlines\t2013\t0005\tnone\tnone\t{LONG}\t{LONG}\t0.333\n",
+                           "0\tmain-captions\tbf\t2026\t0001\tnone\tnone\tA red kite is flying.\t"
+                           "A kite is flying in the wind.\t5.000\n"
+                           "1\tmain-captions\tbf\t2026\t0002\tnone\tnone\tA woman is playing a small violin."
+                           "\tA woman is playing a violin.\t3.800\n"
+                           f"2\tmain-news\tbf\t2026\t0003\tnone\tnone\t{LONG}\t{LONG}\t0.333\n",
     "glue/stsb/dev.tsv": "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore\n"
-                         "0\tmain-captions\tMSRvid\t2012test\t0000\tnone\tnone\tA man with a hard hat is dancing."
-                         "\tA man wearing a hard hat is dancing.\t5.000\n",
+                         "0\tmain-captions\tbf\t2026\t0004\tnone\tnone\tA boy in a yellow coat is running."
+                         "\tA boy wearing a yellow coat is running.\t5.000\n",
     # QQP: the third row lacks its label field, a "corrupted row" HF's glue script leaves out.
     "glue/qqp/train.tsv": "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n"
-                          "133273\t213221\t213222\tHow is the life of a math student? Could you describe your own "
-                          "experiences?\tWhich level of prepration is enough for the exam jlpt5?\t0\n"
-                          "402555\t536040\t536041\tHow do I control my horny emotions?\tHow do you control your "
-                          "horniness?\t1\n"
-                          "999\t1\t2\tA question without a label?\tIts pair\n",
+                          "1\t11\t12\tWhat is it like to study astronomy at night? Could you share your own "
+                          "routine?\tWhich telescope is good enough for a beginner?\t0\n"
+                          "2\t13\t14\tHow do I stop procrastinating?\tHow can you stop putting things "
+                          "off?\t1\n"
+                          "3\t15\t16\tA question without a label?\tIts pair\n",
     "glue/mnli/train.tsv": "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\t"
                            "sentence1_parse\tsentence2_parse\tsentence1\tsentence2\tlabel1\tgold_label\n"
-                           "0\t31193\t31193n\tgovernment\t( ( Conceptually cream ) skimming )\t( Product geography )"
-                           "\t(ROOT (S))\t(ROOT (S))\tConceptually cream skimming has two basic dimensions - product "
-                           "and geography.\tProduct and geography are what make cream skimming work. \tneutral\t"
+                           "0\t1\t1n\tgovernment\t( ( The budget ) grew )\t( ( Taxes ) rose )"
+                           "\t(ROOT (S))\t(ROOT (S))\tThe budget office reported two main costs - staff "
+                           "and buildings.\tStaff and buildings are what make the budget grow. \tneutral\t"
                            "neutral\n"
-                           "1\t101457\t101457e\ttelephone\t( you ( know ) )\t( You ( lose ) )\t(ROOT (S))\t(ROOT (S))"
-                           "\tyou know during the season and i guess at at your level uh you lose them to the next "
-                           "level\tYou lose the things to the following level if the people recall.\tentailment\t"
+                           "1\t2\t2e\ttelephone\t( you ( see ) )\t( You ( win ) )\t(ROOT (S))\t(ROOT (S))"
+                           "\tyou see in the autumn and i think at at your club uh you win them from the other "
+                           "team\tYou win them from the other team in autumn.\tentailment\t"
                            "entailment\n"
-                           "2\t134793\t134793e\tfiction\t( One ( of ) )\t( A ( member ) )\t(ROOT (S))\t(ROOT (S))\t"
-                           "One of our number will carry out your instructions minutely.\tA member of my team will "
-                           "execute your orders with immense precision.\tcontradiction\tcontradiction\n",
+                           "2\t3\t3c\tfiction\t( One ( of ) )\t( A ( guard ) )\t(ROOT (S))\t(ROOT (S))\t"
+                           "One of the guards will follow your orders exactly.\tNone of the guards will listen "
+                           "to anything you say.\tcontradiction\tcontradiction\n",
     "glue/mnli/dev_matched.tsv": "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\t"
                                  "sentence1_parse\tsentence2_parse\tsentence1\tsentence2\tlabel1\tlabel2\tlabel3\t"
                                  "label4\tlabel5\tgold_label\n"
-                                 "0\t63735\t63735n\tslate\t( ( The ( new ) ) )\t( The ( rights ) )\t(ROOT (S))\t"
-                                 "(ROOT (S))\tThe new rights are nice enough\tEveryone really likes the newest "
-                                 "benefits \tneutral\tentailment\tneutral\tneutral\tneutral\tneutral\n",
+                                 "0\t4\t4n\tslate\t( ( The ( new ) ) )\t( The ( rules ) )\t(ROOT (S))\t"
+                                 "(ROOT (S))\tThe new rules are fine enough\tEveryone truly loves the newest "
+                                 "rules \tneutral\tentailment\tneutral\tneutral\tneutral\tneutral\n",
     "glue/qnli/train.tsv": "index\tquestion\tsentence\tlabel\n"
-                           "0\tWhen did the third Digimon series begin?\tUnlike the two seasons before it and most "
-                           "of the seasons that followed, Digimon Tamers takes a darker and more realistic approach "
-                           "to its story featuring Digimon who do not reincarnate after their deaths and more "
-                           "complex character development in the original Japanese.\tnot_entailment\n"
-                           "1\tWhich missile batteries often have individual launchers several kilometres from one "
-                           "another?\tWhen MANPADS is operated by specialists, batteries may have several dozen "
-                           "teams deploying separately in small sections.\tentailment\n",
+                           "0\tWhen did the second lighthouse open?\tUnlike the wooden tower before it and most "
+                           "of the towers built after it, the stone lighthouse took a sturdier and more costly "
+                           "approach to its design, with walls that did not crack in storms and a lamp that "
+                           "could be seen from the far side of the bay.\tnot_entailment\n"
+                           "1\tWhich ferries often stop at islands several kilometres from one "
+                           "another?\tWhen the coastal ferries run in summer, they may call at several dozen "
+                           "small islands spread far apart.\tentailment\n",
     "glue/rte/train.tsv": "index\tsentence1\tsentence2\tlabel\n"
-                          "0\tNo Weapons of Mass Destruction Found in Iraq Yet.\tWeapons of Mass Destruction Found "
-                          "in Iraq.\tnot_entailment\n"
-                          "1\tA place of sorrow, after Pope John Paul II died, became a place of celebration.\tPope "
-                          "John Paul II is dead.\tentailment\n",
+                          "0\tNo Gold Found in the River Yet.\tGold Found in the River.\tnot_entailment\n"
+                          "1\tA quiet square, after the old market closed, became a place for concerts.\tThe "
+                          "old market closed.\tentailment\n",
     "glue/wnli/train.tsv": "index\tsentence1\tsentence2\tlabel\n"
-                           "0\tI stuck a pin through a carrot. When I pulled the pin out, it had a hole.\tThe "
-                           "carrot had a hole.\t1\n"
-                           "1\tJohn couldn't see the stage with Billy in front of him because he is so short.\t"
-                           "John is so short.\t1\n"
-                           "2\tThe police arrested all of the gang members. They were trying to stop the drug trade "
-                           "in the neighborhood.\tThe police were trying to stop the drug trade in the "
-                           "neighborhood.\t1\n"
-                           "3\tSteve follows Fred's example in everything. He influences him hugely.\tSteve "
-                           "influences him hugely.\t0\n",
+                           "0\tI pushed a nail through the cork. When I pulled the nail out, it had a hole.\tThe "
+                           "cork had a hole.\t1\n"
+                           "1\tAnna couldn't reach the shelf with Tom beside her because she is so short.\t"
+                           "Anna is so short.\t1\n"
+                           "2\tThe guards locked all of the doors. They were trying to keep the storm "
+                           "out of the hall.\tThe guards were trying to keep the storm out of the "
+                           "hall.\t1\n"
+                           "3\tSam copies Leo's style in everything. He admires him greatly.\tSam "
+                           "admires him greatly.\t0\n",
     # CSV: quoted commas, doubled quotes and a newline inside a field; string labels; no sentence1/sentence2, so
     # the first two non-label columns are the pair.
     "csv/train.csv": "review,response,label\n"
@@ -135,8 +133,8 @@ TEXT_FILES = {
                      "Terrible.,\"We are sorry, truly.\",negative\n",
     # Float labels: regression; one text column.
     "csv/scores.csv": "text,label\n"
-                      "\"A plane is taking off.\",4.5\n"
-                      "A man is slicing a tomato.,0.25\n"
+                      "\"A red kite is flying.\",4.5\n"
+                      "A cook is slicing bread.,0.25\n"
                       "\"東京 is a city, 😀 and naïve\",3\n",
     # bertforge's extension: a comma-separated label list (multi_label).
     "csv/multi.csv": "sentence,label\n"
@@ -156,24 +154,24 @@ TEXT_FILES = {
     # CoNLL-2003: -DOCSTART- lines, words with punctuation inside (split further by BertPreTokenizer), accents.
     "ner/train.conll": "-DOCSTART- -X- -X- O\n"
                        "\n"
-                       "EU NNP B-NP B-ORG\n"
-                       "rejects VBZ B-VP O\n"
-                       "German JJ B-NP B-MISC\n"
-                       "call NN I-NP O\n"
+                       "UN NNP B-NP B-ORG\n"
+                       "backs VBZ B-VP O\n"
+                       "Dutch JJ B-NP B-MISC\n"
+                       "plan NN I-NP O\n"
                        "to TO B-VP O\n"
-                       "boycott VB I-VP O\n"
-                       "British JJ B-NP B-MISC\n"
-                       "lamb NN I-NP O\n"
+                       "protect VB I-VP O\n"
+                       "Danish JJ B-NP B-MISC\n"
+                       "herring NN I-NP O\n"
                        ". . O O\n"
                        "\n"
-                       "Peter NNP B-NP B-PER\n"
-                       "Blackburn-Smith NNP I-NP I-PER\n"
+                       "Maria NNP B-NP B-PER\n"
+                       "Lopez-Garcia NNP I-NP I-PER\n"
                        "visited VBD B-VP O\n"
                        "Zürich NNP B-NP B-LOC\n"
                        "on IN B-PP O\n"
                        "U.S.-led JJ B-NP B-MISC\n"
                        "talks NNS I-NP O\n"
-                       "(1996-08-22) CD B-NP O\n"
+                       "(2026-12-07) CD B-NP O\n"
                        "\n"
                        "-DOCSTART- -X- -X- O\n"
                        "\n"
@@ -181,8 +179,8 @@ TEXT_FILES = {
                        "Paulo NNP I-NP I-LOC\n",
     "ner/valid.conll": "-DOCSTART- -X- -X- O\n"
                        "\n"
-                       "Brussels NNP B-NP B-LOC\n"
-                       "1996-08-22 CD I-NP O\n",
+                       "Lisbon NNP B-NP B-LOC\n"
+                       "2026-12-07 CD I-NP O\n",
     "ner/train.jsonl": '{"id": "0", "tokens": ["Café", "owner", "Jean-Luc", "Picard", "sued", "Acme", "Corp."], '
                        '"ner_tags": ["O", "O", "B-PER", "I-PER", "O", "B-ORG", "I-ORG"]}\n'
                        '{"id": "1", "tokens": ["北京", "is", "big", "!"], "ner_tags": ["B-LOC", "O", "O", "O"]}\n',
