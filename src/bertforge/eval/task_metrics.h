@@ -7,9 +7,9 @@
 // Both return HF's names without the eval_ prefix (the Trainer adds it). Arguments go predictions first, then
 // references, as HF's metric.compute(predictions=, references=) takes them (scikit-learn takes y_true first).
 //
-// Each score equals its oracle's to 1e-12 relative (tests/common/tolerance.json "task_metrics";
+// Each score is its oracle's within 1e-12 (1 + |score|) (tests/common/tolerance.json's task_metrics row;
 // tests/golden/task_metrics.json, written by tools/gen_golden/task_metrics.py with the versions
-// requirements.txt pins):
+// requirements.txt pins); the classification and seqeval scores are equal to the bit:
 //   accuracy              sklearn accuracy_score; also evaluate glue's simple_accuracy
 //   f1_binary             sklearn f1_score (average="binary", pos_label=1): the F1 of class 1. Like sklearn,
 //                         an Error when more than two classes occur, or two without class 1
@@ -30,7 +30,7 @@
 // Every function throws Error for inputs of different lengths or no input at all.
 //
 // Known difference from HF's own figures: evaluate's glue casts stsb's values to float32 and SciPy then
-// correlates in float32 (about 1e-7 relative); here values are doubles throughout.
+// correlates in float32 (5e-7 relative apart on a small case tried); here values are doubles throughout.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -62,8 +62,9 @@ const std::vector<std::string>& glue_metric_names(const std::string& task_name);
 
 // run_glue.py's compute_metrics (run_classification.py's without --metric_name). task_name: a glue
 // configuration above, or "" for a user's own data, scored as the scripts do then: accuracy
-// (single-label), mse (regression), f1 (multi-label: run_classification.py's evaluate "f1" with
-// config "multilabel" and average="micro"; run_glue.py has no multi-label). With several metrics,
+// (single-label), mse (regression: both scripts' mean squared error), f1 (multi-label: run_classification.py
+// loads evaluate's "f1" with config "multilabel" and passes average="micro", "commonly used in multi-label
+// classification"; run_glue.py has no multi-label, so this is the one HF figure to compare with). With several metrics,
 // combined_score is their mean, as run_glue.py adds it.
 // predictions and references: one value per row, a class id (an integral value) for single-label and the
 // value for regression; for multi-label labels_per_row values of 0 or 1 per row, row after row (the layout
