@@ -60,14 +60,6 @@ std::vector<std::int64_t> ids(const json& v) { return v.get<std::vector<std::int
 std::vector<double> values(const json& v) { return v.get<std::vector<double>>(); }
 using Sentences = std::vector<std::vector<std::string>>;
 
-// The golden's problem names are HF's (config.problem_type).
-ProblemType problem_of(const std::string& name) {
-  if (name == "regression") return ProblemType::regression;
-  if (name == "multi_label_classification") return ProblemType::multi_label_classification;
-  EXPECT_EQ(name, "single_label_classification");
-  return ProblemType::single_label_classification;
-}
-
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
@@ -114,7 +106,7 @@ TEST(TaskMetrics, SequenceMetricsAsRunGlueReportsThem) {
   for (const json& c : golden().at("sequence_metrics")) {
     std::string task = c.at("task");
     std::string where = "task \"" + task + "\" " + c.at("problem").get<std::string>();
-    json got = sequence_metrics(task, problem_of(c.at("problem")), values(c.at("predictions")),
+    json got = sequence_metrics(task, data::problem_type_from_name(c.at("problem")), values(c.at("predictions")),
                                 values(c.at("references")), c.at("labels_per_row").get<std::size_t>());
     expect_same(got, c.at("want"), where);
   }
