@@ -183,7 +183,12 @@ TEXT_FILES = {
                        "2026-12-07 CD I-NP O\n",
     "ner/train.jsonl": '{"id": "0", "tokens": ["Café", "owner", "Jean-Luc", "Picard", "sued", "Acme", "Corp."], '
                        '"ner_tags": ["O", "O", "B-PER", "I-PER", "O", "B-ORG", "I-ORG"]}\n'
-                       '{"id": "1", "tokens": ["北京", "is", "big", "!"], "ner_tags": ["B-LOC", "O", "O", "O"]}\n',
+                       '{"id": "1", "tokens": ["北京", "is", "big", "!"], "ner_tags": ["B-LOC", "O", "O", "O"]}\n'
+                       # Words that make no piece (empty, a zero-width space), a space inside a word, a combining
+                       # accent, a special token, an emoji ([UNK]), written with JSON's \u escapes.
+                       + json.dumps({"id": "2", "tokens": ["Hello", "", "New York", "\u200b", "x\u0301", "[SEP]",
+                                                          "\U0001F600", "end"],
+                                     "ner_tags": ["O", "B-LOC", "B-LOC", "O", "B-PER", "O", "B-ORG", "O"]}) + "\n",
 }
 
 
