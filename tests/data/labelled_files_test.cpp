@@ -167,6 +167,7 @@ TEST(LabelledFiles, MalformedFilesAreErrorsNotCrashes) {
   refused("d.jsonl", "{\"s\": \"a\", \"label\": 1}\n{\"s\": \"b\", \"label\": \"x\"}\n",
           ": column \"label\" mixes numbers and text");
   refused("e.csv", "s,label\n", ": no rows");
+  refused("f.csv", "s,label\nok,1\n\"caf\xE9\",2\n", ":3: column \"s\": invalid UTF-8 at byte 4");
   LabelledFileOptions o;
   o.task_name = "glue9";
   expect_error_containing([&] { read_labelled("x.tsv", tokenizer(false), o); }, "unknown GLUE task \"glue9\"");

@@ -143,11 +143,15 @@ TEXT_FILES = {
                      "A romantic thriller,\"romance,thriller\"\n",
     # Integer labels that sort differently as numbers and as strings (2 < 10); sentence1/sentence2 win over the
     # first columns.
-    "jsonl/train.jsonl": '{"idx": 0, "premise": "unused", "sentence1": "The cat sat.", "sentence2": "A cat was sitting.", "label": 10}\n'
-                         '{"idx": 1, "premise": "unused", "sentence1": "Über naïve façades", "sentence2": "ÉCOLE Ørsted", "label": 2}\n'
+    "jsonl/train.jsonl": '{"idx": 0, "premise": "unused", "sentence1": "The cat sat.", '
+                         '"sentence2": "A cat was sitting.", "label": 10}\n'
+                         '{"idx": 1, "premise": "unused", "sentence1": "Über naïve façades", '
+                         '"sentence2": "ÉCOLE Ørsted", "label": 2}\n'
                          "\n"
-                         '{"idx": 2, "premise": "unused", "sentence1": "' + LONG + '", "sentence2": "Short.", "label": 2}\n',
-    "jsonl/valid.jsonl": '{"idx": 3, "premise": "unused", "sentence1": "Dogs bark.", "sentence2": "A dog barked.", "label": 10}\n',
+                         '{"idx": 2, "premise": "unused", "sentence1": "' + LONG + '", "sentence2": "Short.", '
+                         '"label": 2}\n',
+    "jsonl/valid.jsonl": '{"idx": 3, "premise": "unused", "sentence1": "Dogs bark.", "sentence2": "A dog barked.", '
+                         '"label": 10}\n',
     "jsonl/multi.jsonl": '{"sentence": "A film about sport and love", "label": ["sport", "romance"]}\n'
                          '{"sentence": "A dark thriller", "label": ["thriller"]}\n'
                          '{"sentence": "Nothing at all", "label": []}\n',
@@ -290,7 +294,7 @@ def glue_rows(path, task):
             if classes is None:
                 example[2] = float(np.float32(label))
             elif label is not None:
-                example[2] = classes.index(label) if isinstance(label, str) else ClassLabel(names=classes).encode_example(label)
+                example[2] = ClassLabel(names=classes).encode_example(label)  # a name, or an id as an int
             if all(v is not None for v in example):
                 rows.append(example)
     return rows

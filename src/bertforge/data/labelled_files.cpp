@@ -8,6 +8,7 @@
 #include "bertforge/data/labelled_labels.h"
 #include "bertforge/data/labelled_table.h"
 #include "bertforge/data/records.h"
+#include "bertforge/text/utf8.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/ignore_index.h"
 #include "bertforge/util/ordered_pool.h"
@@ -78,11 +79,18 @@ Table read_table(const std::string& path, const LabelledFileOptions& options) {
                      "folder, or a GLUE TSV file with --task_name)");
 }
 
-const std::string& text_of(const Table& t, std::size_t row, Role role) {
-  const Cell& c = t.rows[row][role];
-  const std::string& column = role == kText ? t.roles.text : t.roles.pair;
+// HF reads text files as UTF-8 and fails on anything else; bertforge's tokenizer would quietly cope.
+void check_text(const Table& t, std::size_t row, const std::string& column, const Cell& c) {
   if (c.kind == Cell::missing) fail_at(t.path, t.positions[row], "column \"" + column + "\": no text");
   if (c.kind != Cell::string) fail_at(t.path, t.positions[row], "column \"" + column + "\": not text");
+  const std::size_t bad = text::find_invalid_utf8(c.text);
+  if (bad != std::string::npos)
+    fail_at(t.path, t.positions[row], "column \"" + column + "\": invalid UTF-8 at byte " + std::to_string(bad + 1));
+}
+
+const std::string& text_of(const Table& t, std::size_t row, Role role) {
+  const Cell& c = t.rows[row][role];
+  check_text(t, row, role == kText ? t.roles.text : t.roles.pair, c);
   return c.text;
 }
 
@@ -96,7 +104,8 @@ struct Chunk {
 void encode_words(const Table& t, std::size_t row, const LabelPlan& plan, const text::Tokenizer& tokenizer,
                   const LabelledFileOptions& o, Chunk& out) {
   const Cell &words = t.rows[row][kText], &tags = t.rows[row][kLabel];
-  if (words.kind != Cell::list) fail_at(t.path, t.positions[row], "column \"" + t.roles.text + "\": not a list of words");
+  if (words.kind != Cell::list)
+    fail_at(t.path, t.positions[row], "column \"" + t.roles.text + "\": not a list of words");
   if (tags.kind != Cell::list || tags.items.size() != words.items.size())
     fail_at(t.path, t.positions[row], "column \"" + t.roles.label + "\": " +
                                           (tags.kind == Cell::list ? std::to_string(tags.items.size()) : "no") +
@@ -105,8 +114,7 @@ void encode_words(const Table& t, std::size_t row, const LabelPlan& plan, const 
   std::vector<float> labels;
   text::Words scratch;
   for (std::size_t w = 0; w < words.items.size(); ++w) {
-    if (words.items[w].kind != Cell::string)
-      fail_at(t.path, t.positions[row], "column \"" + t.roles.text + "\": word " + std::to_string(w + 1) + " is not text");
+    check_text(t, row, t.roles.text, words.items[w]);
     const std::size_t first = ids.size();
     tokenizer.encode_into(words.items[w].text, ids, scratch);
     const int id = label_id(plan, t, row, tags.items[w]);

@@ -16,7 +16,8 @@
 //       rte    yes     sentence1     sentence2     label         entailment not_entailment
 //       wnli   yes     sentence1     sentence2     label         not_entailment entailment
 //                    Fields are split at tabs, quotes are plain characters (csv.QUOTE_NONE); a label is a
-//                    name above or its id. Rows that lack a field or a label are left out, as HF does.
+//                    name above or its id. Rows that lack a field or a label are left out and an empty text
+//                    field is an empty text, as HF does. Test files (no label column) are not read.
 //   .csv / .tsv      a header row, RFC 4180 quoting (pandas.read_csv, which HF's csv loader runs); the label
 //                    column's type is inferred as pandas does: all integers, all numbers, or strings.
 //   .jsonl / .json   one JSON object per line (HF's json loader): columns as the objects have them, typed.
@@ -43,8 +44,8 @@
 // No padding: rows are as long as their tokens.
 //
 // Bad input is an Error of one line, "file:line: ..." (row for Parquet/HF), naming the column: a missing
-// column (and the columns there are), a row without text, a label the training file did not have, a
-// regression label that is not a number, a CoNLL line without a tag.
+// column (and the columns there are), a row without text, text that is not UTF-8, a label the training file
+// did not have, a regression label that is not a number, a CoNLL line without a tag.
 #pragma once
 #include <string>
 

@@ -87,7 +87,8 @@ Cell glue_label(const GlueTask& task, const std::string& label, const std::strin
   char* end = nullptr;
   if (task.classes.empty()) {
     const float score = std::strtof(label.c_str(), &end);
-    if (end == label.c_str() || *end) fail_at(path, line, "column \"" + std::string(task.label) + "\": \"" + label + "\" is not a number");
+    if (end == label.c_str() || *end)
+      fail_at(path, line, "column \"" + std::string(task.label) + "\": \"" + label + "\" is not a number");
     char text[32];
     std::snprintf(text, sizeof text, "%.9g", score);
     return {Cell::real, text, {}};
