@@ -118,7 +118,7 @@ TEST(LabelledFiles, AMissingColumnNamesTheColumnsThereAre) {
   LabelledFileOptions glue;
   glue.task_name = "rte";
   refused("c.tsv", "index\tsentence\tlabel\n0\tx\tentailment\n",
-          ":2: no column \"sentence1\" (the columns are \"index\", \"sentence\", \"label\")", glue);
+          ":1: no column \"sentence1\" (the columns are \"index\", \"sentence\", \"label\")", glue);
 }
 
 TEST(LabelledFiles, ARowWithoutTextOrLabelNamesItsLineAndColumn) {

@@ -107,22 +107,18 @@ Cell glue_label(const GlueTask& task, const std::string& label, const std::strin
 Table read_glue_tsv(const std::string& path, const std::string& task_name) {
   const GlueTask& task = glue_task(task_name);
   Table table{path, {task.text, task.pair, task.label}, {}, {}, task.classes, true};
-  std::vector<std::string> columns;
-  if (!task.header) columns = {"source", "label", "original_label", "sentence"};  // CoLA's layout
-  std::size_t at[3] = {0, 0, 0};
   const bool pair = *task.pair != 0;
+  std::size_t at[3] = {0, 0, 0};  // each role's field + 1; 0: none
+  auto locate = [&](const std::vector<std::string>& columns, std::uint64_t lineno) {
+    at[kText] = index_of(columns, task.text, path, lineno) + 1;
+    at[kPair] = pair ? index_of(columns, task.pair, path, lineno) + 1 : 0;
+    at[kLabel] = index_of(columns, task.label, path, lineno) + 1;
+  };
+  if (!task.header) locate({"source", "label", "original_label", "sentence"}, 0);  // CoLA's layout
   for_each_line(path, [&](std::string_view line, std::uint64_t lineno) {
     if (line.empty()) return;
     auto fields = split(line, '\t');
-    if (columns.empty()) {
-      columns = std::move(fields);
-      return;
-    }
-    if (!at[kText] && !at[kLabel]) {
-      at[kText] = index_of(columns, task.text, path, lineno) + 1;
-      at[kPair] = pair ? index_of(columns, task.pair, path, lineno) + 1 : 0;
-      at[kLabel] = index_of(columns, task.label, path, lineno) + 1;
-    }
+    if (!at[kText]) return locate(fields, lineno);
     // A row short of a field, or without a label, is left out: the glue script's "corrupted rows".
     for (std::size_t a : at)
       if (a > fields.size()) return;
