@@ -208,6 +208,18 @@ def write_fixtures(root):
     Dataset.from_dict({"text": ["Kept as ids.", "With names."], "label": [2, 0]},
                       features=Features({"text": Value("string"), "label": ClassLabel(names=["a", "b", "c"])})
                       ).to_parquet(str(root / "arrow" / "classes.parquet"))
+    # A GLUE task in the layout of HF's own glue dataset (nyu-mll/glue's Parquet files), and stsb as a CSV in that
+    # layout whose scores are all written as integers (the task, not the file, makes them regression targets).
+    Dataset.from_dict({"premise": ["The shop opens at nine.", "Rain fell all night."],
+                       "hypothesis": ["The shop is open in the morning.", "The night was dry."],
+                       "label": [0, 2], "idx": [0, 1]},
+                      features=Features({"premise": Value("string"), "hypothesis": Value("string"),
+                                         "label": ClassLabel(names=["entailment", "neutral", "contradiction"]),
+                                         "idx": Value("int32")})
+                      ).to_parquet(str(root / "glue" / "mnli" / "hub.parquet"))
+    (root / "glue" / "stsb" / "hub.csv").write_text("sentence1,sentence2,label,idx\n"
+                                                    "A dog runs.,A dog is running.,5,0\n"
+                                                    "\"A cat sleeps, curled up.\",A bird sings.,0,1\n")
     # An HF folder with a ClassLabel label, and one for tokens with ClassLabel tags.
     Dataset.from_dict({"sentence1": ["Saved to disk.", "Loaded back."], "sentence2": ["By datasets.", "By HF."],
                        "label": [1, 0]},
@@ -235,6 +247,8 @@ CASES = [
     dict(name="mnli", file="glue/mnli/train.tsv", options=dict(task_name="mnli")),
     dict(name="mnli_dev_matched", file="glue/mnli/dev_matched.tsv", options=dict(task_name="mnli"), train="mnli"),
     dict(name="qnli", file="glue/qnli/train.tsv", options=dict(task_name="qnli", max_seq_length=32)),
+    dict(name="mnli_hub", file="glue/mnli/hub.parquet", options=dict(task_name="mnli"), extension=True),
+    dict(name="stsb_hub", file="glue/stsb/hub.csv", options=dict(task_name="stsb"), extension=True),
     dict(name="rte", file="glue/rte/train.tsv", options=dict(task_name="rte")),
     dict(name="wnli", file="glue/wnli/train.tsv", options=dict(task_name="wnli")),
     dict(name="csv", file="csv/train.csv", options=dict(max_seq_length=20)),
@@ -306,7 +320,28 @@ def encode_pairs(tokenizer, texts, pairs, n):
     return enc["input_ids"], enc["token_type_ids"]
 
 
+# run_glue.py's task_to_keys: the text columns of HF's glue dataset.
+TASK_TO_KEYS = {"cola": ("sentence", None), "mnli": ("premise", "hypothesis"), "mrpc": ("sentence1", "sentence2"),
+                "qnli": ("question", "sentence"), "qqp": ("question1", "question2"), "rte": ("sentence1", "sentence2"),
+                "sst2": ("sentence", None), "stsb": ("sentence1", "sentence2"), "wnli": ("sentence1", "sentence2")}
+
+
+def glue_hub_case(root, case, tokenizer):
+    """run_glue.py with --task_name on HF's glue dataset: task_to_keys, the label ids as they are, stsb's as
+    floats (the file given here instead of the Hub's copy)."""
+    task, n = case["options"]["task_name"], case["options"].get("max_seq_length", 128)
+    ds = load(root / case["file"])
+    text, pair = TASK_TO_KEYS[task]
+    ids, types = encode_pairs(tokenizer, ds[text], ds[pair] if pair else None, n)
+    classes = GLUE[task][3]
+    return dict(problem="regression" if classes is None else "single_label_classification",
+                label_names=classes or [], input_ids=ids, token_type_ids=types,
+                labels=[float(np.float32(l)) for l in ds["label"]])
+
+
 def glue_case(root, case, tokenizer, train):
+    if not case["file"].endswith(".tsv"):
+        return glue_hub_case(root, case, tokenizer)
     task, n = case["options"]["task_name"], case["options"].get("max_seq_length", 128)
     rows = glue_rows(root / case["file"], task)
     classes = GLUE[task][3]

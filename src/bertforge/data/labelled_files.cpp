@@ -58,14 +58,36 @@ ColumnRoles sequence_columns(const std::vector<std::string>& columns, const Labe
   return roles;
 }
 
+Table read_table(const std::string& path, const LabelledFileOptions& options);
+
+// A GLUE task from a file of another format: the columns and label names of HF's glue dataset, as run_glue.py
+// reads them with --task_name.
+Table read_glue_table(const std::string& path, const LabelledFileOptions& options) {
+  if (options.token_classification) throw Error("a GLUE task (" + options.task_name + ") is not a token task");
+  if (ends_with(path, ".tsv")) return read_glue_tsv(path, options.task_name);
+  const GlueHubLayout layout = glue_hub_layout(options.task_name);
+  LabelledFileOptions o = options;
+  o.task_name.clear();
+  if (o.text_column.empty()) o.text_column = layout.text;
+  if (o.text_pair_column.empty()) o.text_pair_column = layout.pair.empty() ? "-" : layout.pair;
+  Table table = read_table(path, o);
+  if (table.class_names.empty()) table.class_names = layout.classes;
+  // The task, not the file, says what a label is: stsb's a number, the others' a class name or its id.
+  for (auto& row : table.rows) {
+    Cell& label = row[kLabel];
+    if (label.kind == Cell::missing || label.kind == Cell::list) continue;
+    const bool id = label.text.find_first_not_of("0123456789") == std::string::npos && !label.text.empty();
+    label.kind = layout.classes.empty() ? Cell::real : id ? Cell::integer : Cell::string;
+  }
+  table.typed = true;
+  return table;
+}
+
 Table read_table(const std::string& path, const LabelledFileOptions& options) {
   ChooseFn choose = [&](const std::vector<std::string>& columns, std::uint64_t line) {
     return choose_columns(columns, options, path, line);
   };
-  if (!options.task_name.empty()) {
-    if (options.token_classification) throw Error("a GLUE task (" + options.task_name + ") is not a token task");
-    return read_glue_tsv(path, options.task_name);
-  }
+  if (!options.task_name.empty()) return read_glue_table(path, options);
   if (ends_with(path, ".csv")) return read_delimited(path, ',', choose);
   if (ends_with(path, ".tsv")) return read_delimited(path, '\t', choose);
   switch (container_of(path)) {

@@ -18,6 +18,9 @@
 //                    Fields are split at tabs, quotes are plain characters (csv.QUOTE_NONE); a label is a
 //                    name above or its id. Rows that lack a field or a label are left out and an empty text
 //                    field is an empty text, as HF does. Test files (no label column) are not read.
+//                    task_name with a file of another format (below) reads HF's own glue layout, as run_glue.py
+//                    does with --task_name: task_to_keys' text columns (mnli: premise, hypothesis; mrpc:
+//                    sentence1, sentence2; the others as the table), "label" a class id or name (stsb: a score).
 //   .csv / .tsv      a header row, RFC 4180 quoting (pandas.read_csv, which HF's csv loader runs); the label
 //                    column's type is inferred as pandas does: all integers, all numbers, or strings.
 //   .jsonl / .json   one JSON object per line (HF's json loader): columns as the objects have them, typed.

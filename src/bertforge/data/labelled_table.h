@@ -44,6 +44,13 @@ ColumnRoles choose_columns(const std::vector<std::string>& columns, const Labell
 using ChooseFn = std::function<ColumnRoles(const std::vector<std::string>& columns, std::uint64_t line)>;
 
 Table read_glue_tsv(const std::string& path, const std::string& task_name);
+// A GLUE task in HF's own dataset (Parquet files or save_to_disk folders of nyu-mll/glue): the text columns
+// run_glue.py's task_to_keys names, the label column "label" holding class ids.
+struct GlueHubLayout {
+  std::string text, pair;
+  std::vector<std::string> classes;  // empty: regression
+};
+GlueHubLayout glue_hub_layout(const std::string& task_name);
 // CSV (delimiter ',') and TSV (delimiter '\t') with a header row, RFC 4180 quoting.
 Table read_delimited(const std::string& path, char delimiter, const ChooseFn& choose);
 Table read_jsonl(const std::string& path, const ChooseFn& choose);

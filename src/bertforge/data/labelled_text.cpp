@@ -53,22 +53,24 @@ std::size_t index_of(const std::vector<std::string>& columns, const std::string&
 struct GlueTask {
   const char* name;
   bool header;
-  const char *text, *pair, *label;
+  const char *text, *pair, *label;   // the TSV's columns
+  const char *hub_text, *hub_pair;   // the columns of HF's glue dataset (run_glue.py's task_to_keys)
   std::vector<std::string> classes;  // empty: regression
 };
 
 // HF datasets' glue script (the TSV columns and ClassLabel names) and run_glue.py's task_to_keys.
 const std::vector<GlueTask>& glue_tasks() {
   static const std::vector<GlueTask> tasks = {
-      {"cola", false, "sentence", "", "label", {"unacceptable", "acceptable"}},
-      {"sst2", true, "sentence", "", "label", {"negative", "positive"}},
-      {"mrpc", true, "#1 String", "#2 String", "Quality", {"not_equivalent", "equivalent"}},
-      {"stsb", true, "sentence1", "sentence2", "score", {}},
-      {"qqp", true, "question1", "question2", "is_duplicate", {"not_duplicate", "duplicate"}},
-      {"mnli", true, "sentence1", "sentence2", "gold_label", {"entailment", "neutral", "contradiction"}},
-      {"qnli", true, "question", "sentence", "label", {"entailment", "not_entailment"}},
-      {"rte", true, "sentence1", "sentence2", "label", {"entailment", "not_entailment"}},
-      {"wnli", true, "sentence1", "sentence2", "label", {"not_entailment", "entailment"}},
+      {"cola", false, "sentence", "", "label", "sentence", "", {"unacceptable", "acceptable"}},
+      {"sst2", true, "sentence", "", "label", "sentence", "", {"negative", "positive"}},
+      {"mrpc", true, "#1 String", "#2 String", "Quality", "sentence1", "sentence2", {"not_equivalent", "equivalent"}},
+      {"stsb", true, "sentence1", "sentence2", "score", "sentence1", "sentence2", {}},
+      {"qqp", true, "question1", "question2", "is_duplicate", "question1", "question2", {"not_duplicate", "duplicate"}},
+      {"mnli", true, "sentence1", "sentence2", "gold_label", "premise", "hypothesis",
+       {"entailment", "neutral", "contradiction"}},
+      {"qnli", true, "question", "sentence", "label", "question", "sentence", {"entailment", "not_entailment"}},
+      {"rte", true, "sentence1", "sentence2", "label", "sentence1", "sentence2", {"entailment", "not_entailment"}},
+      {"wnli", true, "sentence1", "sentence2", "label", "sentence1", "sentence2", {"not_entailment", "entailment"}},
   };
   return tasks;
 }
@@ -103,6 +105,11 @@ Cell glue_label(const GlueTask& task, const std::string& label, const std::strin
 }
 
 }  // namespace
+
+GlueHubLayout glue_hub_layout(const std::string& task_name) {
+  const GlueTask& task = glue_task(task_name);
+  return {task.hub_text, task.hub_pair, task.classes};
+}
 
 Table read_glue_tsv(const std::string& path, const std::string& task_name) {
   const GlueTask& task = glue_task(task_name);
