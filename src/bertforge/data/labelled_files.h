@@ -1,6 +1,7 @@
 // Fine-tuning files -> LabelledExamples (labelled.h), as HF's run_glue.py, run_classification.py and
-// run_ner.py read and tokenize them; the golden tests (tests/python/test_finetune_data.py, made by
-// tools/gen_golden/finetune_data.py) hold every format here to HF id for id and label for label.
+// run_ner.py read and tokenize them. tests/data/labelled_files_test.cpp holds every format here to HF, id for id
+// and label for label, through the golden cases tools/gen_golden/finetune_data.py makes with HF (which
+// tests/python/test_finetune_data.py keeps fresh).
 //
 // Formats, by name:
 //   task_name set    a GLUE task's TSV file as distributed (train.tsv, dev.tsv, dev_matched.tsv, ...): the
@@ -21,8 +22,9 @@
 //                    task_name with a file of another format (below) reads HF's own glue layout, as run_glue.py
 //                    does with --task_name: task_to_keys' text columns (mnli: premise, hypothesis; mrpc:
 //                    sentence1, sentence2; the others as the table), "label" a class id or name (stsb: a score).
-//   .csv / .tsv      a header row, RFC 4180 quoting (pandas.read_csv, which HF's csv loader runs); the label
-//                    column's type is inferred as pandas does: all integers, all numbers, or strings.
+//   .csv / .tsv      a header row, RFC 4180 quoting (pandas.read_csv, which HF's csv loader runs); an empty
+//                    field (or "NA", "null", ... pandas' missing values) is missing; the label column's type is
+//                    inferred as pandas does: all integers, all numbers, or strings.
 //   .jsonl / .json   one JSON object per line (HF's json loader): columns as the objects have them, typed.
 //   .parquet         an Arrow-typed table; a folder with state.json: an HF save_to_disk dataset. A label
 //                    column that is a datasets ClassLabel (dataset_info.json, or the Parquet file's
