@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "intra-op threads (0 = every hardware thread)")->capture_default_str()
       ->check(CLI::Range(0, bertforge::max_threads()));
 
-  std::vector<Command> commands{add_version(app), add_plot(app), add_pretrain(app), add_tokenize(app),
+  std::vector<Command> commands{add_version(app), add_plot(app), add_pretrain(app), add_finetune(app), add_tokenize(app),
                                 add_train_tokenizer(app), add_forward(app),
                                 add_decode(app), add_prepare(app), add_launch(app)};
   // Inference and model tools.

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "bertforge/train/training_args.h"
+#include "bertforge/util/json_file.h"
 
 namespace bertforge::cli {
 
@@ -70,6 +71,27 @@ CLI::Option* add_bool(CLI::App* app, const std::string& name, bool& value, const
 
 CLI::Option* add_bf16(CLI::App* app, bool& bf16) {
   return add_bool(app, "--bf16", bf16, "autocast matmuls to bfloat16");
+}
+
+void add_training_arguments(CLI::App* app, const std::function<void(const std::string&, const std::string&)>& given) {
+  for (const auto& s : train::training_arg_specs()) {
+    train::TrainingArgHelp h = train::training_arg_help(s.name);
+    std::string values = h.choices.empty() ? (h.type == "BOOL" ? "[true|false]" : h.type) : "{";
+    if (!h.range.empty()) values += " " + h.range;  // the range validate() checks
+    for (std::size_t i = 0; i < h.choices.size(); ++i) values += h.choices[i] + (i + 1 < h.choices.size() ? "," : "}");
+    auto* opt = app->add_option_function<std::string>(
+        "--" + s.name, [given, name = s.name](const std::string& v) { given(name, v); }, s.help);
+    if (h.type == "BOOL") opt->expected(0, 1);  // --bf16 == --bf16 true; --bf16 false turns it off
+    opt->option_text(values + " (default " + (h.default_value.empty() ? "unset" : h.default_value) + ")")->group(h.group);
+  }
+}
+
+void apply_training_config_file(const std::string& path, const std::vector<std::pair<std::string, std::string*>>& fields,
+                                train::TrainingArguments& args) {
+  nlohmann::json j = read_json_file(path, "training arguments");
+  for (const auto& [key, field] : fields)
+    if (j.contains(key)) *field = j[key].get<std::string>(), j.erase(key);
+  args.update(j, path);
 }
 
 void add_masking_options(CLI::App* app, data::CollatorOptions& o) {

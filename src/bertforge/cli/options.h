@@ -7,10 +7,13 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bertforge/data/collator.h"
+#include "bertforge/train/training_args.h"
 #include "bertforge/util/messages.h"
 
 namespace bertforge::cli {
@@ -26,6 +29,14 @@ CLI::Option* add_bf16(CLI::App* app, bool& bf16);
 // HF DataCollatorForLanguageModeling's --mlm_probability, --mask_replace_prob, --random_replace_prob,
 // --whole_word_mask and --pad_to_multiple_of, with pretrain's help texts and defaults.
 void add_masking_options(CLI::App* app, data::CollatorOptions& o);
+
+// One option per TrainingArguments key, in HF's documentation groups; booleans may stand alone. Each value
+// given goes to given(key, value), to be set after --config_file's (the command line wins).
+void add_training_arguments(CLI::App* app, const std::function<void(const std::string&, const std::string&)>& given);
+// --config_file: a JSON file of TrainingArguments keys, and of the command's own string options (`fields`),
+// as HF's parse_json_file takes every dataclass's keys.
+void apply_training_config_file(const std::string& path, const std::vector<std::pair<std::string, std::string*>>& fields,
+                                train::TrainingArguments& args);
 
 // A number check for CLI11 that --help shows as the allowed range ("> 0", "in [0, 1]") and that refuses a
 // value as check_option does (a usage error naming the range).

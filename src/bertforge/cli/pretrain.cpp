@@ -10,7 +10,6 @@
 #include "bertforge/cli/options.h"
 #include "bertforge/train/pretrain.h"
 #include "bertforge/util/error.h"
-#include "bertforge/util/json_file.h"
 
 namespace bertforge::cli {
 
@@ -24,12 +23,9 @@ struct PretrainOptions {
 
 // The JSON file may also name the model and data, as HF's parse_json_file takes every dataclass's keys.
 void apply_config_file(PretrainOptions& o) {
-  nlohmann::json j = read_json_file(o.config_file, "training arguments");
-  for (auto [key, field] : {std::pair{"model", &o.spec.model}, {"train_data", &o.spec.train_data},
-                            {"eval_data", &o.spec.eval_data}, {"device", &o.spec.device},
-                            {"tokenizer", &o.spec.tokenizer}})
-    if (j.contains(key)) *field = j[key].get<std::string>(), j.erase(key);
-  o.spec.args.update(j, o.config_file);
+  apply_training_config_file(o.config_file, {{"model", &o.spec.model}, {"train_data", &o.spec.train_data},
+                                             {"eval_data", &o.spec.eval_data}, {"device", &o.spec.device},
+                                             {"tokenizer", &o.spec.tokenizer}}, o.spec.args);
 }
 // The JSON that each phase's checkpoints hold as training_args.json: one object, or one per recipe phase.
 nlohmann::json merged_config(const train::PretrainSpec& spec) {
@@ -41,20 +37,6 @@ nlohmann::json merged_config(const train::PretrainSpec& spec) {
     phases.push_back(a.to_json());
   }
   return phases;
-}
-
-// One option per TrainingArguments key, in HF's documentation groups; booleans may stand alone.
-void add_training_arguments(CLI::App* app, std::shared_ptr<PretrainOptions> o) {
-  for (const auto& s : train::training_arg_specs()) {
-    train::TrainingArgHelp h = train::training_arg_help(s.name);
-    std::string values = h.choices.empty() ? (h.type == "BOOL" ? "[true|false]" : h.type) : "{";
-    if (!h.range.empty()) values += " " + h.range;  // the range validate() checks
-    for (std::size_t i = 0; i < h.choices.size(); ++i) values += h.choices[i] + (i + 1 < h.choices.size() ? "," : "}");
-    auto* opt = app->add_option_function<std::string>(
-        "--" + s.name, [o, name = s.name](const std::string& v) { o->given[name] = v; }, s.help);
-    if (h.type == "BOOL") opt->expected(0, 1);  // --bf16 == --bf16 true; --bf16 false turns it off
-    opt->option_text(values + " (default " + (h.default_value.empty() ? "unset" : h.default_value) + ")")->group(h.group);
-  }
 }
 
 }  // namespace
@@ -84,7 +66,7 @@ Command add_pretrain(CLI::App& parent) {
            "print the merged configuration (the training_args.json each checkpoint holds) and exit")->group(run);
   app->add_option("--dump_batches", o->spec.dump_batches,
                   "also write each training micro-batch (masks applied) to this folder as safetensors")->group(run);
-  add_training_arguments(app, o);
+  add_training_arguments(app, [o](const std::string& name, const std::string& v) { o->given[name] = v; });
   return {app, [o] {
             if (!o->config_file.empty()) apply_config_file(*o);
             for (const auto& [k, v] : o->given) o->spec.args.set(k, v);

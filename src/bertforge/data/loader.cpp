@@ -38,9 +38,23 @@ Sampling sampling_from_name(const std::string& name) {
   throw UsageError("train_sampling_strategy: '" + name + "' is not one of random, sequential, group_by_length");
 }
 
+MlmSource::MlmSource(std::shared_ptr<const ShardSet> shards, CollatorOptions options, std::vector<bool> continuation)
+    : shards_(std::move(shards)), options_(options), continuation_(std::move(continuation)) {}
+
+Batch MlmSource::make(const std::vector<std::uint64_t>& indices, const std::vector<std::uint64_t>& row_seeds) const {
+  Examples ex;
+  for (std::uint64_t i : indices) shards_->append(i, ex);
+  MlmCollator collator(shards_->meta().special, shards_->meta().vocab_size, shards_->meta().task, options_, 0,
+                       continuation_);
+  return collator.collate(ex, row_seeds);
+}
+
 Loader::Loader(std::shared_ptr<const ShardSet> shards, LoaderOptions options, std::vector<bool> continuation)
-    : shards_(std::move(shards)), o_(options), continuation_(std::move(continuation)) {
-  const std::uint64_t n = shards_->size(), w = o_.world_size;
+    : Loader(std::make_shared<MlmSource>(std::move(shards), options.collator, std::move(continuation)), options) {}
+
+Loader::Loader(std::shared_ptr<const BatchSource> source, LoaderOptions options)
+    : source_(std::move(source)), o_(options) {
+  const std::uint64_t n = source_->size(), w = o_.world_size;
   if (o_.batch_size < 1) throw UsageError("batch size: " + std::to_string(o_.batch_size) + " is out of range (must be >= 1)");
   if (w < 1 || o_.rank < 0 || o_.rank >= o_.world_size)
     throw Error("distributed: rank " + std::to_string(o_.rank) + " is outside world size " + std::to_string(w));
@@ -61,11 +75,11 @@ std::uint64_t Loader::batches_per_epoch() const {
 }
 
 std::uint64_t Loader::shuffled(std::uint64_t epoch, std::uint64_t p) const {
-  return permute(p, shards_->size(), mix64(o_.seed) ^ mix64(epoch + 0x51ed270b27ULL));
+  return permute(p, source_->size(), mix64(o_.seed) ^ mix64(epoch + 0x51ed270b27ULL));
 }
 
 std::uint64_t Loader::index_at(std::uint64_t epoch, std::uint64_t k) const {
-  const std::uint64_t p = place(k) % shards_->size();  // padding repeats the list's start
+  const std::uint64_t p = place(k) % source_->size();  // padding repeats the list's start
   switch (o_.sampling) {
     case Sampling::random: return shuffled(epoch, p);
     case Sampling::sequential: return p;
@@ -77,12 +91,12 @@ std::uint64_t Loader::index_at(std::uint64_t epoch, std::uint64_t k) const {
 std::shared_ptr<const std::vector<std::uint64_t>> Loader::grouped_order(std::uint64_t epoch) const {
   std::lock_guard lock(order_mu_);
   if (order_ && order_epoch_ == epoch) return order_;
-  const std::uint64_t n = shards_->size(), group = o_.group_size > 0 ? o_.group_size : o_.batch_size;
+  const std::uint64_t n = source_->size(), group = o_.group_size > 0 ? o_.group_size : o_.batch_size;
   const std::uint64_t mega = std::clamp<std::uint64_t>(n / (4 * group), 1, 50) * group;
   auto order = std::make_shared<std::vector<std::uint64_t>>(n);
   for (std::uint64_t p = 0; p < n; ++p) (*order)[p] = shuffled(epoch, p);
   std::vector<std::uint32_t> length(n);
-  for (std::uint64_t i = 0; i < n; ++i) length[i] = shards_->length(i);
+  for (std::uint64_t i = 0; i < n; ++i) length[i] = source_->length(i);
   auto longer = [&](std::uint64_t a, std::uint64_t b) { return length[a] > length[b]; };
   std::uint64_t longest = 0;  // the first megabatch whose head is the longest sequence
   for (std::uint64_t begin = 0; begin < n; begin += mega) {
@@ -101,17 +115,14 @@ std::uint64_t Loader::mask_seed(std::uint64_t epoch, std::uint64_t k) const {
 }
 
 Batch Loader::make(LoaderPosition p) const {
-  Examples ex;
-  std::vector<std::uint64_t> seeds;
+  std::vector<std::uint64_t> indices, seeds;
   const std::uint64_t first = p.batch * o_.batch_size;
   const std::uint64_t last = std::min<std::uint64_t>(first + o_.batch_size, num_samples_);
   for (std::uint64_t k = first; k < last; ++k) {
-    shards_->append(index_at(p.epoch, k), ex);
+    indices.push_back(index_at(p.epoch, k));
     seeds.push_back(mask_seed(p.epoch, k));
   }
-  MlmCollator collator(shards_->meta().special, shards_->meta().vocab_size, shards_->meta().task, o_.collator, 0,
-                       continuation_);
-  Batch b = collator.collate(ex, seeds);
+  Batch b = source_->make(indices, seeds);
   if (o_.pin_memory)
     for (at::Tensor* t : {&b.input_ids, &b.token_type_ids, &b.attention_mask, &b.labels, &b.sentence_label})
       if (t->defined()) *t = t->pin_memory();

@@ -1,6 +1,6 @@
-// The training loader: a prepared folder (ShardSet) -> MLM batches, with torch DistributedSampler semantics,
-// a background prefetch thread (its tensor work serial, off the intra-op threads), and a position the trainer
-// checkpoints for an exact resume.
+// The training loader: indexed sequences (a BatchSource: a prepared folder's MLM batches, or fine-tuning
+// examples) -> batches, with torch DistributedSampler semantics, a background prefetch thread (its tensor work
+// serial, off the intra-op threads), and a position the trainer checkpoints for an exact resume.
 //
 // Order: each epoch visits a permutation of [0, N) keyed by (seed, epoch) — a Feistel-network bijection
 // evaluated per index, so memory stays constant whatever N (torch's randperm would hold 8 bytes per
@@ -14,9 +14,9 @@
 // positions r, r + W, r + 2W, ... Batches of batch_size from those; the last one is partial unless
 // drop_last_batch (DataLoader's drop_last). With even_shards false (evaluation) nothing is repeated or cut:
 // rank r takes the positions r, r + W, ... below N, so shards may differ by one and each sequence counts once.
-// Masking: the sequence at position p of epoch e is masked from a generator seeded by (seed, e, p), so its
-// masks are the same whatever the batch size, world size or rank that reads it (2 ranks x 4 mask as 1 x 8),
-// and whether reached by iterating or by seek(); prefetching never changes what is delivered.
+// Masking (MLM sources): the sequence at position p of epoch e is masked from a generator seeded by (seed, e, p),
+// so its masks are the same whatever the batch size, world size or rank that reads it (2 ranks x 4 mask as
+// 1 x 8), and whether reached by iterating or by seek(); prefetching never changes what is delivered.
 #pragma once
 #include <condition_variable>
 #include <deque>
@@ -47,11 +47,38 @@ struct LoaderOptions {
   bool drop_last_batch = false;  // DataLoader's
   int prefetch = 4;              // batches made ahead by the background thread; 0 = none, in the caller
   bool pin_memory = false;       // page-locked batches (CUDA runs): their copy to the GPU need not block
-  CollatorOptions collator;
+  CollatorOptions collator;      // the MLM source's
+};
+
+// What a Loader batches: sequences 0 .. size() - 1 and how a batch of them is made. make() is called from the
+// prefetch thread and must not touch shared state.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual std::uint64_t size() const = 0;
+  virtual std::uint32_t length(std::uint64_t i) const = 0;  // tokens of sequence i (group_by_length)
+  // Sequences `indices`, in that order; row_seeds[r]: the seed of row r's random choices (masks).
+  virtual Batch make(const std::vector<std::uint64_t>& indices, const std::vector<std::uint64_t>& row_seeds) const = 0;
+};
+
+// A prepared folder's sequences as MLM batches (MlmCollator).
+class MlmSource : public BatchSource {
+ public:
+  MlmSource(std::shared_ptr<const ShardSet> shards, CollatorOptions options, std::vector<bool> continuation = {});
+  std::uint64_t size() const override { return shards_->size(); }
+  std::uint32_t length(std::uint64_t i) const override { return shards_->length(i); }
+  Batch make(const std::vector<std::uint64_t>& indices, const std::vector<std::uint64_t>& row_seeds) const override;
+
+ private:
+  std::shared_ptr<const ShardSet> shards_;
+  CollatorOptions options_;
+  std::vector<bool> continuation_;
 };
 
 class Loader {
  public:
+  Loader(std::shared_ptr<const BatchSource> source, LoaderOptions options);
+  // An MlmSource of the folder with options.collator.
   Loader(std::shared_ptr<const ShardSet> shards, LoaderOptions options, std::vector<bool> continuation = {});
   ~Loader();
 
@@ -76,9 +103,8 @@ class Loader {
   void start_worker();
   void stop_worker();
 
-  std::shared_ptr<const ShardSet> shards_;
+  std::shared_ptr<const BatchSource> source_;
   LoaderOptions o_;
-  std::vector<bool> continuation_;
   std::uint64_t num_samples_ = 0;
   LoaderPosition position_;
 

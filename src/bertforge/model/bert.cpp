@@ -17,10 +17,10 @@ at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& target) {
 
 }  // namespace
 
-BertModelImpl::BertModelImpl(const BertConfig& c) : max_positions(c.max_position_embeddings) {
+BertModelImpl::BertModelImpl(const BertConfig& c, bool add_pooling_layer) : max_positions(c.max_position_embeddings) {
   embeddings = register_module("embeddings", BertEmbeddings(c));
   encoder = register_module("encoder", BertEncoder(c));
-  pooler = register_module("pooler", BertPooler(c));
+  if (add_pooling_layer) pooler = register_module("pooler", BertPooler(c));
 }
 
 BertModelOutput BertModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
@@ -41,8 +41,17 @@ BertModelOutput BertModelImpl::forward(const at::Tensor& input_ids, const at::Te
     firsts = (kept.cumsum(0) - 1).index_select(0, firsts);  // where the first rows land among `rows`
   }
   hidden = encoder(hidden, layout, rows);
-  auto pooled = pooler(hidden.reshape({-1, hidden.size(-1)}).index_select(0, firsts));
+  at::Tensor pooled;
+  if (pooler) pooled = pooler(hidden.reshape({-1, hidden.size(-1)}).index_select(0, firsts));
   return {hidden, pooled, std::move(layout), rows};
+}
+
+// Row-major order either way: the unpadded rows keep the batch's order.
+std::pair<at::Tensor, at::Tensor> BertModelOutput::labelled(const at::Tensor& labels) const {
+  auto flat = layout.unpad(labels).reshape(-1);
+  if (rows.defined()) flat = flat.index_select(0, rows);
+  auto where = at::nonzero(flat.ne(kIgnoreIndex)).squeeze(1);
+  return {last_hidden_state.reshape({-1, last_hidden_state.size(-1)}).index_select(0, where), flat.index_select(0, where)};
 }
 
 BertForPreTrainingImpl::BertForPreTrainingImpl(const BertConfig& c) : config(c) {
@@ -64,14 +73,10 @@ BertForPreTrainingOutput BertForPreTrainingImpl::forward(const at::Tensor& input
   out.seq_relationship_logits = cls->seq_relationship(encoded.pooler_output);
   const at::Tensor& decoder = bert->embeddings->word_embeddings->weight;
   if (sparse) {
-    // Gather the labelled rows first: the [rows, vocab] projection is most of the head's cost. Row-major
-    // order either way: the unpadded rows keep the batch's order.
-    auto flat = encoded.layout.unpad(labels).reshape(-1);
-    if (encoded.rows.defined()) flat = flat.index_select(0, encoded.rows);
-    auto rows = at::nonzero(flat.ne(kIgnoreIndex)).squeeze(1);
-    auto hidden = encoded.last_hidden_state.reshape({-1, config.hidden_size}).index_select(0, rows);
+    // Gather the labelled rows first: the [rows, vocab] projection is most of the head's cost.
+    auto [hidden, target] = encoded.labelled(labels);
     out.prediction_logits = cls->predictions(hidden, decoder);
-    out.mlm_loss = cross_entropy(out.prediction_logits, flat.index_select(0, rows));
+    out.mlm_loss = cross_entropy(out.prediction_logits, target);
   } else {
     out.prediction_logits = cls->predictions(encoded.last_hidden_state, decoder);
     if (labels.defined())
@@ -87,20 +92,25 @@ BertForPreTrainingOutput BertForPreTrainingImpl::forward(const at::Tensor& input
 }
 
 void BertForPreTrainingImpl::init_weights() {
+  init_bert_weights(*this, config.initializer_range);
   torch::NoGradGuard no_grad;
-  for (auto& m : modules(/*include_self=*/false)) {
+  cls->predictions->bias.zero_();
+}
+
+void init_bert_weights(torch::nn::Module& module, double initializer_range) {
+  torch::NoGradGuard no_grad;
+  for (auto& m : module.modules(/*include_self=*/false)) {
     if (auto* linear = m->as<torch::nn::Linear>()) {
-      torch::nn::init::normal_(linear->weight, 0.0, config.initializer_range);
+      torch::nn::init::normal_(linear->weight, 0.0, initializer_range);
       if (linear->bias.defined()) linear->bias.zero_();
     } else if (auto* embedding = m->as<torch::nn::Embedding>()) {
-      torch::nn::init::normal_(embedding->weight, 0.0, config.initializer_range);
+      torch::nn::init::normal_(embedding->weight, 0.0, initializer_range);
       if (auto pad = embedding->options.padding_idx()) embedding->weight[*pad].zero_();
     } else if (auto* norm = m->as<torch::nn::LayerNorm>()) {
       norm->weight.fill_(1.0);
       norm->bias.zero_();
     }
   }
-  cls->predictions->bias.zero_();
 }
 
 }  // namespace bertforge::model

@@ -31,10 +31,15 @@ struct BertModelOutput {
   at::Tensor pooler_output;      // [batch, hidden]
   TokenLayout layout;            // where last_hidden_state's rows stand in the batch
   at::Tensor rows;               // with `read`: the activation rows of the layout that last_hidden_state holds
+
+  // The hidden states at the positions whose label is not kIgnoreIndex ([labelled, hidden], row-major order)
+  // and those labels ([labelled]); labels: [batch, seq], the `read` positions when `read` was given.
+  std::pair<at::Tensor, at::Tensor> labelled(const at::Tensor& labels) const;
 };
 
 struct BertModelImpl : torch::nn::Module {
-  explicit BertModelImpl(const BertConfig& c);
+  // add_pooling_layer false: no pooler (HF's BertForTokenClassification), pooler_output undefined.
+  explicit BertModelImpl(const BertConfig& c, bool add_pooling_layer = true);
   // unpad: run on the real tokens only where the batch has padding (TokenLayout). read: bool [batch, seq],
   // the positions whose final hidden state the caller reads (undefined: all); the last layer's output
   // projection, feed-forward and LayerNorms then run only there and at each row's first position (the
@@ -43,7 +48,7 @@ struct BertModelImpl : torch::nn::Module {
                           const at::Tensor& attention_mask = {}, bool unpad = false, const at::Tensor& read = {});
   BertEmbeddings embeddings{nullptr};
   BertEncoder encoder{nullptr};
-  BertPooler pooler{nullptr};
+  BertPooler pooler{nullptr};  // null without the pooling layer
   std::int64_t max_positions;
   // Under autocast to a lower precision, the embeddings' output is cast once and the layers pass activations
   // in that dtype (LayerNorm and softmax compute in fp32 inside, and return the input's dtype), instead of an
@@ -65,9 +70,7 @@ struct BertForPreTrainingImpl : torch::nn::Module {
   BertForPreTrainingOutput forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
                                    const at::Tensor& attention_mask = {}, const at::Tensor& labels = {},
                                    const at::Tensor& next_sentence_label = {});
-  // HF's _init_weights: Linear and Embedding weights ~ normal(0, initializer_range), the padding row and every
-  // bias zero, LayerNorm weight 1 and bias 0. Draws from LibTorch's default generator (torch::manual_seed).
-  void init_weights();
+  void init_weights();  // init_bert_weights, and the MLM head's bias zero
 
   BertConfig config;
   BertModel bert{nullptr};
@@ -77,5 +80,10 @@ struct BertForPreTrainingImpl : torch::nn::Module {
   bool prune_last_layer = true;
 };
 TORCH_MODULE(BertForPreTraining);
+
+// HF's _init_weights over every submodule of m: Linear and Embedding weights ~ normal(0, initializer_range),
+// the padding row and every bias zero, LayerNorm weight 1 and bias 0. Draws from LibTorch's default generator
+// (torch::manual_seed).
+void init_bert_weights(torch::nn::Module& m, double initializer_range);
 
 }  // namespace bertforge::model

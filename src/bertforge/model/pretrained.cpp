@@ -77,12 +77,15 @@ std::string first_few(const std::vector<std::string>& names) {
 }
 
 // The heads a BERT checkpoint may lack, as HF loads them: a BertModel save has no cls.*, a BertForMaskedLM
-// save no pooler and no NSP head. HF initialises them with a warning; so do we.
-bool is_head(const std::string& key) { return key.rfind("cls.", 0) == 0 || key.rfind("bert.pooler.", 0) == 0; }
+// save no pooler and no NSP head, a pre-training save no classifier. HF initialises them with a warning; so
+// do we.
+bool is_head(const std::string& key) {
+  return key.rfind("cls.", 0) == 0 || key.rfind("bert.pooler.", 0) == 0 || key.rfind("classifier.", 0) == 0;
+}
 
 }  // namespace
 
-void load_safetensors_weights(BertForPreTrainingImpl& model, const std::string& path, LoadReport& report) {
+void load_safetensors_weights(torch::nn::Module& model, const std::string& path, LoadReport& report) {
   SafetensorsFile file(path);
   auto params = model.named_parameters();
   std::set<std::string> file_keys;
@@ -108,42 +111,52 @@ void load_safetensors_weights(BertForPreTrainingImpl& model, const std::string& 
   }
 }
 
-Pretrained from_pretrained(const std::string& dir, c10::Device device) {
-  Pretrained p;
-  p.model = BertForPreTraining(BertConfig::load((fs::path(dir) / "config.json").string()));
-  for (const auto& item : p.model->named_parameters()) p.report.missing.push_back(item.key());
+LoadReport load_pretrained(torch::nn::Module& model, const std::string& dir) {
+  LoadReport report;
+  for (const auto& item : model.named_parameters()) report.missing.push_back(item.key());
   const std::vector<std::string> files = weight_files(dir);
-  for (const auto& file : files) load_safetensors_weights(*p.model, file, p.report);
+  for (const auto& file : files) load_safetensors_weights(model, file, report);
   std::vector<std::string> body;  // missing weights no BERT checkpoint may lack
-  for (const auto& key : p.report.missing)
+  for (const auto& key : report.missing)
     if (!is_head(key)) body.push_back(key);
   if (!body.empty())
     fail_at(files.front(), 0, "lacks " + std::to_string(body.size()) + " of the model's " +
-                                  std::to_string(p.model->named_parameters().size()) + " weights (" + first_few(body) +
+                                  std::to_string(model.named_parameters().size()) + " weights (" + first_few(body) +
                                   "): not a BERT checkpoint of this config.json");
-  if (!p.report.missing.empty())
-    warn(dir + ": not in the checkpoint, newly initialised: " + joined(p.report.missing));
-  if (!p.report.unexpected.empty())
-    warn(dir + ": checkpoint tensors the model does not use, ignored: " + joined(p.report.unexpected));
   std::vector<std::string> non_finite;
-  for (const auto& item : p.model->named_parameters())
+  for (const auto& item : model.named_parameters())
     if (!at::isfinite(item.value()).all().item<bool>()) non_finite.push_back(item.key());
   if (!non_finite.empty())
     warn(dir + ": " + std::to_string(non_finite.size()) + " weight tensors hold NaN or Inf (" + first_few(non_finite) +
          "): every prediction will be NaN (was training diverging? load an earlier checkpoint)");
+  return report;
+}
+
+Pretrained from_pretrained(const std::string& dir, c10::Device device) {
+  Pretrained p;
+  p.model = BertForPreTraining(BertConfig::load((fs::path(dir) / "config.json").string()));
+  p.report = load_pretrained(*p.model, dir);
+  if (!p.report.missing.empty())
+    warn(dir + ": not in the checkpoint, newly initialised: " + joined(p.report.missing));
+  if (!p.report.unexpected.empty())
+    warn(dir + ": checkpoint tensors the model does not use, ignored: " + joined(p.report.unexpected));
   p.model->to(device);
   return p;
 }
 
-void save_pretrained(BertForPreTrainingImpl& model, const std::string& dir) {
+void save_pretrained(torch::nn::Module& model, BertConfig config, const std::string& architecture,
+                     const std::string& dir) {
   fs::create_directories(dir);
-  BertConfig config = model.config;
-  config.extra["architectures"] = R"(["BertForPreTraining"])";
+  config.extra["architectures"] = nlohmann::json::array({architecture}).dump();
   config.extra["model_type"] = R"("bert")";
   config.save((fs::path(dir) / "config.json").string());
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const auto& item : model.named_parameters()) tensors.emplace_back(item.key(), item.value());
   save_safetensors((fs::path(dir) / "model.safetensors").string(), tensors);
+}
+
+void save_pretrained(BertForPreTrainingImpl& model, const std::string& dir) {
+  save_pretrained(model, model.config, "BertForPreTraining", dir);
 }
 
 }  // namespace bertforge::model

@@ -35,11 +35,19 @@ struct Pretrained {
 
 Pretrained from_pretrained(const std::string& dir, c10::Device device = c10::kCPU);
 
+// Loads a folder's weights into `model` (bert.h's or classifier.h's, on the CPU or its device) and says what
+// the folder lacked and held beyond the model; a missing weight other than a head's (cls.*, bert.pooler.*,
+// classifier.*) is an Error, NaN or Inf weights a warning. from_pretrained is this plus its two warnings.
+LoadReport load_pretrained(torch::nn::Module& model, const std::string& dir);
+
 // Loads the tensors of one safetensors file into `model` (CPU or device): appends file tensors the model has
 // no place for to report.unexpected and removes each loaded key from report.missing (seed report.missing with
-// the model's parameter names first to learn what the file lacks, as from_pretrained does).
-void load_safetensors_weights(BertForPreTrainingImpl& model, const std::string& path, LoadReport& report);
+// the model's parameter names first to learn what the file lacks, as load_pretrained does).
+void load_safetensors_weights(torch::nn::Module& model, const std::string& path, LoadReport& report);
 
+// config.json (with `architecture` as architectures and model_type bert) and model.safetensors.
+void save_pretrained(torch::nn::Module& model, BertConfig config, const std::string& architecture,
+                     const std::string& dir);
 void save_pretrained(BertForPreTrainingImpl& model, const std::string& dir);
 
 }  // namespace bertforge::model

@@ -26,7 +26,7 @@ const char* kDoomedPrefix = "tmp-old-checkpoint-";  // being deleted
 // Deleting a folder file by file is not atomic: a kill midway would leave a checkpoint-N without some of its
 // files, which resume would pick up. Renaming it out of the checkpoint-N namespace first is atomic.
 void remove_checkpoint(const fs::path& folder) {
-  fs::path doomed = folder.parent_path() / (kDoomedPrefix + folder.filename().string().substr(11));
+  fs::path doomed = folder.parent_path() / (kDoomedPrefix + std::to_string(checkpoint_step(folder.string())));
   std::error_code ec;
   fs::remove_all(doomed, ec);
   fs::rename(folder, doomed, ec);
@@ -36,6 +36,13 @@ void remove_checkpoint(const fs::path& folder) {
 }  // namespace
 
 std::string checkpoint_name(std::int64_t step) { return "checkpoint-" + std::to_string(step); }
+
+std::int64_t checkpoint_step(const std::string& folder) {
+  std::smatch m;
+  const std::string name = fs::path(folder).filename().string();
+  if (!std::regex_match(name, m, kCheckpoint)) fail_at(folder, 0, "not a checkpoint-<step> folder");
+  return std::stoll(m[1].str());
+}
 
 std::string write_checkpoint(const std::string& output_dir, std::int64_t step,
                              const std::function<void(const std::string&)>& fill) {

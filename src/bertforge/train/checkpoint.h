@@ -22,6 +22,7 @@
 namespace bertforge::train {
 
 std::string checkpoint_name(std::int64_t step);  // "checkpoint-<step>"
+std::int64_t checkpoint_step(const std::string& folder);  // <step> of .../checkpoint-<step>; Error otherwise
 
 // Creates the temporary folder, calls fill(folder) to write the files, then publishes it durably. If fill
 // or any write throws, the temporary folder is removed and the error propagates. Returns the final path.

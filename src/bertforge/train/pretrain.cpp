@@ -21,10 +21,10 @@
 #include "bertforge/eval/dataset.h"
 #include "bertforge/eval/evaluation.h"
 #include "bertforge/train/plan.h"
+#include "bertforge/train/run_dir.h"
 #include "bertforge/train/stop_signal.h"
 #include "bertforge/train/trainer.h"
 #include "bertforge/util/error.h"
-#include "bertforge/util/folder_lock.h"
 #include "bertforge/util/json_file.h"
 #include "bertforge/util/messages.h"
 
@@ -104,46 +104,6 @@ void check_masking_unchanged(const TrainingArguments& now, const std::string& ch
                            " (resume with the same value, or pass --allow_masking_change)");
 }
 
-// The checkpoint to resume from ("" for none), verified (see verify_checkpoint). "latest" takes the newest
-// checkpoint that verifies, saying which newer ones failed and why; rank 0 chooses and the others follow.
-std::string resume_checkpoint(const TrainingArguments& a, dist::World& world) {
-  const std::string& r = a.resume_from_checkpoint;
-  if (r.empty() || r == "false" || r == "False") return "";
-  if (r != "latest" && r != "true" && r != "True") {
-    if (!fs::is_directory(r)) fail_at(r, 0, "resume_from_checkpoint: no such checkpoint folder");
-    if (world.is_main()) verify_checkpoint(r);
-    return r;
-  }
-  double chosen = 0;  // the other ranks add 0 to rank 0's choice
-  if (world.is_main()) {
-    chosen = -1;
-    auto all = list_checkpoints(a.output_dir);
-    if (all.empty()) fail_at(a.output_dir, 0, "No valid checkpoint found in output directory");
-    std::string first_error;
-    for (auto c = all.rbegin(); c != all.rend() && chosen < 0; ++c) {
-      try {
-        verify_checkpoint(*c);
-        chosen = static_cast<double>(std::stoll(fs::path(*c).filename().string().substr(11)));
-        if (c != all.rbegin()) warn("resuming from " + *c + ", the newest checkpoint that verifies");
-      } catch (const Error& e) {
-        warn(std::string("skipping a checkpoint that does not verify: ") + e.what());
-        if (first_error.empty()) first_error = e.what();
-      }
-    }
-    if (chosen < 0) fail_at(a.output_dir, 0, "no checkpoint verifies (the newest: " + first_error + ")");
-  }
-  chosen = world.sum({chosen})[0];
-  return (fs::path(a.output_dir) / checkpoint_name(static_cast<std::int64_t>(chosen))).string();
-}
-
-void check_output_dir(const TrainingArguments& a, bool resuming) {
-  if (resuming || a.overwrite_output_dir) return;
-  if (auto last = last_checkpoint(a.output_dir))
-    fail_at(a.output_dir, 0, "already holds " + fs::path(*last).filename().string() +
-                                 "; continue with --resume_from_checkpoint latest, or start afresh with "
-                                 "--overwrite_output_dir");
-}
-
 // Every phase's arguments, before any of them trains: a mistake in the last phase costs no training time.
 void check_phase(const TrainingArguments& base, const PhaseSpec& phase, std::size_t i, std::size_t phases) {
   TrainingArguments args = base;
@@ -191,7 +151,7 @@ double plan_phase(const PretrainSpec& spec, const PhaseSpec& phase, std::size_t 
   const std::int64_t kept = a.save_total_limit > 0 ? std::min(saves, a.save_total_limit) : saves;
   const double checkpoint = checkpoint_bytes(parameters, a.optim);
   TrainerInputs in;
-  in.model = model;
+  in.task = std::make_shared<PretrainTask>(model);
   in.train = loader;
   in.device = device;
   in.quiet = true;
@@ -248,30 +208,6 @@ int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
   return 0;
 }
 
-// The run's output_dir made ready: created, locked (rank 0 holds `lock` for the run, taken before anything in
-// it is read), the checkpoint to resume from chosen ("" for none), a previous run set aside with
-// overwrite_output_dir, partial checkpoints removed.
-std::string open_run(const PretrainSpec& spec, dist::World& world, std::optional<FolderLock>& lock) {
-  const std::string& out = spec.args.output_dir;
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) fail_at(out, 0, "cannot create output_dir: " + ec.message());
-  if (!spec.dump_batches.empty()) fs::create_directories(spec.dump_batches);
-  if (world.is_main()) lock.emplace(out);
-  if (lock && !lock->took_over().empty()) warn("took over the lock of " + lock->took_over() + ", which no longer runs");
-  std::string checkpoint = resume_checkpoint(spec.args, world);
-  check_output_dir(spec.args, !checkpoint.empty());
-  if (world.is_main() && checkpoint.empty() && spec.args.overwrite_output_dir) {
-    const std::string aside = set_aside_previous_run(out);
-    if (!aside.empty())
-      warn("overwrite_output_dir: moved the previous run in " + out + " to " + aside +
-           " (out of reach of resume and plots; delete it when no longer needed)");
-  }
-  world.barrier();
-  if (world.is_main()) remove_partial_checkpoints(out);
-  return checkpoint;
-}
-
 // A phase's data, loaders and the rest of the Trainer's inputs; the model is built from the first phase's data.
 TrainerInputs phase_inputs(const PretrainSpec& spec, const PhaseSpec& phase, const TrainingArguments& args,
                            model::BertForPreTraining& model, dist::World& world, c10::Device device) {
@@ -288,7 +224,7 @@ TrainerInputs phase_inputs(const PretrainSpec& spec, const PhaseSpec& phase, con
   }
   in.tokenizer = eval::dataset_tokenizer(*train_data, phase.train_data, spec.tokenizer, spec.model);
   in.train = make_loader(train_data, args, true, world, device, word_continuations(args, in.tokenizer.get()));
-  in.model = model;
+  in.task = std::make_shared<PretrainTask>(model);
   in.world = &world;
   in.device = device;
   in.quiet = spec.quiet;
@@ -306,15 +242,10 @@ int run_pretraining(const PretrainSpec& spec) {
   spec.args.validate();
   for (std::size_t i = 0; i < phases.size(); ++i) check_phase(spec.args, phases[i], i, phases.size());
   if (spec.dry_run) return print_plan(spec, phases);
-  c10::Device device = model::parse_device(spec.device);
-  model::warn_if_bf16_is_slow(spec.args.bf16, device);
-  dist::WorldOptions wo;
-  wo.timeout = std::chrono::seconds(spec.args.ddp_timeout);
-  wo.device = device.is_cuda() ? "cuda" : "cpu";
-  auto world = dist::from_environment(wo);
-  if (device.is_cuda() && world->size() > 1) device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(world->local_rank()));
-  std::optional<FolderLock> lock;
-  const std::string checkpoint = open_run(spec, *world, lock);
+  RunSetup run(spec.args, spec.device, spec.dump_batches);
+  dist::World* world = run.world.get();
+  const c10::Device device = run.device;
+  const std::string& checkpoint = run.checkpoint;
   ResumePoint from = checkpoint.empty() ? ResumePoint{} : load_resume_point(checkpoint + "/bertforge_state.json");
   if (from.phase >= static_cast<int>(phases.size()))
     fail_at(checkpoint, 0, "belongs to phase " + std::to_string(from.phase) + " but the recipe has fewer phases");

@@ -9,7 +9,6 @@
 #include <limits>
 #include <sstream>
 
-#include "bertforge/eval/evaluation.h"
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/stop_signal.h"
 #include "bertforge/util/error.h"
@@ -54,12 +53,10 @@ OptimizerOptions optimizer_options(const TrainingArguments& a) {
 Trainer::Trainer(TrainingArguments args, TrainerInputs inputs)
     : args_(std::move(args)),
       choices_(args_.choices()),
-      in_(std::move(inputs)),
-      // the vocabulary projection only where a label is: same loss and gradients
-      mode_(in_.model, /*training=*/true, /*sparse_mlm=*/true) {
+      in_(std::move(inputs)) {
   if (!in_.world) own_world_ = dist::single_process(), in_.world = own_world_.get();
-  in_.model->to(in_.device);
-  for (const auto& p : in_.model->named_parameters()) {
+  model().to(in_.device);
+  for (const auto& p : model().named_parameters()) {
     params_.push_back({p.key(), p.value()});
     // HF's floating_point_ops: 6 x tokens x parameters outside the embeddings.
     if (p.key().find("embeddings") == std::string::npos) flos_per_token_ += 6.0 * static_cast<double>(p.value().numel());
@@ -97,7 +94,7 @@ TrainOutcome Trainer::train() {
   log_->message("training: " + std::to_string(max_steps_ - local_step()) + " of " + std::to_string(max_steps_) +
                 " steps left, " + std::to_string(steps_per_epoch_) + " steps per epoch, optim " + args_.optim);
   // Every rank starts from rank 0's weights (fresh or resumed); gradient buckets start during backward.
-  in_.world->attach_parameters(in_.model->parameters());
+  in_.world->attach_parameters(model().parameters());
   verify_parameters();
   last_logged_step_ = state_.global_step;
   if (args_.eval_on_start && in_.eval) evaluate();
@@ -147,8 +144,8 @@ Trainer::StepResult Trainer::train_step() {
   const StepSums sums = forward_backward(micro);
   sync_gradients();
   // The gradient norm also when nothing clips: it is logged, and the non-finite test needs it.
-  const at::Tensor norm = args_.max_grad_norm > 0 ? clip_grad_norm(in_.model->parameters(), args_.max_grad_norm)
-                                                  : grad_norm(in_.model->parameters());
+  const at::Tensor norm = args_.max_grad_norm > 0 ? clip_grad_norm(model().parameters(), args_.max_grad_norm)
+                                                  : grad_norm(model().parameters());
   // skip must decide before the update: a host read, the same answer on every rank
   r.applied = choices_.nan != NanPolicy::skip || finite_on_every_rank(sums.loss, norm);
   if (r.applied) optimizer_->step(lr);
@@ -156,8 +153,9 @@ Trainer::StepResult Trainer::train_step() {
 
   const StepTotals total = sum_over_ranks(sums, norm, r);
   const double ranks = static_cast<double>(in_.world->size());
-  r.loss = total.loss / ranks, r.mlm_loss = total.mlm / ranks, r.nsp_loss = total.nsp / ranks;
-  r.has_nsp = sums.has_nsp;
+  r.loss = total.loss / ranks;
+  for (double t : total.terms) r.terms.push_back(t / ranks);
+  r.present = sums.present;
   r.stop = total.stop > 0;
   // The one non-finite test: a NaN on any rank makes the summed loss NaN; the gradient norm is global.
   r.finite = r.applied && std::isfinite(r.loss) && std::isfinite(r.grad_norm);
@@ -194,25 +192,31 @@ std::vector<data::Batch> Trainer::next_micro_batches() {
 
 // Forward and backward of each micro-batch; the loss and token counts stay tensors (no host synchronisation
 // per micro-batch), the loss summed in float64.
+// A term absent from a micro-batch (no labelled token: its mean would be NaN) has weight 0 and is left out;
+// with no term left the loss is undefined and the micro-batch adds nothing to the gradients.
 Trainer::StepSums Trainer::forward_backward(const std::vector<data::Batch>& micro) {
-  const std::vector<LossWeight> weights = loss_weights(micro);
+  const std::vector<std::vector<double>> weights = loss_weights(micro);
   const auto on = at::TensorOptions(in_.device).dtype(at::kDouble);
-  StepSums s{at::zeros({}, on), at::zeros({}, on), at::zeros({}, on), at::zeros({}, on.dtype(at::kLong))};
+  const std::size_t n_terms = in_.task->terms().size();
+  StepSums s{at::zeros({}, on), at::zeros({}, on.dtype(at::kLong)), {}, std::vector<bool>(n_terms, false)};
+  for (std::size_t t = 0; t < n_terms; ++t) s.terms.push_back(at::zeros({}, on));
   for (std::size_t i = 0; i < micro.size(); ++i) {
-    auto out = eval::forward_batch(in_.model, micro[i], in_.device, args_.bf16);
+    const std::vector<at::Tensor> terms = in_.task->forward(micro[i], in_.device, args_.bf16);
     in_.world->sync_next_backward(i + 1 == micro.size());  // no all-reduce before the last micro-batch
-    at::Tensor l = weighted_loss(out, weights[i]);
+    at::Tensor l;
+    for (std::size_t t = 0; t < n_terms; ++t) {
+      if (!terms[t].defined()) continue;
+      s.present[t] = true;
+      if (weights[i][t] == 0) continue;
+      l = l.defined() ? l + terms[t] * weights[i][t] : terms[t] * weights[i][t];
+      s.terms[t].add_(terms[t].detach().to(at::kDouble) * weights[i][t]);
+    }
     if (l.defined() && in_.loss_hook) l = in_.loss_hook(state_.global_step + 1, l);
     if (l.defined()) {
       l.backward();
       s.loss.add_(l.detach());
     }
     s.tokens.add_(micro[i].attention_mask.to(in_.device).sum());
-    if (weights[i].mlm > 0) s.mlm.add_(out.mlm_loss.detach().to(at::kDouble) * weights[i].mlm);
-    if (out.nsp_loss.defined()) {
-      s.nsp.add_(out.nsp_loss.detach().to(at::kDouble) * weights[i].nsp);
-      s.has_nsp = true;
-    }
     s.sequences += static_cast<double>(micro[i].input_ids.size(0));
     s.flos += flos_per_token_ * static_cast<double>(micro[i].input_ids.numel());
   }
@@ -223,10 +227,13 @@ Trainer::StepSums Trainer::forward_backward(const std::vector<data::Batch>& micr
 // loss, samples, tokens and floating-point operations; and a stop signal seen by any rank, so that all stop
 // after the same step.
 Trainer::StepTotals Trainer::sum_over_ranks(const StepSums& s, const at::Tensor& norm, StepResult& r) {
-  const at::Tensor host = at::stack({s.loss, s.mlm, s.nsp, s.tokens.to(at::kDouble), norm.to(s.loss.device(), at::kDouble)}).cpu();
+  std::vector<at::Tensor> reads{s.loss, s.tokens.to(at::kDouble), norm.to(s.loss.device(), at::kDouble)};
+  reads.insert(reads.end(), s.terms.begin(), s.terms.end());
+  const at::Tensor host = at::stack(reads).cpu();
   const auto read = host.accessor<double, 1>();
   StepTotals t;
-  t.loss = read[0], t.mlm = read[1], t.nsp = read[2], t.tokens = read[3], r.grad_norm = read[4];
+  t.loss = read[0], t.tokens = read[1], r.grad_norm = read[2];
+  for (std::size_t i = 0; i < s.terms.size(); ++i) t.terms.push_back(read[3 + i]);
   t.sequences = s.sequences, t.flos = s.flos, t.stop = StopSignal::requested() ? 1.0 : 0.0;
   if (in_.world->size() == 1) return t;
   const std::vector<double*> fields = t.fields();
@@ -289,39 +296,29 @@ void Trainer::roll_back(const StepResult& r) {
   log_->log({{"nonfinite_rollback_from", failed}, {"learning_rate_scale", scale}});
 }
 
-// With average_tokens_across_devices, micro-batch i's MLM mean is weighted by its share of the labelled
-// tokens of the whole step on every rank (NSP: of the sequences), times the world size that the gradient
+// With average_tokens_across_devices, micro-batch i's mean of a term is weighted by its share of that term's
+// items (labelled tokens, sequences) in the whole step on every rank, times the world size that the gradient
 // average divides by again; the step's gradient is then that of the mean over the global batch. Without it,
 // each micro-batch's loss counts 1 / accumulation (DDP's and HF's older behaviour).
-std::vector<Trainer::LossWeight> Trainer::loss_weights(const std::vector<data::Batch>& micro) {
-  std::vector<LossWeight> w(micro.size());
-  double labelled = 0, sequences = 0;
-  for (std::size_t i = 0; i < micro.size(); ++i) {
-    w[i].mlm = static_cast<double>(micro[i].labels.ne(kIgnoreIndex).sum().item<std::int64_t>());
-    w[i].nsp = static_cast<double>(micro[i].input_ids.size(0));
-    labelled += w[i].mlm, sequences += w[i].nsp;
+std::vector<std::vector<double>> Trainer::loss_weights(const std::vector<data::Batch>& micro) {
+  std::vector<std::vector<double>> w;
+  std::vector<double> total(in_.task->terms().size(), 0.0);
+  for (const auto& b : micro) {
+    w.push_back(in_.task->term_counts(b));
+    for (std::size_t t = 0; t < total.size(); ++t) total[t] += w.back()[t];
   }
   const double world = static_cast<double>(in_.world->size()), n = static_cast<double>(micro.size());
-  std::vector<double> total{labelled, sequences};
   if (args_.average_tokens_across_devices) total = in_.world->sum(total);
-  for (auto& x : w) {
-    if (args_.average_tokens_across_devices) x = {x.mlm > 0 ? x.mlm * world / total[0] : 0, x.nsp * world / total[1]};
-    else x = {x.mlm > 0 ? 1 / n : 0, 1 / n};
-  }
+  for (auto& counts : w)
+    for (std::size_t t = 0; t < total.size(); ++t)
+      counts[t] = counts[t] == 0 ? 0 : args_.average_tokens_across_devices ? counts[t] * world / total[t] : 1 / n;
   return w;
 }
 
-// A micro-batch without labelled tokens has a NaN MLM mean: its weight is 0 and the term is left out;
-// with no term left the result is undefined and the micro-batch adds nothing to the gradients.
-at::Tensor Trainer::weighted_loss(const model::BertForPreTrainingOutput& out, const LossWeight& w) {
-  at::Tensor l;
-  auto add = [&](const at::Tensor& term, double weight) {
-    if (!term.defined() || weight == 0) return;
-    l = l.defined() ? l + term * weight : term * weight;
-  };
-  add(out.mlm_loss, w.mlm);
-  add(out.nsp_loss, w.nsp);
-  return l;
+std::vector<double*> Trainer::StepTotals::fields() {
+  std::vector<double*> f{&loss, &tokens, &sequences, &flos, &stop};
+  for (double& t : terms) f.push_back(&t);
+  return f;
 }
 
 void Trainer::verify_parameters() {
@@ -333,16 +330,19 @@ void Trainer::verify_parameters() {
 }
 
 // Averages gradients over processes (dist/); with one process this has nothing to do.
-void Trainer::sync_gradients() { in_.world->sync_gradients(in_.model->parameters()); }
+void Trainer::sync_gradients() { in_.world->sync_gradients(model().parameters()); }
 
 // HF's tr_loss: a non-finite step's loss is, with the filter, the window's mean so far (HF's
 // `tr_loss += tr_loss / (1 + steps since the last log)`), so one bad step does not make the logged mean NaN.
 void Trainer::LogWindow::add(const StepResult& r, bool nan_inf_filter) {
+  terms.resize(r.terms.size());
   if (!std::isfinite(r.loss) && nan_inf_filter) {
     const double n = 1.0 + static_cast<double>(steps);
-    loss += loss / n, mlm += mlm / n, nsp += nsp / n;
+    loss += loss / n;
+    for (double& t : terms) t += t / n;
   } else {
-    loss += r.loss, mlm += r.mlm_loss, nsp += r.nsp_loss;
+    loss += r.loss;
+    for (std::size_t i = 0; i < terms.size(); ++i) terms[i] += r.terms[i];
   }
   ++steps;
 }
@@ -377,9 +377,10 @@ void Trainer::log_train(const StepResult& r) {
   nlohmann::json entry{{"loss", window_.loss / steps},
                        {"grad_norm", r.grad_norm},
                        {"learning_rate", r.stats.lr},
-                       {"epoch", state_.epoch},
-                       {"mlm_loss", window_.mlm / steps}};
-  if (r.has_nsp) entry["nsp_loss"] = window_.nsp / steps;
+                       {"epoch", state_.epoch}};
+  const std::vector<std::string> names = in_.task->terms();
+  for (std::size_t t = 0; t < names.size(); ++t)
+    if (!names[t].empty() && r.present[t]) entry[names[t]] = window_.terms[t] / steps;
   if (skipped_steps_) entry["skipped_steps"] = skipped_steps_;
   log_->log(entry);
   run_loss_sum_ += window_.loss;
@@ -388,7 +389,7 @@ void Trainer::log_train(const StepResult& r) {
 }
 
 nlohmann::json Trainer::evaluate() {
-  nlohmann::json r = eval::evaluate(in_.model, *in_.eval, {in_.device, args_.bf16, 0, false, in_.world});
+  nlohmann::json r = in_.task->evaluate(*in_.eval, {in_.device, args_.bf16, 0, false, in_.world});
   r["epoch"] = state_.epoch;
   log_->log(r);
   return r;

@@ -1,4 +1,4 @@
-// Trainer: Hugging Face Trainer's pre-training loop, natively. One optimizer step reads top to bottom
+// Trainer: Hugging Face Trainer's training loop, natively, for pre-training and fine-tuning (train/task.h). One optimizer step reads top to bottom
 // (train_step): learning rate, micro-batches, forward and backward, gradient sync, clipping, update, totals.
 // What happens around a step is HF's DefaultFlowCallback, event for event: after each step the step events
 // (logging_first_step, the `steps` strategies, and at the last step an evaluation and a save for `steps`),
@@ -9,8 +9,8 @@
 // Semantics follow HF where it defines them: steps per epoch = ceil(batches per epoch / accumulation), the
 // epoch's last step taking the batches left (a step never spans two epochs); max_steps from
 // num_train_epochs when not given; the logged loss is the mean over the steps since the last log (HF's
-// logging_nan_inf_filter: a non-finite step adds the window's sum / (1 + its steps) instead), with its two
-// terms beside it as mlm_loss and nsp_loss (bertforge's keys: HF logs the sum only); learning_rate is the
+// logging_nan_inf_filter: a non-finite step adds the window's sum / (1 + its steps) instead), with the task's
+// named terms beside it (pre-training: mlm_loss and nsp_loss, bertforge's keys: HF logs the sum only); learning_rate is the
 // rate the step used (transformers 5 reads it before lr_scheduler.step()); grad_norm is always logged;
 // epoch is fractional (epoch + batches taken / batches per epoch). best_metric is tracked only when
 // metric_for_best_model is given (or load_best_model_at_end); the best checkpoint is protected from
@@ -35,9 +35,11 @@
 //    afresh, and training goes on, logged; more than nan_patience rollbacks before the next checkpoint is
 //    saved stop the run.
 //
-// Loss: with average_tokens_across_devices (HF's default) a step's MLM loss is the mean over every labelled
-// token of its micro-batches on every rank, NSP over every sequence, so P ranks x batch B x accumulation A
-// train as one process with batch P*B*A. Distributed (a World of several ranks): rank 0's weights are
+// Loss: with average_tokens_across_devices (HF's default) each term of a step's loss is the mean over every
+// item (TrainTask::term_counts: labelled token, sequence) of its micro-batches on every rank, so P ranks x
+// batch B x accumulation A train as one process with batch P*B*A. (HF 5 does so for pre-training; for its
+// classification heads, which ignore num_items_in_batch, it sums the micro-batches' means instead: the same
+// for accumulation 1 on one process.) Distributed (a World of several ranks): rank 0's weights are
 // broadcast when train() starts; the step's loss, samples, tokens, FLOPs and stop signals are totalled over
 // the ranks; evaluation metrics are those of the whole eval set; rank 0 alone writes logs, and checkpoints
 // (save_on_each_node: the first rank of every node).
@@ -49,20 +51,19 @@
 
 #include "bertforge/data/loader.h"
 #include "bertforge/dist/world.h"
-#include "bertforge/model/bert.h"
 #include "bertforge/text/tokenizer.h"
-#include "bertforge/eval/evaluation.h"
 #include "bertforge/train/optimizer.h"
 #include "bertforge/train/resume_point.h"  // ResumePoint, bertforge_state.json
 #include "bertforge/train/run_log.h"
 #include "bertforge/train/schedule.h"
+#include "bertforge/train/task.h"
 #include "bertforge/train/trainer_state.h"
 #include "bertforge/train/training_args.h"
 
 namespace bertforge::train {
 
 struct TrainerInputs {
-  model::BertForPreTraining model{nullptr};
+  std::shared_ptr<TrainTask> task;
   std::shared_ptr<data::Loader> train;
   std::shared_ptr<data::Loader> eval;     // may be null: no evaluation
   dist::World* world = nullptr;           // null: a single process
@@ -108,20 +109,22 @@ class Trainer {
  private:
   // One step's sums on this rank, still on the device: read once, after the update is queued.
   struct StepSums {
-    at::Tensor loss, mlm, nsp, tokens;  // loss and its two terms as weighted in it (float64); attended tokens
+    at::Tensor loss, tokens;         // float64; attended tokens
+    std::vector<at::Tensor> terms;   // the task's terms as weighted in the loss (float64)
+    std::vector<bool> present;       // the step had the term
     double sequences = 0, flos = 0;
-    bool has_nsp = false;               // the data has sentence labels
   };
   // The same over every rank, on the host (stop: ranks that got SIGINT/SIGTERM).
   struct StepTotals {
-    double loss = 0, mlm = 0, nsp = 0, tokens = 0, sequences = 0, flos = 0, stop = 0;
-    std::vector<double*> fields() { return {&loss, &mlm, &nsp, &tokens, &sequences, &flos, &stop}; }  // one all-reduce
+    double loss = 0, tokens = 0, sequences = 0, flos = 0, stop = 0;
+    std::vector<double> terms;
+    std::vector<double*> fields();  // all of them, for one all-reduce
   };
   struct StepResult {
     std::int64_t step = 0;      // steps of this phase done, this one included
     double loss = 0, grad_norm = 0;     // loss: mean over the ranks
-    double mlm_loss = 0, nsp_loss = 0;  // the loss's two terms, each weighted as in the loss
-    bool has_nsp = false;
+    std::vector<double> terms;          // the loss's terms, each weighted as in the loss
+    std::vector<bool> present;
     bool finite = true;         // loss and gradient norm are finite
     bool applied = true;        // false: nan_policy skip left the weights as they were
     bool epoch_ended = false;   // the step took the last batch of an epoch
@@ -130,7 +133,8 @@ class Trainer {
   };
   // The losses since the last log entry (HF's tr_loss and the steps it spans).
   struct LogWindow {
-    double loss = 0, mlm = 0, nsp = 0;
+    double loss = 0;
+    std::vector<double> terms;
     std::int64_t steps = 0;
     void add(const StepResult& r, bool nan_inf_filter);
   };
@@ -138,17 +142,14 @@ class Trainer {
   struct Events {
     bool log = false, evaluate = false, save = false;
   };
-  struct LossWeight {
-    double mlm = 0, nsp = 0;
-  };
 
   StepResult train_step();
   std::vector<data::Batch> next_micro_batches();
   StepSums forward_backward(const std::vector<data::Batch>& micro);
   StepTotals sum_over_ranks(const StepSums& sums, const at::Tensor& norm, StepResult& r);
   bool finite_on_every_rank(const at::Tensor& loss, const at::Tensor& norm);
-  std::vector<LossWeight> loss_weights(const std::vector<data::Batch>& micro);
-  at::Tensor weighted_loss(const model::BertForPreTrainingOutput& out, const LossWeight& w);
+  // weights[micro-batch][term]
+  std::vector<std::vector<double>> loss_weights(const std::vector<data::Batch>& micro);
   void sync_gradients();
 
   Events step_events(const StepResult& r) const;
@@ -166,11 +167,11 @@ class Trainer {
   void skip_or_stop(const StepResult& r);
   void roll_back(const StepResult& r);
   std::int64_t local_step() const { return state_.global_step - in_.phase_start_step; }
+  torch::nn::Module& model() { return in_.task->model(); }
 
   TrainingArguments args_;
   TrainingChoices choices_;
   TrainerInputs in_;
-  eval::ModelMode mode_;  // training mode with the sparse MLM head while this Trainer exists
   std::unique_ptr<dist::World> own_world_;
   std::vector<NamedTensor> params_;
   std::unique_ptr<Optimizer> optimizer_;

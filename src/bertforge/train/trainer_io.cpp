@@ -29,7 +29,7 @@ void Trainer::save_checkpoint() {
     if (*state_.best_global_step == state_.global_step || fs::exists(best)) state_.best_model_checkpoint = best;
   }
   std::string dir = write_checkpoint(args_.output_dir, state_.global_step, [&](const std::string& folder) {
-    model::save_pretrained(*in_.model, folder);
+    in_.task->save_pretrained(folder);
     if (in_.tokenizer) text::save_pretrained(*in_.tokenizer, folder);
     write_json_file(folder + "/training_args.json", args_.to_json());
     state_.save(folder + "/trainer_state.json");
@@ -50,7 +50,7 @@ void Trainer::resume(const std::string& checkpoint) {
             "loader.batch is " + std::to_string(p.loader.batch) + ", beyond this run's " +
                 std::to_string(in_.train->batches_per_epoch()) + " batches per epoch (other data or batch size?)");
   model::LoadReport report;
-  model::load_safetensors_weights(*in_.model, checkpoint + "/model.safetensors", report);
+  model::load_safetensors_weights(model(), checkpoint + "/model.safetensors", report);
   if (!report.missing.empty()) fail_at(checkpoint, 0, "model.safetensors lacks " + report.missing.front());
   optimizer_->load(checkpoint + "/optimizer_state.pt");
   TrainerState saved = TrainerState::load(checkpoint + "/trainer_state.json");
@@ -93,13 +93,13 @@ void Trainer::finish(double runtime_s) {
              {"epoch", state_.epoch}});
   if (args_.load_best_model_at_end && state_.best_model_checkpoint && fs::exists(*state_.best_model_checkpoint)) {
     model::LoadReport report;
-    model::load_safetensors_weights(*in_.model, *state_.best_model_checkpoint + "/model.safetensors", report);
+    model::load_safetensors_weights(model(), *state_.best_model_checkpoint + "/model.safetensors", report);
     log_->message("loaded the best model, " + *state_.best_model_checkpoint);
   }
   if (saves() && state_.best_model_checkpoint && args_.save_total_limit == 1)
     remove_checkpoints_except(args_.output_dir, *state_.best_model_checkpoint);
   if (!in_.world->is_main()) return;
-  model::save_pretrained(*in_.model, args_.output_dir);
+  in_.task->save_pretrained(args_.output_dir);
   if (in_.tokenizer) text::save_pretrained(*in_.tokenizer, args_.output_dir);
   state_.save((fs::path(args_.output_dir) / "trainer_state.json").string());
   // A run may log no training loss at all (HF's logging_steps past its last step): then there is nothing to plot.

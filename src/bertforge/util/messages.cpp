@@ -37,4 +37,8 @@ void warn(const std::string& what) {
   std::fprintf(stderr, "%s: warning: %s\n", message_prefix().c_str(), escape_controls(what).c_str());
 }
 
+void note(const std::string& what) {
+  std::fprintf(stderr, "%s: note: %s\n", message_prefix().c_str(), escape_controls(what).c_str());
+}
+
 }  // namespace bertforge

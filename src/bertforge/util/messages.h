@@ -35,5 +35,7 @@ void set_command(const std::string& name);
 std::string message_prefix();
 // Prints "<message_prefix()>: warning: <what>" on stderr, on one line (control characters escaped).
 void warn(const std::string& what);
+// The same as "<message_prefix()>: note: <what>": something done as expected that a user may want to know.
+void note(const std::string& what);
 
 }  // namespace bertforge
