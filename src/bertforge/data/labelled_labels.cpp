@@ -1,11 +1,9 @@
 // The label half of labelled_files.h: which problem a table poses, its label list, each row's label ids.
 #include "bertforge/data/labelled_labels.h"
 
-#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include <map>
 #include <set>
 
 #include "bertforge/util/error.h"
