@@ -12,6 +12,7 @@ set(BERTFORGE_TORCH_FREE_SOURCES
     data/labelled_text.cpp data/pairs.cpp data/rng.cpp data/sentences.cpp data/shard.cpp data/stats.cpp
     data/text_records.cpp
     eval/task_metrics.cpp
+    infer/entities.cpp
     model/config.cpp model/safetensors_format.cpp
     train/recipe.cpp train/resume_point.cpp train/schedule.cpp train/trainer_state.cpp train/training_args.cpp
     util/atomic_file.cpp util/atomic_folder.cpp util/checksum.cpp util/error.cpp util/event_file.cpp

@@ -89,12 +89,32 @@ void BasicTokenizer::add_codepoint(char32_t c, Words& out) const {
   if (cjk) out.close_word();
 }
 
-void BasicTokenizer::split_plain(std::string_view text, Words& out) const {
+namespace {
+
+// The hot path's Origin: records nothing, compiles to nothing.
+struct NoOrigin {
+  void fill(std::size_t, std::size_t, std::size_t) {}
+};
+
+// Gives every byte of the words not yet given a span (those just appended) the span [begin, end).
+struct SpanOrigin {
+  std::vector<ByteSpan>& spans;
+  void fill(std::size_t bytes, std::size_t begin, std::size_t end) {
+    spans.resize(bytes, {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)});
+  }
+};
+
+}  // namespace
+
+template <class Origin>
+void BasicTokenizer::split_plain(std::string_view text, std::size_t base, Words& out, Origin& origin) const {
   out.close_word();
   for (std::size_t i = 0; i < text.size();) {
+    const std::size_t begin = i;
     auto b = static_cast<unsigned char>(text[i]);
     if (b >= 0x80) {
       add_codepoint(decode_utf8(text, i), out);
+      origin.fill(out.chars.size(), base + begin, base + i);
       continue;
     }
     ++i;
@@ -114,6 +134,7 @@ void BasicTokenizer::split_plain(std::string_view text, Words& out) const {
       case Kind::drop:
         break;
     }
+    origin.fill(out.chars.size(), base + begin, base + i);
   }
   out.close_word();
 }
@@ -129,7 +150,8 @@ std::size_t BasicTokenizer::match_never_split(std::string_view text, std::size_t
   return 0;
 }
 
-void BasicTokenizer::split(std::string_view text, Words& out) const {
+template <class Origin>
+void BasicTokenizer::split_with(std::string_view text, Words& out, Origin& origin) const {
   std::size_t segment = 0;
   if (!by_length_.empty()) {
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -137,15 +159,27 @@ void BasicTokenizer::split(std::string_view text, Words& out) const {
       std::int32_t index = -1;
       std::size_t len = match_never_split(text, i, index);
       if (!len) continue;
-      split_plain(text.substr(segment, i - segment), out);
+      split_plain(text.substr(segment, i - segment), segment, out, origin);
       out.chars += never_split_[index];
       out.ends.push_back(static_cast<std::uint32_t>(out.chars.size()));
       out.special.push_back(index);
+      origin.fill(out.chars.size(), i, i + len);
       segment = i + len;
       i = segment - 1;
     }
   }
-  split_plain(text.substr(segment), out);
+  split_plain(text.substr(segment), segment, out, origin);
+}
+
+void BasicTokenizer::split(std::string_view text, Words& out) const {
+  NoOrigin origin;
+  split_with(text, out, origin);
+}
+
+void BasicTokenizer::split(std::string_view text, Words& out, std::vector<ByteSpan>& origin) const {
+  origin.assign(out.chars.size(), ByteSpan{0, 0});
+  SpanOrigin spans{origin};
+  split_with(text, out, spans);
 }
 
 std::vector<std::string> BasicTokenizer::words(std::string_view text) const {

@@ -9,6 +9,8 @@
 // text, leftmost-longest, before any of this and come out as single words, flagged as such.
 // Invalid UTF-8 in the input reads as U+FFFD, so clean_text drops it; validate input first (utf8.h) to
 // report it instead. Thread-safe: split() is const and keeps no state.
+// split() can also say where each byte of the words came from (HF's NormalizedString alignments), the ground
+// of the tokenizer's offsets; without that argument it pays nothing for it.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -39,12 +41,21 @@ struct Words {
   void close_word();  // ends the word being built, if it has any bytes
 };
 
+// A byte range [begin, end) of the text given to split().
+struct ByteSpan {
+  std::uint32_t begin, end;
+};
+
 class BasicTokenizer {
  public:
   explicit BasicTokenizer(NormalizerOptions options = {}, std::vector<std::string> never_split = {});
 
   // Appends the words of `text` to `out`.
   void split(std::string_view text, Words& out) const;
+  // The same, and origin[k] is the span of `text` that byte k of out.chars came from: its one source code
+  // point (or never_split token), which the characters a code point becomes (NFD, lower-casing) share, as
+  // in HF. origin ends up as long as out.chars (bytes that were there before get {0, 0}).
+  void split(std::string_view text, Words& out, std::vector<ByteSpan>& origin) const;
   // The words of `text` as strings (convenient, not fast).
   std::vector<std::string> words(std::string_view text) const;
 
@@ -57,7 +68,11 @@ class BasicTokenizer {
     Kind kind;
     char mapped;  // the byte after lower-casing
   };
-  void split_plain(std::string_view text, Words& out) const;
+  // Origin: what records where bytes came from (nothing, on the hot path); base: text's offset in the input.
+  template <class Origin>
+  void split_with(std::string_view text, Words& out, Origin& origin) const;
+  template <class Origin>
+  void split_plain(std::string_view text, std::size_t base, Words& out, Origin& origin) const;
   void add_codepoint(char32_t c, Words& out) const;
   int normalize(char32_t c, char32_t* out) const;
   std::size_t match_never_split(std::string_view text, std::size_t i, std::int32_t& index) const;

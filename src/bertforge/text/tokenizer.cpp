@@ -76,33 +76,71 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text) const {
   return ids;
 }
 
+std::vector<std::int32_t> Tokenizer::encode_with_offsets(std::string_view text,
+                                                        std::vector<Offset>& byte_offsets) const {
+  Words words;
+  std::vector<ByteSpan> origin;
+  basic_.split(text, words, origin);
+  std::vector<std::int32_t> ids;
+  byte_offsets.clear();
+  const std::size_t prefix = config_.wordpiece.continuing_subword_prefix.size();
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::size_t first = ids.size();
+    std::int32_t special = words.special[i];
+    std::int32_t id = special >= 0 ? never_split_ids_[special] : -1;
+    if (id >= 0)
+      ids.push_back(id);
+    else
+      wordpiece_->encode_word(words[i], ids);
+    // The pieces spell the word (a continuation less its prefix), except an [UNK], which stands for it whole.
+    const std::size_t word_begin = i ? words.ends[i - 1] : 0, word_end = words.ends[i];
+    const bool whole = ids.size() - first == 1 && (ids[first] == unk_id() || id >= 0);
+    for (std::size_t k = first, at = word_begin; k < ids.size(); ++k) {
+      std::size_t end = whole ? word_end : at + vocab_->token(ids[k]).size() - (k > first ? prefix : 0);
+      byte_offsets.emplace_back(origin[at].begin, origin[end - 1].end);
+      at = end;
+    }
+  }
+  return ids;
+}
+
 std::vector<std::string> Tokenizer::tokenize(std::string_view text) const {
   std::vector<std::string> pieces;
   for (std::int32_t id : encode(text)) pieces.push_back(vocab_->token(id));
   return pieces;
 }
 
-std::string Tokenizer::decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens,
-                              bool clean_up_tokenization_spaces) const {
+std::string Tokenizer::join_tokens(const std::vector<std::string_view>& tokens,
+                                   bool clean_up_tokenization_spaces) const {
   const std::string& prefix = config_.wordpiece.continuing_subword_prefix;
   std::string out, piece;
-  bool first = true;
-  for (std::int32_t id : ids) {
-    if (id < 0 || id >= vocab_->size() || (skip_special_tokens && is_special(id))) continue;
-    const std::string& token = vocab_->token(id);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    std::string_view token = tokens[i];
     // As HF's WordPiece decoder: the first piece is kept whole; later ones lose the prefix or gain a space.
-    if (first)
+    if (i == 0)
       piece = token;
     else if (!prefix.empty() && token.compare(0, prefix.size(), prefix) == 0)
       piece = token.substr(prefix.size());
     else
-      piece = " " + token;
+      piece = " " + std::string(token);
     if (config_.decoder_cleanup) cleanup_spaces(piece, kDecoderRules);
     out += piece;
-    first = false;
   }
   if (clean_up_tokenization_spaces) cleanup_spaces(out, kTransformersRules);
   return out;
+}
+
+std::string Tokenizer::decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens,
+                              bool clean_up_tokenization_spaces) const {
+  std::vector<std::string_view> tokens;
+  for (std::int32_t id : ids)
+    if (id >= 0 && id < vocab_->size() && !(skip_special_tokens && is_special(id)))
+      tokens.emplace_back(vocab_->token(id));
+  return join_tokens(tokens, clean_up_tokenization_spaces);
+}
+
+std::string Tokenizer::convert_tokens_to_string(const std::vector<std::string>& tokens) const {
+  return join_tokens(std::vector<std::string_view>(tokens.begin(), tokens.end()), false);
 }
 
 }  // namespace bertforge::text

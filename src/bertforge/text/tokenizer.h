@@ -7,6 +7,7 @@
 //   EncodeOptions e;  e.truncation = Truncation::longest_first;  e.max_length = 128;  e.padding = Padding::max_length;
 //   tok.encode_plus("a", "b", e)                   -> Encoding {input_ids, token_type_ids, attention_mask}
 //   tok.decode(ids, /*skip_special_tokens=*/true)
+//   e.return_offsets_mapping = true;  tok.encode_plus("Héllo", e).offsets -> {0,0} {0,5} {0,0}  (one piece)
 //
 // from_pretrained accepts a vocab.txt file or a folder with tokenizer.json and/or vocab.txt (tokenizer.json
 // wins, as in HF) plus an optional tokenizer_config.json. Settings come from, in order: the options passed,
@@ -57,11 +58,23 @@ struct EncodeOptions {
   Truncation truncation = Truncation::none;
   int max_length = 0;              // 0: the tokenizer's model_max_length
   Padding padding = Padding::none;
+  // Fill Encoding::offsets and byte_offsets (a path of its own: encoding without them costs nothing more).
+  bool return_offsets_mapping = false;
 };
+
+// [start, end) of a token in its text.
+using Offset = std::pair<std::uint32_t, std::uint32_t>;
 
 // One encoded input, as HF's BatchEncoding fields.
 struct Encoding {
   std::vector<std::int32_t> input_ids, token_type_ids, attention_mask;
+  // Only with EncodeOptions::return_offsets_mapping, one per id. HF's offset_mapping: each token's characters
+  // in the ORIGINAL text (before lower-casing, accent stripping, cleaning), counted in code points as Python
+  // str indices are; a "##" piece covers its own characters, an [UNK] its whole word; (0, 0) for the special
+  // tokens added around the text and for padding. The second text of a pair counts from its own start.
+  std::vector<Offset> offsets;
+  // The same in bytes of the UTF-8 text, for slicing a std::string.
+  std::vector<Offset> byte_offsets;
 };
 
 class Tokenizer {
@@ -76,11 +89,14 @@ class Tokenizer {
   std::vector<std::int32_t> encode(std::string_view text) const;
   // The hot path: appends the ids of text to ids, reusing `words` as scratch space.
   void encode_into(std::string_view text, std::vector<std::int32_t>& ids, Words& words) const;
+  // encode() with each id's span of text in bytes (see Encoding::offsets; encode_plus gives code points too).
+  std::vector<std::int32_t> encode_with_offsets(std::string_view text, std::vector<Offset>& byte_offsets) const;
 
   // HF tokenizer(a[, b], ...): special tokens, token_type_ids, truncation, padding, attention_mask.
   Encoding encode_plus(std::string_view a, const EncodeOptions& options = {}) const;
   Encoding encode_plus(std::string_view a, std::string_view b, const EncodeOptions& options = {}) const;
-  // The same from ids already encoded (no special tokens in them); b may be null.
+  // The same from ids already encoded (no special tokens in them); b may be null. No offsets: they need
+  // the text (return_offsets_mapping is an Error here).
   Encoding prepare_for_model(std::vector<std::int32_t> a, const std::vector<std::int32_t>* b,
                              const EncodeOptions& options = {}) const;
   // Batches: Padding::longest pads to the longest encoding of the batch.
@@ -93,6 +109,9 @@ class Tokenizer {
   // cleanup (off by default, as in transformers 5). Ids outside the vocabulary are skipped, as HF does.
   std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = false,
                      bool clean_up_tokenization_spaces = false) const;
+  // HF convert_tokens_to_string (tokenizers' WordPiece decoder): decode() of tokens given as text, which
+  // need not be in the vocabulary (HF's token-classification pipeline passes an [UNK]'s original text).
+  std::string convert_tokens_to_string(const std::vector<std::string>& tokens) const;
 
   int vocab_size() const { return vocab_->size(); }
   std::int32_t cls_id() const { return cls_id_; }
@@ -108,8 +127,12 @@ class Tokenizer {
   const TokenizerConfig& config() const { return config_; }
 
  private:
-  void pad(Encoding& e, std::size_t length) const;
-  void pad_to_longest(std::vector<Encoding>& batch) const;
+  // a and b as Encodings with input_ids (and offsets, when options ask for them) alone.
+  Encoding assemble(Encoding a, Encoding* b, const EncodeOptions& options) const;
+  Encoding encode_one(std::string_view text, const EncodeOptions& options) const;
+  std::string join_tokens(const std::vector<std::string_view>& tokens, bool clean_up_tokenization_spaces) const;
+  void pad(Encoding& e, std::size_t length, bool offsets) const;
+  void pad_to_longest(std::vector<Encoding>& batch, bool offsets) const;
   std::size_t resolved_max_length(const EncodeOptions& options) const;
 
   // Behind pointers so a Tokenizer can move while WordPiece keeps its reference to the vocabulary.

@@ -1,5 +1,7 @@
 #include "bertforge/text/utf8.h"
 
+#include <algorithm>
+
 #include "bertforge/util/error.h"
 
 namespace bertforge::text {
@@ -99,6 +101,18 @@ std::string replace_invalid_utf8(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) append_utf8(out, decode_utf8(s, i));
   return out;
+}
+
+std::vector<std::uint32_t> code_point_index(std::string_view s) {
+  std::vector<std::uint32_t> index(s.size() + 1);
+  std::uint32_t count = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t begin = i;
+    decode_utf8(s, i);
+    std::fill(index.begin() + begin, index.begin() + i, count++);
+  }
+  index[s.size()] = count;
+  return index;
 }
 
 }  // namespace bertforge::text

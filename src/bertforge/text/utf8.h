@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bertforge::text {
 
@@ -25,6 +26,10 @@ std::size_t find_invalid_utf8(std::string_view s);
 
 // Throws Error "path:line: invalid UTF-8 at byte N of the line" when s is not valid UTF-8.
 void check_utf8(std::string_view s, const std::string& path, std::uint64_t line);
+
+// index[k] for each byte offset k in [0, s.size()]: how many code points decode_utf8 reads before it (a
+// Python str index of the same text), the code point's own index for a byte inside one.
+std::vector<std::uint32_t> code_point_index(std::string_view s);
 
 // s with each ill-formed subsequence replaced by U+FFFD (Python's errors="replace").
 std::string replace_invalid_utf8(std::string_view s);
