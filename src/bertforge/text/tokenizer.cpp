@@ -56,17 +56,21 @@ bool Tokenizer::is_special(std::int32_t id) const {
   return std::binary_search(special_ids_.begin(), special_ids_.end(), id);
 }
 
+bool Tokenizer::encode_word(const Words& words, std::size_t i, std::vector<std::int32_t>& ids) const {
+  std::int32_t special = words.special[i];
+  std::int32_t id = special >= 0 ? never_split_ids_[special] : -1;
+  if (id < 0) {
+    wordpiece_->encode_word(words[i], ids);
+    return false;
+  }
+  ids.push_back(id);
+  return true;
+}
+
 void Tokenizer::encode_into(std::string_view text, std::vector<std::int32_t>& ids, Words& words) const {
   words.clear();
   basic_.split(text, words);
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    std::int32_t special = words.special[i];
-    std::int32_t id = special >= 0 ? never_split_ids_[special] : -1;
-    if (id >= 0)
-      ids.push_back(id);
-    else
-      wordpiece_->encode_word(words[i], ids);
-  }
+  for (std::size_t i = 0; i < words.size(); ++i) encode_word(words, i, ids);
 }
 
 std::vector<std::int32_t> Tokenizer::encode(std::string_view text) const {
@@ -86,15 +90,10 @@ std::vector<std::int32_t> Tokenizer::encode_with_offsets(std::string_view text,
   const std::size_t prefix = config_.wordpiece.continuing_subword_prefix.size();
   for (std::size_t i = 0; i < words.size(); ++i) {
     const std::size_t first = ids.size();
-    std::int32_t special = words.special[i];
-    std::int32_t id = special >= 0 ? never_split_ids_[special] : -1;
-    if (id >= 0)
-      ids.push_back(id);
-    else
-      wordpiece_->encode_word(words[i], ids);
+    const bool special = encode_word(words, i, ids);
     // The pieces spell the word (a continuation less its prefix), except an [UNK], which stands for it whole.
     const std::size_t word_begin = i ? words.ends[i - 1] : 0, word_end = words.ends[i];
-    const bool whole = ids.size() - first == 1 && (ids[first] == unk_id() || id >= 0);
+    const bool whole = special || (ids.size() - first == 1 && ids[first] == unk_id());
     for (std::size_t k = first, at = word_begin; k < ids.size(); ++k) {
       std::size_t end = whole ? word_end : at + vocab_->token(ids[k]).size() - (k > first ? prefix : 0);
       byte_offsets.emplace_back(origin[at].begin, origin[end - 1].end);

@@ -127,6 +127,8 @@ class Tokenizer {
   const TokenizerConfig& config() const { return config_; }
 
  private:
+  // Appends the ids of word i; true when it is a never_split token of the vocabulary (one id, kept whole).
+  bool encode_word(const Words& words, std::size_t i, std::vector<std::int32_t>& ids) const;
   // a and b as Encodings with input_ids (and offsets, when options ask for them) alone.
   Encoding assemble(Encoding a, Encoding* b, const EncodeOptions& options) const;
   Encoding encode_one(std::string_view text, const EncodeOptions& options) const;
