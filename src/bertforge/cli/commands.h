@@ -17,6 +17,7 @@ Command add_version(CLI::App& parent);
 Command add_plot(CLI::App& parent);
 Command add_pretrain(CLI::App& parent);
 Command add_finetune(CLI::App& parent);
+Command add_classify(CLI::App& parent);
 Command add_tokenize(CLI::App& parent);
 Command add_train_tokenizer(CLI::App& parent);
 Command add_forward(CLI::App& parent);

@@ -1,12 +1,14 @@
-// `bertforge forward`: run BertForPreTraining once on tensors from a safetensors file and write what it
-// computes (logits, hidden states, losses and, with --grads, every parameter gradient as "grad.<name>") to a
-// safetensors file. For checking a checkpoint against another implementation, and for creating a freshly
-// initialised model folder (--config NAME --save DIR).
+// `bertforge forward`: run the model a folder holds (BertForPreTraining, or a fine-tuned
+// BertForSequenceClassification / BertForTokenClassification) once on tensors from a safetensors file and
+// write what it computes (logits, hidden states, losses and, with --grads, every parameter gradient as
+// "grad.<name>") to a safetensors file. For checking a checkpoint against another implementation, and for
+// creating a freshly initialised model folder (--config NAME --save DIR).
 #include <torch/utils.h>
 
 #include "bertforge/cli/commands.h"
 #include "bertforge/cli/options.h"
 #include "bertforge/model/autocast.h"
+#include "bertforge/model/classifier.h"
 #include "bertforge/model/cpu_caps.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
@@ -27,9 +29,51 @@ at::Tensor input(const model::SafetensorsFile& f, const std::string& name, const
   return f.find(name) ? f.tensor(name).to(device, at::kLong) : at::Tensor();
 }
 
+void add_grads(torch::nn::Module& m, std::vector<std::pair<std::string, at::Tensor>>& tensors) {
+  for (const auto& p : m.named_parameters())
+    if (p.value().grad().defined()) tensors.emplace_back("grad." + p.key(), p.value().grad());
+}
+
+void save_outputs(std::vector<std::pair<std::string, at::Tensor>> tensors, const std::string& path) {
+  for (auto& [name, t] : tensors) t = t.detach().to(at::kFloat);
+  model::save_safetensors(path, tensors);
+}
+
+bool holds_classifier(const std::string& dir) {
+  if (dir.empty()) return false;
+  const auto c = model::BertConfig::load(dir + "/config.json");
+  auto it = c.extra.find("architectures");
+  return it != c.extra.end() && it->second.find("Classification") != std::string::npos;
+}
+
+// A classifier's logits and loss; labels as the file holds them (int64 class ids, or float values).
+int run_classifier(const ForwardOptions& o, c10::Device device) {
+  model::Classifier m = model::Classifier::from_pretrained(o.model, device);
+  m.module().train(o.train);
+  if (o.inputs.empty()) return 0;
+  model::SafetensorsFile in(o.inputs);
+  at::Tensor labels = in.find("labels") ? in.tensor("labels").to(device) : at::Tensor();
+  if (labels.defined() && at::isIntegralType(labels.scalar_type(), false)) labels = labels.to(at::kLong);
+  model::ClassifierOutput out;
+  {
+    model::Autocast mixed(device.type(), o.bf16 ? at::kBFloat16 : at::kFloat);
+    out = m(input(in, "input_ids", device), input(in, "token_type_ids", device), input(in, "attention_mask", device), labels);
+  }
+  std::vector<std::pair<std::string, at::Tensor>> tensors{{"logits", out.logits}};
+  if (out.loss.defined()) tensors.emplace_back("loss", out.loss);
+  if (o.grads) {
+    if (!out.loss.defined()) throw Error(o.inputs + ": --grads needs labels");
+    out.loss.backward();
+    add_grads(m.module(), tensors);
+  }
+  save_outputs(tensors, o.output);
+  return 0;
+}
+
 int run_forward(const ForwardOptions& o) {
   c10::Device device = model::parse_device(o.device);
   model::warn_if_bf16_is_slow(o.bf16, device);
+  if (holds_classifier(o.model)) return run_classifier(o, device);
   model::BertForPreTraining m{nullptr};
   if (!o.model.empty()) {
     m = model::from_pretrained(o.model, device).model;
@@ -58,11 +102,9 @@ int run_forward(const ForwardOptions& o) {
     if (o.grads) {
       if (!out.loss.defined()) throw Error(o.inputs + ": --grads needs labels or next_sentence_label");
       out.loss.backward();
-      for (const auto& p : m->named_parameters())
-        if (p.value().grad().defined()) tensors.emplace_back("grad." + p.key(), p.value().grad());
+      add_grads(*m, tensors);
     }
-    for (auto& [name, t] : tensors) t = t.detach().to(at::kFloat);
-    model::save_safetensors(o.output, tensors);
+    save_outputs(tensors, o.output);
   }
   if (!o.save.empty()) model::save_pretrained(*m, o.save);
   return 0;
@@ -72,7 +114,7 @@ int run_forward(const ForwardOptions& o) {
 
 Command add_forward(CLI::App& parent) {
   auto o = std::make_shared<ForwardOptions>();
-  auto* app = parent.add_subcommand("forward", "run BertForPreTraining on tensors from a safetensors file");
+  auto* app = parent.add_subcommand("forward", "run a model folder (pre-training or fine-tuned) on tensors from a safetensors file");
   auto* src = app->add_option("--model", o->model, "HF model folder (config.json + model.safetensors)");
   auto* cfg = app->add_option("--config", o->config, "instead of --model: a preset (tiny, mini, small, medium, "
                                                      "base, large) or a config.json; HF initialisation");

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
                                 add_train_tokenizer(app), add_forward(app),
                                 add_decode(app), add_prepare(app), add_launch(app)};
   // Inference and model tools.
-  for (auto add : {add_fill_mask, add_mlm_demo, add_evaluate, add_export, add_import, add_info})
+  for (auto add : {add_fill_mask, add_classify, add_mlm_demo, add_evaluate, add_export, add_import, add_info})
     commands.push_back(add(app));
 
   for (auto& c : commands) teach(c.app);

@@ -1,0 +1,45 @@
+// classify: the labels and scores of a fine-tuned BertForSequenceClassification folder for texts or text
+// pairs, as transformers' pipeline("text-classification") gives them:
+//   - each input is encoded with special tokens ([CLS] text [SEP] (pair [SEP])), no truncation (a text longer
+//     than max_position_embeddings is an Error naming its source and line, where HF's pipeline fails);
+//   - scores are HF's function_to_apply default: sigmoid when problem_type is multi_label_classification or
+//     there is one label (regression), softmax otherwise; computed in fp32;
+//   - top_k labels by score, highest first (HF's top_k; 0: all of them, HF's top_k=None), named by id2label.
+// Inputs run in batches padded to the longest.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bertforge/model/classifier.h"
+#include "bertforge/text/tokenizer.h"
+
+namespace bertforge::infer {
+
+struct ClassifyInput {
+  std::string text;
+  std::optional<std::string> pair;
+  std::string source;  // "file:line" or "" (the command line): named by errors
+};
+
+struct LabelScore {
+  std::string label;
+  double score;
+};
+
+struct ClassifyOptions {
+  int top_k = 1;
+  int batch_size = 32;
+  c10::Device device = c10::kCPU;
+  bool bf16 = false;
+};
+
+std::vector<std::vector<LabelScore>> classify(model::Classifier& m, const text::Tokenizer& tokenizer,
+                                              const std::vector<ClassifyInput>& inputs, const ClassifyOptions& options);
+
+// HF's output shape: [{"label": ..., "score": ...}, ...].
+nlohmann::json to_json(const std::vector<LabelScore>& scores);
+
+}  // namespace bertforge::infer
