@@ -35,11 +35,11 @@ double tolerance() {
 }
 
 text::Tokenizer pipeline_tokenizer() {
-  const json& p = golden().at("pipeline");
+  const json& config = golden().at("pipeline").at("config");
   text::TokenizerOptions o;
-  o.lower_case = p.at("do_lower_case").get<bool>();
+  o.lower_case = config.at("do_lower_case").get<bool>();
   return text::Tokenizer::from_pretrained(::bertforge::testing::source_dir() + "/tests/fixtures/vocab/" +
-                                              p.at("vocab").get<std::string>() + "/vocab.txt",
+                                              config.at("vocab").get<std::string>() + "/vocab.txt",
                                           o);
 }
 

@@ -1,7 +1,8 @@
 // Tokenizer offsets (EncodeOptions::return_offsets_mapping) against HF BertTokenizerFast's offset_mapping:
 // tests/golden/token_pipeline.json, written by tools/gen_golden/token_pipeline.py, over texts with accents,
 // upper case, punctuation, CJK, emoji, [UNK] words, runs of spaces and tabs, words over 100 characters and
-// control characters, for an uncased and a cased vocabulary. Offsets must be equal. No LibTorch: this test
+// control characters, for an uncased and a cased vocabulary and the normalizer's switches, and truncated
+// pairs. Offsets must be equal. No LibTorch: this test
 // also runs in test_torch_free.
 #include <gtest/gtest.h>
 
@@ -23,11 +24,15 @@ const json& golden() {
   return g;
 }
 
-Tokenizer vocab_tokenizer(const std::string& name, bool lower_case) {
+// The generator's BertTokenizerFast arguments as ours.
+Tokenizer tokenizer_of(const json& config) {
   TokenizerOptions o;
-  o.lower_case = lower_case;
-  return Tokenizer::from_pretrained(::bertforge::testing::source_dir() + "/tests/fixtures/vocab/" + name +
-                                        "/vocab.txt",
+  o.lower_case = config.at("do_lower_case").get<bool>();
+  if (config.contains("strip_accents")) o.strip_accents = config.at("strip_accents").get<bool>();
+  if (config.contains("tokenize_chinese_chars"))
+    o.tokenize_chinese_chars = config.at("tokenize_chinese_chars").get<bool>();
+  return Tokenizer::from_pretrained(::bertforge::testing::source_dir() + "/tests/fixtures/vocab/" +
+                                        config.at("vocab").get<std::string>() + "/vocab.txt",
                                     o);
 }
 
@@ -50,11 +55,11 @@ void expect_bytes_match_code_points(const std::string& text, const Encoding& e) 
 }  // namespace
 
 TEST(TokenizerOffsets, EqualHfOffsetMapping) {
-  for (const auto& [name, rows] : golden().at("offsets").items()) {
-    Tokenizer tok = vocab_tokenizer(name, name.find("uncased") != std::string::npos);
-    for (const json& row : rows) {
+  for (const json& set : golden().at("offsets")) {
+    Tokenizer tok = tokenizer_of(set.at("config"));
+    for (const json& row : set.at("rows")) {
       const std::string text = row.at("text");
-      SCOPED_TRACE(name + ": " + text);
+      SCOPED_TRACE(set.at("config").dump() + ": " + text);
       Encoding e = tok.encode_plus(text, with_offsets());
       EXPECT_EQ(e.input_ids, row.at("input_ids").get<std::vector<std::int32_t>>());
       EXPECT_EQ(e.offsets, (row.at("offsets").get<std::vector<Offset>>()));
@@ -65,8 +70,25 @@ TEST(TokenizerOffsets, EqualHfOffsetMapping) {
   }
 }
 
+TEST(TokenizerOffsets, PairsTruncatedEqualHf) {
+  const json& pairs = golden().at("pairs");
+  Tokenizer tok = tokenizer_of(pairs.at("config"));
+  for (const json& row : pairs.at("rows")) {
+    SCOPED_TRACE(row.dump());
+    EncodeOptions o = with_offsets();
+    o.max_length = row.at("max_length").get<int>();
+    const std::string truncation = row.at("truncation");
+    o.truncation = truncation == "longest_first" ? Truncation::longest_first
+                   : truncation == "only_first"  ? Truncation::only_first
+                                                 : Truncation::only_second;
+    Encoding e = tok.encode_plus(row.at("a").get<std::string>(), row.at("b").get<std::string>(), o);
+    EXPECT_EQ(e.input_ids, row.at("input_ids").get<std::vector<std::int32_t>>());
+    EXPECT_EQ(e.offsets, (row.at("offsets").get<std::vector<Offset>>()));
+  }
+}
+
 TEST(TokenizerOffsets, FollowTruncationPairsAndPadding) {
-  Tokenizer tok = vocab_tokenizer("bert-base-uncased", true);
+  Tokenizer tok = tokenizer_of(golden().at("offsets")[0].at("config"));
   EncodeOptions o = with_offsets();
   o.truncation = Truncation::longest_first;
   o.max_length = 8;
@@ -86,7 +108,7 @@ TEST(TokenizerOffsets, FollowTruncationPairsAndPadding) {
 }
 
 TEST(TokenizerOffsets, BatchesPadOffsetsToTheLongest) {
-  Tokenizer tok = vocab_tokenizer("bert-base-cased", false);
+  Tokenizer tok = tokenizer_of(golden().at("offsets")[1].at("config"));
   EncodeOptions o = with_offsets();
   o.padding = Padding::longest;
   std::vector<Encoding> batch = tok.encode_batch(std::vector<std::string>{"a", "a b c"}, o);

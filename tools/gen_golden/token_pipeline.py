@@ -3,8 +3,9 @@ tests/text/tokenizer_offsets_test.cpp (Tokenizer's return_offsets_mapping) and t
 (infer/entities.h). Seeded, so the same versions write the same file; tests/python/test_token_pipeline_golden.py
 checks the committed file against what the pinned HF gives now.
 
-  offsets    for each vocabulary (bert-base-uncased lower-cased, bert-base-cased as is) and each of TEXTS:
-             BertTokenizerFast(text, return_offsets_mapping=True)'s input_ids and offset_mapping
+  offsets    for each tokenizer of CONFIGS (BertTokenizerFast's arguments) and each of TEXTS:
+             tokenizer(text, return_offsets_mapping=True)'s input_ids and offset_mapping
+  pairs      the same for PAIRS of texts, truncated to max_length
   pipeline   a small random BertForTokenClassification (labels O B-PER I-PER B-LOC I-LOC) with a classifier
              scaled up so that its argmax changes from token to token (many groups, B- and I- mixed), run by
              pipeline("token-classification", aggregation_strategy="simple") on PIPELINE_TEXTS: each text's
@@ -24,7 +25,6 @@ from transformers import BertConfig, BertForTokenClassification, BertTokenizerFa
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "golden" / "token_pipeline.json"
-VOCABS = {"bert-base-uncased": True, "bert-base-cased": False}  # name: do_lower_case
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
 TEXTS = [
@@ -64,22 +64,48 @@ PIPELINE_TEXTS = [
 ]
 
 
-def tokenizer(name):
-    return BertTokenizerFast(str(ROOT / "tests" / "fixtures" / "vocab" / name / "vocab.txt"),
-                             do_lower_case=VOCABS[name])
+# The offsets' tokenizers: each vocabulary as its model uses it, and the normalizer's switches one at a time.
+CONFIGS = [
+    {"vocab": "bert-base-uncased", "do_lower_case": True},
+    {"vocab": "bert-base-cased", "do_lower_case": False},
+    {"vocab": "bert-base-uncased", "do_lower_case": True, "strip_accents": False},
+    {"vocab": "bert-base-cased", "do_lower_case": False, "strip_accents": True},
+    {"vocab": "bert-base-uncased", "do_lower_case": True, "tokenize_chinese_chars": False},
+]
+# Pairs, truncated: the second text's offsets count from its own start.
+PAIRS = [
+    ("Héllo Wörld, how are you?", "Fine, thanks: and 中文 you?", 12, "longest_first"),
+    ("ÉCOLE NORMALE", "a b c d e f g h i j", 9, "only_second"),
+    ("a b c d e f g h i j", "İstanbul", 8, "only_first"),
+]
+
+
+def tokenizer(vocab, do_lower_case, **options):
+    return BertTokenizerFast(str(ROOT / "tests" / "fixtures" / "vocab" / vocab / "vocab.txt"),
+                             do_lower_case=do_lower_case, **options)
 
 
 def offsets():
-    out = {}
-    for name in VOCABS:
-        tok = tokenizer(name)
+    out = []
+    for config in CONFIGS:
+        tok = tokenizer(**config)
         rows = []
         for text in TEXTS:
             e = tok(text, return_offsets_mapping=True)
             rows.append({"text": text, "input_ids": e["input_ids"],
                          "offsets": [list(o) for o in e["offset_mapping"]]})
-        out[name] = rows
+        out.append({"config": config, "rows": rows})
     return out
+
+
+def pairs():
+    tok = tokenizer(**CONFIGS[0])
+    rows = []
+    for a, b, max_length, truncation in PAIRS:
+        e = tok(a, b, return_offsets_mapping=True, max_length=max_length, truncation=truncation)
+        rows.append({"a": a, "b": b, "max_length": max_length, "truncation": truncation,
+                     "input_ids": e["input_ids"], "offsets": [list(o) for o in e["offset_mapping"]]})
+    return {"config": CONFIGS[0], "rows": rows}
 
 
 def model(tok):
@@ -105,8 +131,8 @@ def softmax(logits):
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
-def pipeline_rows(name="bert-base-cased"):
-    tok = tokenizer(name)
+def pipeline_rows(config=CONFIGS[1]):
+    tok = tokenizer(**config)
     m = model(tok)
     ner = pipeline("token-classification", model=m, tokenizer=tok, aggregation_strategy="simple", device="cpu")
     rows = []
@@ -121,7 +147,7 @@ def pipeline_rows(name="bert-base-cased"):
                      "offsets": e["offset_mapping"][0].tolist(),
                      "probabilities": [[float(p) for p in row] for row in softmax(logits)],
                      "entities": entities})
-    return {"vocab": name, "do_lower_case": VOCABS[name], "id2label": LABELS, "rows": rows}
+    return {"config": config, "id2label": LABELS, "rows": rows}
 
 
 def build():
@@ -130,6 +156,7 @@ def build():
         "versions": {"transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
                      "torch": torch.__version__.split("+")[0], "numpy": np.__version__},
         "offsets": offsets(),
+        "pairs": pairs(),
         "pipeline": pipeline_rows(),
     }
 
