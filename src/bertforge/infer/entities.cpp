@@ -1,10 +1,35 @@
 #include "bertforge/infer/entities.h"
 
+#include <algorithm>
+
 #include "bertforge/util/error.h"
 
 namespace bertforge::infer {
 
 namespace {
+
+// NumPy's float32 add.reduce (pairwise_sum in loops_utils.h.src): fewer than 8 in a row, up to 128 in 8
+// interleaved sums, more split in halves; checked against NumPy 2.4 on random arrays of 1 to 300 values.
+float numpy_sum(const float* a, std::size_t n) {
+  if (n < 8) {
+    float sum = 0;
+    for (std::size_t i = 0; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  if (n <= 128) {
+    float r[8];
+    std::copy(a, a + 8, r);
+    std::size_t i = 8;
+    for (; i < n - n % 8; i += 8)
+      for (std::size_t j = 0; j < 8; ++j) r[j] += a[i + j];
+    float sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  std::size_t half = n / 2;
+  half -= half % 8;
+  return numpy_sum(a, half) + numpy_sum(a + half, n - half);
+}
 
 // One token of the text, with its argmax label and that label's probability.
 struct Scored {
@@ -47,17 +72,18 @@ Entity make_group(const std::vector<Scored>& tokens, std::size_t first, std::siz
   const std::size_t dash = label.find('-');
   Entity e;
   e.entity_group = dash == std::string::npos ? label : label.substr(dash + 1);
-  double sum = 0;
+  std::vector<float> scores;
   std::vector<std::string> words;
   for (std::size_t t = first; t < last; ++t) {
-    sum += tokens[t].score;
+    scores.push_back(tokens[t].score);
     const std::size_t i = tokens[t].index;
     const auto [begin, end] = encoding.byte_offsets[i];
     // HF's gather_pre_entities: an [UNK] stands for the text it covers.
     words.emplace_back(encoding.input_ids[i] == tokenizer.unk_id() ? std::string(text.substr(begin, end - begin))
                                                                  : tokenizer.id_to_token(encoding.input_ids[i]));
   }
-  e.score = sum / static_cast<double>(last - first);
+  // np.nanmean of float32 scores: a float32 sum, divided in double, rounded to float32.
+  e.score = static_cast<float>(static_cast<double>(numpy_sum(scores.data(), scores.size())) / scores.size());
   e.word = tokenizer.convert_tokens_to_string(words);
   e.start = encoding.offsets[tokens[first].index].first;
   e.end = encoding.offsets[tokens[last - 1].index].second;

@@ -24,7 +24,9 @@ namespace bertforge::infer {
 
 struct Entity {
   std::string entity_group;
-  double score;  // HF computes it in float32: they agree to about 1e-7 relative
+  // HF's float32 mean, bit for bit (NumPy's summation order), held in a double so that JSON writes it as
+  // Python's float(score) does.
+  double score;
   std::string word;
   std::uint32_t start, end;            // code points of the text
   std::uint32_t byte_start, byte_end;  // bytes of the text
