@@ -179,3 +179,43 @@ def test_pipeline_loads_the_folder_and_classify_prints_its_scores(pairs_run, run
         values_close([g["score"] for g in got], [w["score"] for w in want], tolerance(), "scores")
     top = json.loads(run_bertforge("classify", "--model", folder, *inputs[0], "--json").stdout)
     assert len(top) == 1 and top[0]["label"] == pipe({"text": inputs[0][0], "text_pair": inputs[0][1]})["label"]
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("case", ["pairs", "token"])
+def test_two_ranks_train_and_evaluate_as_one_process(case, tmp_path, run_bertforge, shared_data):
+    """`bertforge launch` with 2 ranks x batch 4 equals 1 process x batch 8: the loss is the mean over the
+    global batch's sequences (labelled tokens for the token head), and the evaluation gathers both ranks'
+    predictions (13 rows: the shards differ by one). The token head's eval_loss is left out: HF's eval_loss
+    weighs each batch's mean over its labelled tokens by the batch's rows, so it depends on how the rows fall
+    into batches, which the ranks change (HF Trainer's does the same)."""
+    train_file, labels = write_data(case, tmp_path, 24, seed=1)
+    valid_file, _ = write_data(case, tmp_path, 13, seed=2)
+    initial_model(case, labels, tmp_path / "start")
+    shutil.copy(shared_data(VOCAB), tmp_path / "start" / "vocab.txt")
+    common = ["finetune", "--model", tmp_path / "start", "--train_file", train_file, "--validation_file", valid_file,
+              "--device", "cpu", "--threads", "1", "--quiet", "--eval_strategy", "epoch",
+              "--per_device_eval_batch_size", "3", *(["--token_classification"] if case == "token" else []),
+              *flags(dict(ARGS, per_device_train_batch_size=8))]
+    run_bertforge(*common, "--output_dir", tmp_path / "one")
+    two = [a if a != "8" else "4" for a in common]
+    run_bertforge("launch", "--master-port", free_port(), "--nproc-per-node", "2", "--", *two,
+                  "--output_dir", tmp_path / "two")
+    logs = [json.loads((tmp_path / run / "trainer_state.json").read_text())["log_history"] for run in ("one", "two")]
+    assert [sorted(e) for e in logs[0]] == [sorted(e) for e in logs[1]]
+    for a, b in zip(*logs):
+        for key in ["loss", "grad_norm", "eval_loss", "eval_accuracy", "eval_overall_f1", "eval_overall_accuracy"]:
+            if key in a and not (case == "token" and key == "eval_loss"):
+                assert b[key] == pytest.approx(a[key], rel=TOLERANCE["loss"]), key
+    results = [json.loads((tmp_path / run / "eval_results.json").read_text()) for run in ("one", "two")]
+    assert results[0]["eval_samples"] == results[1]["eval_samples"] == 13
+    one, two = (load_file(tmp_path / run / "model.safetensors") for run in ("one", "two"))
+    for name, want in one.items():
+        bad = ((two[name] - want).abs() > TOLERANCE["weights"] * (1 + want.abs())).sum().item()
+        assert bad == 0, f"{name}: {bad} weights differ"
