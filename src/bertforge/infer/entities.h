@@ -32,8 +32,8 @@ struct Entity {
   std::uint32_t byte_start, byte_end;  // bytes of the text
 };
 
-// text: what `encoding` was made from, by Tokenizer::encode_plus(text) with return_offsets_mapping (a single
-// text, no truncation of its tokens); probabilities: row-major [tokens][labels], the softmax of the logits
+// text: what `encoding` was made from, by Tokenizer::encode_plus(text) with return_offsets_mapping (one text;
+// HF's pipeline truncates it to model_max_length, Truncation::longest_first); probabilities: row-major [tokens][labels], the softmax of the logits
 // over the labels, one row per id of the encoding (padding rows are ignored); id2label: the labels by id.
 // Throws Error when the sizes disagree or the encoding has no offsets.
 std::vector<Entity> simple_entities(std::string_view text, const text::Encoding& encoding,
