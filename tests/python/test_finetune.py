@@ -219,3 +219,29 @@ def test_two_ranks_train_and_evaluate_as_one_process(case, tmp_path, run_bertfor
     for name, want in one.items():
         bad = ((two[name] - want).abs() > TOLERANCE["weights"] * (1 + want.abs())).sum().item()
         assert bad == 0, f"{name}: {bad} weights differ"
+
+
+def test_resume_continues_exactly_and_metrics_choose_the_best(tmp_path, run_bertforge, shared_data):
+    """A run resumed from its first epoch's checkpoint ends as the uninterrupted run does (log and weights, bit
+    for bit on the CPU), and metric_for_best_model takes a task metric by HF's name."""
+    train_file, labels = write_data("pairs", tmp_path, 20, seed=1)
+    valid_file, _ = write_data("pairs", tmp_path, 9, seed=2)
+    initial_model("pairs", labels, tmp_path / "start")
+    shutil.copy(shared_data(VOCAB), tmp_path / "start" / "vocab.txt")
+    args = ["finetune", "--model", tmp_path / "start", "--train_file", train_file, "--validation_file", valid_file,
+            "--device", "cpu", "--threads", "1", "--quiet", "--eval_strategy", "epoch", "--save_strategy", "epoch",
+            "--metric_for_best_model", "accuracy", "--load_best_model_at_end", "true",
+            *flags({k: v for k, v in ARGS.items() if k != "save_strategy"})]
+    run_bertforge(*args, "--output_dir", tmp_path / "full")
+    shutil.copytree(tmp_path / "full" / "checkpoint-5", tmp_path / "resumed" / "checkpoint-5")
+    run_bertforge(*args, "--output_dir", tmp_path / "resumed", "--resume_from_checkpoint", "latest")
+    full, resumed = (json.loads((tmp_path / run / "trainer_state.json").read_text()) for run in ("full", "resumed"))
+    # train_loss is the mean over the steps this process ran, in HF's Trainer as here: it differs after a resume.
+    strip = lambda h: [{k: v for k, v in e.items() if "runtime" not in k and "per_second" not in k and k != "train_loss"}
+                       for e in h]
+    assert strip(full["log_history"]) == strip(resumed["log_history"])
+    evals = [e["eval_accuracy"] for e in full["log_history"] if "eval_accuracy" in e]
+    assert full["best_metric"] == max(evals)
+    assert full["best_model_checkpoint"].endswith(f"checkpoint-{5 * (evals.index(max(evals)) + 1)}")
+    a, b = (load_file(tmp_path / run / "model.safetensors") for run in ("full", "resumed"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
