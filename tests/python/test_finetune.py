@@ -245,3 +245,31 @@ def test_resume_continues_exactly_and_metrics_choose_the_best(tmp_path, run_bert
     assert full["best_model_checkpoint"].endswith(f"checkpoint-{5 * (evals.index(max(evals)) + 1)}")
     a, b = (load_file(tmp_path / run / "model.safetensors") for run in ("full", "resumed"))
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_token_classify_prints_the_pipeline_entities(tmp_path, run_bertforge, shared_data):
+    """A token classifier fine-tuned by bertforge, loaded by pipeline("token-classification",
+    aggregation_strategy="simple"): `bertforge classify` prints the same entities (group, word, span) and
+    scores. The classifier starts with large weights so that the winning tag changes from token to token."""
+    import transformers
+    train_file, labels = write_data("token", tmp_path, 12, seed=1)
+    model = initial_model("token", labels, tmp_path / "start")
+    with torch.no_grad():
+        model.classifier.weight.normal_(0, 3.0)
+    model.save_pretrained(tmp_path / "start")
+    shutil.copy(shared_data(VOCAB), tmp_path / "start" / "vocab.txt")
+    run_bertforge("finetune", "--model", tmp_path / "start", "--train_file", train_file, "--output_dir",
+                  tmp_path / "run", "--device", "cpu", "--quiet", "--token_classification", *flags(ARGS))
+    pipe = transformers.pipeline("token-classification", model=str(tmp_path / "run"), aggregation_strategy="simple",
+                                 device="cpu")
+    texts = ["Moses and Aaron went forth into the land of Egypt.", "The King of Israel said unto thy people: go!",
+             "Élan naïve façade, Jérusalem."]
+    groups = 0
+    for text in texts:
+        want = pipe(text)
+        got = json.loads(run_bertforge("classify", "--model", tmp_path / "run", text, "--json").stdout)
+        assert [(g["entity_group"], g["word"], g["start"], g["end"]) for g in got] == \
+               [(w["entity_group"], w["word"], w["start"], w["end"]) for w in want]
+        values_close([g["score"] for g in got], [float(w["score"]) for w in want], tolerance(), "scores")
+        groups += len(want)
+    assert groups >= 5

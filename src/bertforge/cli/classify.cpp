@@ -1,7 +1,8 @@
 // `bertforge classify --model DIR "text" ["pair"]`: the labels and scores of a fine-tuned sequence classifier,
-// as HF's pipeline("text-classification") gives them (infer/classify.h). Inputs from the command line (one
-// text, or a text and its pair) and/or a file (--input: one input per line, a tab between text and pair);
-// --json prints one line per input in HF's output shape.
+// as HF's pipeline("text-classification") gives them, or for a token classifier the entities of
+// pipeline("token-classification", aggregation_strategy="simple") (infer/classify.h). Inputs from the
+// command line (one text, or a text and its pair) and/or a file (--input: one input per line, a tab between
+// text and pair); --json prints one line per input in HF's output shape.
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -43,6 +44,17 @@ std::vector<infer::ClassifyInput> inputs_of(const ClassifyCli& o) {
   return inputs;
 }
 
+void print_entities(const infer::ClassifyInput& in, const std::vector<infer::Entity>& found, bool json) {
+  if (json) {
+    std::printf("%s\n", infer::to_json(found).dump().c_str());
+    return;
+  }
+  std::printf("%s\n", in.text.c_str());
+  if (found.empty()) std::printf("  (no entity)\n");
+  for (const auto& e : found)
+    std::printf("  %8.4f  %-10s %s  [%u, %u)\n", e.score, e.entity_group.c_str(), e.word.c_str(), e.start, e.end);
+}
+
 int run(ClassifyCli& o) {
   if (o.texts.empty() && o.input.empty()) throw UsageError("texts: none given (give a text, or --input FILE)");
   o.options.device = model::parse_device(o.device);
@@ -50,6 +62,11 @@ int run(ClassifyCli& o) {
   model::Classifier m = model::Classifier::from_pretrained(o.model, o.options.device);
   const text::Tokenizer tokenizer = text::Tokenizer::from_pretrained(infer::find_tokenizer(o.model, o.tokenizer));
   const std::vector<infer::ClassifyInput> inputs = inputs_of(o);
+  if (m.token()) {
+    const auto found = infer::entities(m, tokenizer, inputs, o.options);
+    for (std::size_t i = 0; i < inputs.size(); ++i) print_entities(inputs[i], found[i], o.json);
+    return 0;
+  }
   const auto results = infer::classify(m, tokenizer, inputs, o.options);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (o.json) {
@@ -66,8 +83,8 @@ int run(ClassifyCli& o) {
 
 Command add_classify(CLI::App& parent) {
   auto o = std::make_shared<ClassifyCli>();
-  auto* app = parent.add_subcommand("classify", "labels and scores of a fine-tuned classifier, as HF "
-                                                "pipeline('text-classification')");
+  auto* app = parent.add_subcommand("classify", "labels and scores (or entities) of a fine-tuned "
+                                                "classifier, as HF pipeline('text-classification' / 'token-classification')");
   app->add_option("--model", o->model, "fine-tuned model folder (bertforge finetune's output, or HF's)")->required();
   add_tokenizer(app, o->tokenizer, " (default: the model folder)");
   app->add_option("texts", o->texts, "a text, and optionally its pair")->expected(0, 2);

@@ -51,7 +51,7 @@ std::vector<LabelScore> ranked(const at::Tensor& scores, const std::vector<std::
 
 std::vector<std::vector<LabelScore>> classify(model::Classifier& m, const text::Tokenizer& tokenizer,
                                               const std::vector<ClassifyInput>& inputs, const ClassifyOptions& o) {
-  if (m.token()) throw Error("classify: the model is a BertForTokenClassification: use --entities");
+  if (m.token()) throw Error("classify: the model is a BertForTokenClassification: its output is entities()");
   const model::LabelInfo& labels = m.labels();
   const bool sigmoid = labels.problem_type == "multi_label_classification" || labels.id2label.size() == 1;
   m.module().eval();
@@ -70,6 +70,30 @@ std::vector<std::vector<LabelScore>> classify(model::Classifier& m, const text::
     for (std::int64_t r = 0; r < scores.size(0); ++r) results.push_back(ranked(scores[r], labels.id2label, o.top_k));
   }
   return results;
+}
+
+std::vector<std::vector<Entity>> entities(model::Classifier& m, const text::Tokenizer& tokenizer,
+                                          const std::vector<ClassifyInput>& inputs, const ClassifyOptions& o) {
+  if (!m.token()) throw Error("classify: --entities needs a BertForTokenClassification model");
+  text::EncodeOptions eo;
+  eo.return_offsets_mapping = true;
+  eo.truncation = text::Truncation::longest_first;
+  m.module().eval();
+  at::NoGradGuard no_grad;
+  std::vector<std::vector<Entity>> out;
+  for (const ClassifyInput& in : inputs) {
+    const text::Encoding e = tokenizer.encode_plus(in.text, eo);
+    auto t = pad({e}, tokenizer.pad_id());
+    at::Tensor logits;
+    {
+      model::Autocast mixed(o.device.type(), o.bf16 ? at::kBFloat16 : at::kFloat);
+      logits = m(t[0].to(o.device), t[1].to(o.device), t[2].to(o.device)).logits;
+    }
+    const at::Tensor p = logits[0].to(at::kFloat).softmax(-1).contiguous().cpu();
+    out.push_back(simple_entities(in.text, e, std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel()),
+                                  m.labels().id2label, tokenizer));
+  }
+  return out;
 }
 
 nlohmann::json to_json(const std::vector<LabelScore>& scores) {

@@ -6,6 +6,9 @@
 //     there is one label (regression), softmax otherwise; computed in fp32;
 //   - top_k labels by score, highest first (HF's top_k; 0: all of them, HF's top_k=None), named by id2label.
 // Inputs run in batches padded to the longest.
+// entities: a BertForTokenClassification folder's entities for each text, as pipeline("token-classification",
+// aggregation_strategy="simple") gives them (infer/entities.h); texts are truncated to the tokenizer's
+// model_max_length, as the pipeline does.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -13,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bertforge/infer/entities.h"
 #include "bertforge/model/classifier.h"
 #include "bertforge/text/tokenizer.h"
 
@@ -38,6 +42,9 @@ struct ClassifyOptions {
 
 std::vector<std::vector<LabelScore>> classify(model::Classifier& m, const text::Tokenizer& tokenizer,
                                               const std::vector<ClassifyInput>& inputs, const ClassifyOptions& options);
+
+std::vector<std::vector<Entity>> entities(model::Classifier& m, const text::Tokenizer& tokenizer,
+                                          const std::vector<ClassifyInput>& inputs, const ClassifyOptions& options);
 
 // HF's output shape: [{"label": ..., "score": ...}, ...].
 nlohmann::json to_json(const std::vector<LabelScore>& scores);
