@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end demo on the embedded default corpus (the King James Bible from Debian's bible-kjv): a small
-# BERT learns in a few minutes on the CPU, and is then asked about a book it never saw. It tells what it does
+# BERT learns in a few minutes on the CPU, is asked about a book it never saw, and is fine-tuned on a small
+# task against the same model from random weights. It tells what it does
 # as it goes; the raw JSON (metrics, statistics, settings) stays in the files it writes.
 # Expects BERTFORGE_BIN (set by setup.sh); writes into BERTFORGE_DEMO_DIR (default ./out/demo).
 set -euo pipefail
@@ -107,5 +108,42 @@ say "Asking it: its five best guesses for one word of a verse of John, and where
   "Verily, verily, I say unto [MASK], He that believeth on me hath everlasting life." --answer you \
   "And Jesus went up into a mountain, and there he sat with his [MASK]." --answer disciples
 
+# Does pre-training pay? A small task built from the same Bible: from which part of it a verse comes (law,
+# poetry, prophets, gospels, letters: three books each). Few labelled verses to learn from (every 30th), others
+# held out for testing (every 15th, from the 7th: never a training verse). The same recipe and steps fine-tune
+# the pre-trained model and, as a baseline, the same architecture from random weights.
+say "Fine-tuning: from which part of the Bible is a verse? Pre-trained, then from random weights"
+printf 'sentence\tlabel\n' > "$out/genre-train.tsv"
+printf 'sentence\tlabel\n' > "$out/genre-test.tsv"
+for part in "law:lev1:1-lev27:34 num1:1-num36:13 deu1:1-deu34:12" \
+            "poetry:job1:1-job42:17 psa1:1-psa150:6 pro1:1-pro31:31" \
+            "prophets:isa1:1-isa66:24 jer1:1-jer52:34 eze1:1-eze48:35" \
+            "gospels:mat1:1-mat28:20 mar1:1-mar16:20 luk1:1-luk24:53" \
+            "letters:rom1:1-rom16:27 1co1:1-1co16:24 heb1:1-heb13:25"; do
+  # shellcheck disable=SC2086  # the ranges are separate arguments
+  bible -f ${part#*:} | sed 's/^[^ ]* //' |
+    awk -v label="${part%%:*}" -v train="$out/genre-train.tsv" -v test="$out/genre-test.tsv" \
+      'NR % 30 == 1 { print $0 "\t" label >> train } NR % 15 == 7 { print $0 "\t" label >> test }'
+done
+printf '%d verses to learn from, %d held out; chance is 20 %%.\n' \
+  "$(($(wc -l < "$out/genre-train.tsv") - 1))" "$(($(wc -l < "$out/genre-test.tsv") - 1))"
+finetune_recipe=(--train_file "$out/genre-train.tsv" --validation_file "$out/genre-test.tsv" --max_seq_length 64
+                 --num_train_epochs 8 --per_device_train_batch_size 32 --learning_rate 1e-3 --warmup_ratio 0.1
+                 --eval_strategy epoch --save_strategy no --seed 42 --overwrite_output_dir --quiet)
+accuracy() { awk '{ if (match($0, /"eval_accuracy": *[0-9.]+/)) a = substr($0, RSTART, RLENGTH) }
+                  END { sub(/.*: */, "", a); printf "%.1f", 100 * a }' "$1/eval_results.json"; }
+"$bf" finetune --model "$out/run" "${finetune_recipe[@]}" --output_dir "$out/genre"
+"$bf" finetune --model "$out/small-bert.json" --tokenizer "$out" "${finetune_recipe[@]}" --output_dir "$out/genre-random"
+pretrained=$(accuracy "$out/genre") random=$(accuracy "$out/genre-random")
+printf '  from the pre-trained model: %s %% of the held-out verses placed right\n' "$pretrained"
+printf '  from random weights:        %s %%\n' "$random"
+awk -v a="$pretrained" -v b="$random" 'BEGIN { printf "  pre-training pays %.1f points here\n", a - b }'
+printf 'Asking the fine-tuned model about verses of John, which neither model saw:\n'
+printf '%s\n' "In the beginning was the Word, and the Word was with God, and the Word was God." \
+  "Jesus answered and said unto him, Verily, verily, I say unto thee, Except a man be born again, he cannot see the kingdom of God." \
+  > "$out/john-asked.txt"
+"$bf" classify --model "$out/genre" --top_k 2 --input "$out/john-asked.txt" | sed 's/^/  /'
+
 printf '\nDone. The model (an HF folder: BertForPreTraining.from_pretrained reads it) is %s/run; its loss\n' "$out"
-printf 'curves are %s/run/loss.png; every logged number is in %s/run/metrics.jsonl.\n' "$out" "$out"
+printf 'curves are %s/run/loss.png; every logged number is in %s/run/metrics.jsonl. The fine-tuned classifier\n' "$out" "$out"
+printf '(AutoModelForSequenceClassification and pipeline read it) is %s/genre.\n' "$out"

@@ -43,10 +43,6 @@ at::Tensor sequence_loss(const std::string& problem, const at::Tensor& logits, c
               "multi_label_classification");
 }
 
-torch::nn::Linear classifier_of(const BertConfig& c, const LabelInfo& l) {
-  return torch::nn::Linear(c.hidden_size, static_cast<std::int64_t>(l.id2label.size()));
-}
-
 }  // namespace
 
 LabelInfo labels_of(const BertConfig& c) {
@@ -84,12 +80,11 @@ double classifier_dropout(const BertConfig& c) {
   return p.is_number() ? p.get<double>() : c.hidden_dropout_prob;
 }
 
-BertForSequenceClassificationImpl::BertForSequenceClassificationImpl(const BertConfig& c)
-    : config(c), labels(labels_of(c)) {
+BertClassifierBase::BertClassifierBase(const BertConfig& c, bool add_pooling_layer) : config(c), labels(labels_of(c)) {
   config.validate("config");
-  bert = register_module("bert", BertModel(c));
+  bert = register_module("bert", BertModel(c, add_pooling_layer));
   dropout = register_module("dropout", torch::nn::Dropout(classifier_dropout(c)));
-  classifier = register_module("classifier", classifier_of(c, labels));
+  classifier = register_module("classifier", torch::nn::Linear(c.hidden_size, static_cast<std::int64_t>(labels.id2label.size())));
   init_bert_weights(*this, config.initializer_range);
 }
 
@@ -101,14 +96,6 @@ ClassifierOutput BertForSequenceClassificationImpl::forward(const at::Tensor& in
   out.logits = classifier(model::dropout(encoded.pooler_output, dropout->options.p(), is_training()));
   if (labels_.defined()) out.loss = sequence_loss(problem_type(labels, labels_), out.logits, labels_);
   return out;
-}
-
-BertForTokenClassificationImpl::BertForTokenClassificationImpl(const BertConfig& c) : config(c), labels(labels_of(c)) {
-  config.validate("config");
-  bert = register_module("bert", BertModel(c, /*add_pooling_layer=*/false));
-  dropout = register_module("dropout", torch::nn::Dropout(classifier_dropout(c)));
-  classifier = register_module("classifier", classifier_of(c, labels));
-  init_bert_weights(*this, config.initializer_range);
 }
 
 ClassifierOutput BertForTokenClassificationImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,

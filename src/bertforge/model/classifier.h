@@ -45,10 +45,10 @@ struct ClassifierOutput {
   at::Tensor logits;  // [batch, num_labels] or [batch, seq, num_labels] ([labelled, num_labels] when sparse)
 };
 
-struct BertForSequenceClassificationImpl : torch::nn::Module {
-  explicit BertForSequenceClassificationImpl(const BertConfig& c);
-  ClassifierOutput forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
-                           const at::Tensor& attention_mask = {}, const at::Tensor& labels = {});
+// What both heads hold: the encoder (with or without the pooler), the head's dropout and the classifier,
+// initialised as HF does.
+struct BertClassifierBase : torch::nn::Module {
+  BertClassifierBase(const BertConfig& c, bool add_pooling_layer);
   BertConfig config;
   LabelInfo labels;
   BertModel bert{nullptr};
@@ -56,18 +56,18 @@ struct BertForSequenceClassificationImpl : torch::nn::Module {
   torch::nn::Linear classifier{nullptr};
   bool unpad = true;
 };
-TORCH_MODULE(BertForSequenceClassification);
 
-struct BertForTokenClassificationImpl : torch::nn::Module {
-  explicit BertForTokenClassificationImpl(const BertConfig& c);
+struct BertForSequenceClassificationImpl : BertClassifierBase {
+  explicit BertForSequenceClassificationImpl(const BertConfig& c) : BertClassifierBase(c, /*add_pooling_layer=*/true) {}
   ClassifierOutput forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
                            const at::Tensor& attention_mask = {}, const at::Tensor& labels = {});
-  BertConfig config;
-  LabelInfo labels;
-  BertModel bert{nullptr};
-  torch::nn::Dropout dropout{nullptr};
-  torch::nn::Linear classifier{nullptr};
-  bool unpad = true;
+};
+TORCH_MODULE(BertForSequenceClassification);
+
+struct BertForTokenClassificationImpl : BertClassifierBase {
+  explicit BertForTokenClassificationImpl(const BertConfig& c) : BertClassifierBase(c, /*add_pooling_layer=*/false) {}
+  ClassifierOutput forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
+                           const at::Tensor& attention_mask = {}, const at::Tensor& labels = {});
   bool sparse = false;
 };
 TORCH_MODULE(BertForTokenClassification);

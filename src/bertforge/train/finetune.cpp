@@ -68,17 +68,7 @@ model::Classifier make_classifier(const FinetuneSpec& spec, const data::Labelled
 std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::LabelledExamples> examples, std::int32_t pad_id,
                                           const TrainingArguments& a, bool train, const dist::World& world,
                                           c10::Device device) {
-  data::LoaderOptions o;
-  o.batch_size = static_cast<int>(train ? a.per_device_train_batch_size : a.per_device_eval_batch_size);
-  o.sampling = train ? data::sampling_from_name(a.train_sampling_strategy) : data::Sampling::sequential;
-  o.group_size = o.batch_size * static_cast<int>(a.gradient_accumulation_steps);
-  o.seed = static_cast<std::uint64_t>(a.seed);
-  o.drop_last_batch = a.dataloader_drop_last;
-  o.even_shards = train;
-  o.world_size = world.size();
-  o.rank = world.rank();
-  if (!train) o.prefetch = 0;
-  o.pin_memory = device.is_cuda() && a.dataloader_pin_memory;
+  const data::LoaderOptions o = loader_options(a, train, world, device);
   auto source = std::make_shared<data::LabelledSource>(std::move(examples), pad_id, static_cast<int>(a.pad_to_multiple_of));
   return std::make_shared<data::Loader>(std::move(source), o);
 }

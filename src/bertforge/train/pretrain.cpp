@@ -78,18 +78,8 @@ std::vector<bool> word_continuations(const TrainingArguments& a, const text::Tok
 std::shared_ptr<data::Loader> make_loader(std::shared_ptr<const data::ShardSet> d, const TrainingArguments& a,
                                           bool train, const dist::World& world, c10::Device device,
                                           std::vector<bool> continuation) {
-  data::LoaderOptions o;
-  o.batch_size = static_cast<int>(train ? a.per_device_train_batch_size : a.per_device_eval_batch_size);
-  o.sampling = train ? data::sampling_from_name(a.train_sampling_strategy) : data::Sampling::sequential;
-  o.group_size = o.batch_size * static_cast<int>(a.gradient_accumulation_steps);
-  o.seed = static_cast<std::uint64_t>(a.seed);
-  o.drop_last_batch = a.dataloader_drop_last;
-  o.even_shards = train;  // every rank takes each training step; evaluation counts each sequence once
-  o.world_size = world.size();
-  o.rank = world.rank();
+  data::LoaderOptions o = loader_options(a, train, world, device);
   o.collator = collator_options(a);
-  if (!train) o.prefetch = 0;
-  o.pin_memory = device.is_cuda() && a.dataloader_pin_memory;
   return std::make_shared<data::Loader>(std::move(d), o, std::move(continuation));
 }
 

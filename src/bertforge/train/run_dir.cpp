@@ -77,6 +77,21 @@ std::string open_run(const TrainingArguments& args, const std::string& dump_batc
 
 }  // namespace
 
+data::LoaderOptions loader_options(const TrainingArguments& a, bool train, const dist::World& world, c10::Device device) {
+  data::LoaderOptions o;
+  o.batch_size = static_cast<int>(train ? a.per_device_train_batch_size : a.per_device_eval_batch_size);
+  o.sampling = train ? data::sampling_from_name(a.train_sampling_strategy) : data::Sampling::sequential;
+  o.group_size = o.batch_size * static_cast<int>(a.gradient_accumulation_steps);
+  o.seed = static_cast<std::uint64_t>(a.seed);
+  o.drop_last_batch = a.dataloader_drop_last;
+  o.even_shards = train;  // every rank takes each training step; evaluation counts each row once
+  o.world_size = world.size();
+  o.rank = world.rank();
+  if (!train) o.prefetch = 0;
+  o.pin_memory = device.is_cuda() && a.dataloader_pin_memory;
+  return o;
+}
+
 RunSetup::RunSetup(const TrainingArguments& args, const std::string& device_name, const std::string& dump_batches)
     : device(model::parse_device(device_name)) {
   model::warn_if_bf16_is_slow(args.bf16, device);

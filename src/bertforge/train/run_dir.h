@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "bertforge/data/loader.h"
 #include "bertforge/dist/world.h"
 #include "bertforge/train/training_args.h"
 #include "bertforge/util/folder_lock.h"
@@ -28,5 +29,9 @@ struct RunSetup {
   std::optional<FolderLock> lock;  // rank 0's
   std::string checkpoint;          // to resume from; "" for none
 };
+
+// The loader settings TrainingArguments give a training (`train`) or evaluation loader on this rank: batch size,
+// sampling (evaluation: sequential, each row once, no prefetch), seed, drop_last, pinned memory for CUDA.
+data::LoaderOptions loader_options(const TrainingArguments& args, bool train, const dist::World& world, c10::Device device);
 
 }  // namespace bertforge::train
