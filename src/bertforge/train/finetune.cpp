@@ -58,10 +58,11 @@ model::Classifier make_classifier(const FinetuneSpec& spec, const data::Labelled
                     std::to_string(dropped) + " tensors dropped)");
   if (dropped < report.unexpected.size())
     warn(spec.model + ": checkpoint tensors the model does not use, ignored: " + report.unexpected.front() + " ...");
-  if (!report.missing.empty())
-    warn(std::string(m.architecture()) + ": newly initialised (not in " + spec.model + "): " + report.missing.front() +
-         (report.missing.size() > 1 ? " and " + std::to_string(report.missing.size() - 1) + " more" : "") +
-         "; train it before using it for predictions");
+  if (!report.missing.empty()) {
+    std::string names;
+    for (const auto& key : report.missing) names += (names.empty() ? "" : ", ") + key;
+    note(std::string(m.architecture()) + ": " + names + " initialised afresh (not in " + spec.model + "), as HF does");
+  }
   return m;
 }
 
