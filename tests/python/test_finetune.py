@@ -273,3 +273,25 @@ def test_token_classify_prints_the_pipeline_entities(tmp_path, run_bertforge, sh
         values_close([g["score"] for g in got], [float(w["score"]) for w in want], tolerance(), "scores")
         groups += len(want)
     assert groups >= 5
+
+
+def test_bad_input_is_one_line_naming_file_row_and_column(tmp_path, run_bertforge, shared_data):
+    """An unknown label at evaluation and a missing column stop the run before any step, in one line that
+    names the file, the row and the column; nothing is written to output_dir beyond its lock."""
+    train_file, labels = tmp_path / "train.jsonl", ["other", "same"]
+    train_file.write_text("".join(json.dumps({"sentence1": "a", "sentence2": "b", "label": x}) + "\n" for x in labels))
+    (tmp_path / "valid.jsonl").write_text('{"sentence1": "a b", "sentence2": "c", "label": "same"}\n'
+                                          '{"sentence1": "a b", "sentence2": "c", "label": "maybe"}\n')
+    (tmp_path / "nolabel.jsonl").write_text('{"sentence1": "a b", "sentence2": "c"}\n')
+    initial_model("pairs", labels, tmp_path / "start")
+    shutil.copy(shared_data(VOCAB), tmp_path / "start" / "vocab.txt")
+    common = ["finetune", "--model", tmp_path / "start", "--device", "cpu", "--quiet"]
+    for train, valid, where in [(train_file, tmp_path / "valid.jsonl", f"{tmp_path / 'valid.jsonl'}:2"),
+                                (tmp_path / "nolabel.jsonl", None, f"{tmp_path / 'nolabel.jsonl'}:1")]:
+        out = tmp_path / f"out-{where.rsplit(':', 1)[1]}"
+        proc = run_bertforge(*common, "--train_file", train, *(["--validation_file", valid] if valid else []),
+                             "--output_dir", out, check=False)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+        assert lines[0].startswith(f"bertforge finetune: {where}:") and "label" in lines[0], lines[0]
+        assert not list(out.glob("checkpoint-*")) and not (out / "model.safetensors").exists()
