@@ -68,23 +68,24 @@ def matmul_peaks(threads):
     return peaks
 
 
-def non_embedding_params(cfg):
-    """As HF's floating_point_ops counts them: num_parameters(exclude_embeddings=True) (the MLM decoder's
-    weight is tied to the word embeddings and not counted; its bias is)."""
+def non_embedding_params(cfg, architecture="BertForPreTraining"):
+    """As HF's floating_point_ops counts them: num_parameters(exclude_embeddings=True) of the transformers
+    class named (for BertForPreTraining the MLM decoder's weight is tied to the word embeddings and not counted;
+    its bias is)."""
     import torch
     import transformers
     with torch.device("meta"):
-        model = transformers.BertForPreTraining(transformers.BertConfig(**cfg))
+        model = getattr(transformers, architecture)(transformers.BertConfig(**cfg))
     return model.num_parameters(exclude_embeddings=True)
 
 
-def summarise(times, real, padded, losses, warmup, rss, flops_per_token, peak):
-    """times[s] = end of step s+1; real/padded tokens per step; losses per step."""
+def summarise(times, real, padded, losses, warmup, rss, flops_per_token, peak, batch=8):
+    """times[s] = end of step s+1; real/padded tokens per step; losses per step; batch sequences per step."""
     timed = slice(warmup, len(times))
     seconds = times[-1] - times[warmup - 1]
     steps = len(times) - warmup
     real_tokens, padded_tokens = sum(real[timed]), sum(padded[timed])
-    return {"seq_per_s": 8 * steps / seconds, "real_tokens_per_s": real_tokens / seconds,
+    return {"seq_per_s": batch * steps / seconds, "real_tokens_per_s": real_tokens / seconds,
             "padded_tokens_per_s": padded_tokens / seconds,
             "mfu": flops_per_token * padded_tokens / seconds / peak,
             "real_mfu": flops_per_token * real_tokens / seconds / peak,
@@ -151,10 +152,15 @@ def markdown(report):
            f"fp32 {r['peaks']['fp32']['peak_flops'] / 1e12:.3f}, bf16 {r['peaks']['bf16']['peak_flops'] / 1e12:.3f} TFLOP/s. "
            f"MFU = 6 x non-embedding parameters x tokens (padding included, HF's floating_point_ops) / time / peak of "
            f"the dtype; real MFU counts real tokens only. Load average {r['load_before']:.1f} before, "
-           f"{r['load_after']:.1f} after (shared machine).", "",
-           "| model | precision | side | seq/s | runs | ratio | real tok/s | padded tok/s | MFU | real MFU | "
+           f"{r['load_after']:.1f} after (shared machine).", ""]
+    return "\n".join(out + table(r["rows"])) + "\n"
+
+
+def table(rows):
+    """The Markdown table of rows ({model, precision, bertforge, hf}), ratios against HF in the same row."""
+    out = ["| model | precision | side | seq/s | runs | ratio | real tok/s | padded tok/s | MFU | real MFU | "
            "peak RSS MiB | loss last / mean timed |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for row in r["rows"]:
+    for row in rows:
         for side in ["bertforge", "hf"]:
             x = row[side]
             ratio = x["seq_per_s"] / row["hf"]["seq_per_s"]
@@ -163,7 +169,7 @@ def markdown(report):
                        f"{x['seq_per_s']:.2f} | {runs} | {ratio:.2f}x | {x['real_tokens_per_s']:.0f} | "
                        f"{x['padded_tokens_per_s']:.0f} | {x['mfu']:.1%} | {x['real_mfu']:.1%} | "
                        f"{x['peak_rss_mib']:.0f} | {x['loss_last']:.3f} / {x['loss_mean_timed']:.3f} |")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def main():
