@@ -48,9 +48,9 @@ import subprocess
 import sys
 import tempfile
 
-from pretrain import ROOT, host, provenance
+from pretrain import HF_TIMING, ROOT, host, provenance
 from pretrain_speed import (MODELS, STEP_LINE, matmul_peaks, median_run, non_embedding_params, run_measured, summarise,
-                            table)
+                            table, write_report)
 
 VOCAB = ROOT / "tests" / "fixtures" / "vocab" / "bert-base-uncased" / "vocab.txt"
 MRPC = {"rows": 3668, "mean": 52, "sd": 20, "min": 16, "max": 102, "positive": 0.68}
@@ -69,15 +69,8 @@ rows = datasets.Dataset.from_list([json.loads(line) for line in open(cfg["train"
 rows = rows.map(lambda b: tok(b["sentence1"], b["sentence2"], truncation=True, max_length=cfg["max_seq_length"]),
                 batched=True)
 pad = transformers.DataCollatorWithPadding(tok)
-tokens = []
-def collator(features):
-    batch = pad(features)
-    tokens.append([int(batch["attention_mask"].sum()), batch["input_ids"].numel()])
-    return batch
-class StepTimes(transformers.TrainerCallback):
-    times = []
-    def on_step_end(self, args, state, control, **kw):
-        self.times.append(time.perf_counter())
+""" + HF_TIMING + """
+collator = counting(pad)
 args = transformers.TrainingArguments(output_dir=cfg["out"], per_device_train_batch_size=cfg["batch"],
     learning_rate=cfg["lr"], max_steps=cfg["steps"], logging_steps=1, save_strategy="no", seed=cfg["seed"],
     bf16=cfg["bf16"], report_to=[], use_cpu=True, dataloader_num_workers=0, disable_tqdm=True,
@@ -282,13 +275,7 @@ def main():
                        "target": MRPC, **stats},
               "peaks": peaks, "load_before": load_before, "loads": loads, "load_after": os.getloadavg()[0],
               "flops": "6 x non-embedding parameters x tokens, padding included (HF floating_point_ops)", "rows": rows}
-    out = pathlib.Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{date.strftime('%Y-%m-%d')}-cpu-{report['host']['kind']}-finetune"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
-    md = markdown(report)
-    stem.with_suffix(".md").write_text(md)
-    print("\n" + md + f"\nwrote {stem}.json and .md; run outputs in {work}")
+    write_report(report, markdown(report), a.out, date, "finetune", work)
 
 
 if __name__ == "__main__":

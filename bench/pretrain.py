@@ -26,6 +26,22 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = pathlib.Path(os.environ.get("BERTFORGE_DATA") or ROOT / "tests" / "fixtures")
 MINI = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024, vocab_size=28996)
 
+# What every HF run of the benchmarks times: the end of each optimizer step (StepTimes) and the real and padded
+# tokens of each batch its collator makes (counting(collate)).
+HF_TIMING = """
+tokens = []
+def counting(collate):
+    def collator(rows):
+        batch = collate(rows)
+        tokens.append([int(batch["attention_mask"].sum()), batch["input_ids"].numel()])
+        return batch
+    return collator
+class StepTimes(transformers.TrainerCallback):
+    times = []
+    def on_step_end(self, args, state, control, **kw):
+        self.times.append(time.perf_counter())
+"""
+
 # HF Trainer on the same data; writes log_history.json and step_times.json (time.perf_counter() at the end
 # of each optimizer step, and the real and padded tokens of each step's batch) into cfg["out"].
 HF_RUN = """
@@ -36,15 +52,8 @@ transformers.set_seed(cfg.get("seed", 42))
 model = transformers.BertForPreTraining(transformers.BertConfig(**cfg["model"]))
 tok = transformers.BertTokenizerFast(cfg["vocab"], do_lower_case=False)
 mlm = transformers.DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
-tokens = []
-def collator(rows):
-    batch = mlm(rows)
-    tokens.append([int(batch["attention_mask"].sum()), batch["input_ids"].numel()])
-    return batch
-class StepTimes(transformers.TrainerCallback):
-    times = []
-    def on_step_end(self, args, state, control, **kw):
-        self.times.append(time.perf_counter())
+""" + HF_TIMING + """
+collator = counting(mlm)
 evaluating = cfg.get("eval") is not None
 args = transformers.TrainingArguments(output_dir=cfg["out"], per_device_train_batch_size=8, per_device_eval_batch_size=8,
     learning_rate=cfg["lr"], weight_decay=0.0, max_steps=cfg["steps"], lr_scheduler_type="linear", warmup_steps=0,

@@ -172,6 +172,16 @@ def table(rows):
     return out
 
 
+def write_report(report, md, out, date, what, work):
+    """<out>/<date>-cpu-<host kind>-<what>.json and .md, and the Markdown printed."""
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{date.strftime('%Y-%m-%d')}-cpu-{report['host']['kind']}-{what}"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    stem.with_suffix(".md").write_text(md)
+    print("\n" + md + f"\nwrote {stem}.json and .md; run outputs in {work}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["mini", "base"], choices=list(MODELS))
@@ -220,13 +230,7 @@ def main():
               "peaks": peaks,
               "load_before": load_before, "load_after": os.getloadavg()[0],
               "flops": "6 x non-embedding parameters x tokens, padding included (HF floating_point_ops)", "rows": rows}
-    out = pathlib.Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{date.strftime('%Y-%m-%d')}-cpu-{report['host']['kind']}-pretrain"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
-    md = markdown(report)
-    stem.with_suffix(".md").write_text(md)
-    print("\n" + md + f"\nwrote {stem}.json and .md; run outputs in {work}")
+    write_report(report, markdown(report), a.out, date, "pretrain", work)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import importlib.util
 import json
 import pathlib
 
-from tolerance import TABLE
+from tolerance import TABLE, json_differences
 
 SOURCE_DIR = pathlib.Path(__file__).resolve().parents[2]
 GOLDEN = SOURCE_DIR / "tests" / "golden" / "task_metrics.json"
@@ -20,22 +20,8 @@ def generator():
     return module
 
 
-def differences(fresh, committed, where="$"):
-    """Where the two JSON values differ: floats by the table's rule, everything else exactly."""
-    if isinstance(committed, float) and isinstance(fresh, (int, float)) and not isinstance(fresh, bool):
-        ok = abs(fresh - committed) <= TABLE["task_metrics"] * (1 + abs(committed))
-        return [] if ok else [f"{where}: {fresh!r} now, {committed!r} committed"]
-    if isinstance(committed, dict) and isinstance(fresh, dict):
-        if fresh.keys() != committed.keys():
-            return [f"{where}: keys {sorted(fresh)} now, {sorted(committed)} committed"]
-        return [d for k in committed for d in differences(fresh[k], committed[k], f"{where}.{k}")]
-    if isinstance(committed, list) and isinstance(fresh, list) and len(fresh) == len(committed):
-        return [d for i, (f, c) in enumerate(zip(fresh, committed)) for d in differences(f, c, f"{where}[{i}]")]
-    return [] if fresh == committed else [f"{where}: {fresh!r} now, {committed!r} committed"]
-
-
 def test_golden_is_what_the_oracles_give_now():
     fresh = json.loads(json.dumps(generator().build()))  # the file's own types: tuples become lists
-    found = differences(fresh, json.loads(GOLDEN.read_text()))
+    found = json_differences(fresh, json.loads(GOLDEN.read_text()), lambda f, c: abs(f - c) <= TABLE["task_metrics"] * (1 + abs(c)))
     assert not found, ("tests/golden/task_metrics.json is stale; regenerate it with tools/gen_golden/task_metrics.py:\n"
                        + "\n".join(found[:20]))

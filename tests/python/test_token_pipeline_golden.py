@@ -8,7 +8,7 @@ import importlib.util
 import json
 import pathlib
 
-from tolerance import TABLE
+from tolerance import TABLE, json_differences
 
 SOURCE_DIR = pathlib.Path(__file__).resolve().parents[2]
 GOLDEN = SOURCE_DIR / "tests" / "golden" / "token_pipeline.json"
@@ -22,22 +22,8 @@ def generator():
     return module
 
 
-def differences(fresh, committed, where="$"):
-    """Where the two JSON values differ: floats relative to the table's row, everything else exactly."""
-    if isinstance(committed, float) and isinstance(fresh, (int, float)) and not isinstance(fresh, bool):
-        ok = abs(fresh - committed) <= TABLE["token_pipeline"] * abs(committed)
-        return [] if ok else [f"{where}: {fresh!r} now, {committed!r} committed"]
-    if isinstance(committed, dict) and isinstance(fresh, dict):
-        if fresh.keys() != committed.keys():
-            return [f"{where}: keys {sorted(fresh)} now, {sorted(committed)} committed"]
-        return [d for k in committed for d in differences(fresh[k], committed[k], f"{where}.{k}")]
-    if isinstance(committed, list) and isinstance(fresh, list) and len(fresh) == len(committed):
-        return [d for i, (f, c) in enumerate(zip(fresh, committed)) for d in differences(f, c, f"{where}[{i}]")]
-    return [] if fresh == committed else [f"{where}: {fresh!r} now, {committed!r} committed"]
-
-
 def test_golden_is_what_hf_gives_now():
     fresh = json.loads(json.dumps(generator().build()))  # the file's own types: tuples become lists
-    found = differences(fresh, json.loads(GOLDEN.read_text()))
+    found = json_differences(fresh, json.loads(GOLDEN.read_text()), lambda f, c: abs(f - c) <= TABLE["token_pipeline"] * abs(c))
     assert not found, ("tests/golden/token_pipeline.json is stale; regenerate it with "
                        "tools/gen_golden/token_pipeline.py:\n" + "\n".join(found[:20]))

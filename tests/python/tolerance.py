@@ -38,3 +38,18 @@ def grads_close(ours, grads, t):
     for name, ref in grads.items():
         rel = (ours["grad." + name] - ref).abs().max().item() / max(ref.abs().max().item(), floor)
         assert rel <= t["grad"], f"grad of {name}: relative diff {rel:.3g} > {t['grad']:g}"
+
+
+def json_differences(fresh, committed, close, where="$"):
+    """Where two JSON values differ (a regenerated golden file against the committed one): numbers where
+    close(fresh, committed) is false, everything else unequal; as lines naming the place."""
+    if isinstance(committed, float) and isinstance(fresh, (int, float)) and not isinstance(fresh, bool):
+        return [] if close(fresh, committed) else [f"{where}: {fresh!r} now, {committed!r} committed"]
+    if isinstance(committed, dict) and isinstance(fresh, dict):
+        if fresh.keys() != committed.keys():
+            return [f"{where}: keys {sorted(fresh)} now, {sorted(committed)} committed"]
+        return [d for k in committed for d in json_differences(fresh[k], committed[k], close, f"{where}.{k}")]
+    if isinstance(committed, list) and isinstance(fresh, list) and len(fresh) == len(committed):
+        return [d for i, (f, c) in enumerate(zip(fresh, committed))
+                for d in json_differences(f, c, close, f"{where}[{i}]")]
+    return [] if fresh == committed else [f"{where}: {fresh!r} now, {committed!r} committed"]
