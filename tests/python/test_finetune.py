@@ -295,3 +295,24 @@ def test_bad_input_is_one_line_naming_file_row_and_column(tmp_path, run_bertforg
         assert proc.returncode == 1 and len(lines) == 1, proc.stderr
         assert lines[0].startswith(f"bertforge finetune: {where}:") and "label" in lines[0], lines[0]
         assert not list(out.glob("checkpoint-*")) and not (out / "model.safetensors").exists()
+
+
+def test_bf16_and_nan_policy_are_the_trainers(tmp_path, run_bertforge, shared_data):
+    """finetune runs on the Trainer pretrain uses: --bf16 trains (a finite loss near the fp32 run's), and a
+    non-finite step (the fault hook) is skipped under nan_policy skip, logged as skipped_steps."""
+    import os
+    train_file, labels = write_data("pairs", tmp_path, 16, seed=1)
+    initial_model("pairs", labels, tmp_path / "start")
+    shutil.copy(shared_data(VOCAB), tmp_path / "start" / "vocab.txt")
+    common = ["finetune", "--model", tmp_path / "start", "--train_file", train_file, "--device", "cpu", "--quiet",
+              *flags(ARGS)]
+    losses = {}
+    for run, extra in [("fp32", []), ("bf16", ["--bf16"])]:
+        run_bertforge(*common, *extra, "--output_dir", tmp_path / run)
+        log = json.loads((tmp_path / run / "trainer_state.json").read_text())["log_history"]
+        losses[run] = [e["loss"] for e in log if "loss" in e]
+    assert losses["bf16"] == pytest.approx(losses["fp32"], rel=tolerance("cpu", "bfloat16")["loss"])
+    run_bertforge(*common, "--nan_policy", "skip", "--output_dir", tmp_path / "skip",
+                  env=dict(os.environ, BERTFORGE_FAULT_NONFINITE_STEPS="3"))
+    log = json.loads((tmp_path / "skip" / "trainer_state.json").read_text())["log_history"]
+    assert [e.get("skipped_steps", 0) for e in log if "loss" in e][2:4] == [1, 1]
