@@ -94,27 +94,39 @@ void signal_all(std::vector<Child>& children, int sig) {
     if (c.running) kill(c.pid, sig), kill(c.pid, SIGCONT);
 }
 
+// Node 0's launcher hosts the rendezvous store the ranks of every node meet at.
+c10::intrusive_ptr<c10d::TCPStore> host_store(const LaunchOptions& o) {
+  c10d::TCPStoreOptions so;
+  so.port = static_cast<std::uint16_t>(o.master_port);
+  so.isServer = true;
+  so.waitWorkers = false;
+  so.multiTenant = true;
+  try {
+    return c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
+  } catch (const std::exception& e) {
+    throw Error("--master-port: cannot host the rendezvous store on port " + std::to_string(o.master_port) + ": " +
+                std::string(e.what()).substr(0, std::string(e.what()).find('\n')));
+  }
+}
+
+std::vector<Child> spawn_ranks(const LaunchOptions& o, const std::vector<std::string>& command) {
+  std::vector<Child> children(static_cast<std::size_t>(o.nproc_per_node));
+  for (int local = 0; local < o.nproc_per_node; ++local) {
+    children[local].rank = o.node_rank * o.nproc_per_node + local;
+    children[local].pid = spawn(command, child_env(o, local));
+    children[local].running = true;
+  }
+  return children;
+}
+
 }  // namespace
 
 int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
   if (command.empty()) throw UsageError("command: none after -- (give the command each rank runs)");
   if (o.nproc_per_node < 1 || o.nnodes < 1 || o.node_rank < 0 || o.node_rank >= o.nnodes)
     throw UsageError("--node-rank: must be below --nnodes (and --nproc-per-node, --nnodes >= 1)");
-  c10::intrusive_ptr<c10d::TCPStore> store;
   quiet_c10d_warnings();
-  if (o.node_rank == 0) {
-    c10d::TCPStoreOptions so;
-    so.port = static_cast<std::uint16_t>(o.master_port);
-    so.isServer = true;
-    so.waitWorkers = false;
-    so.multiTenant = true;
-    try {
-      store = c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
-    } catch (const std::exception& e) {
-      throw Error("--master-port: cannot host the rendezvous store on port " + std::to_string(o.master_port) + ": " +
-                  std::string(e.what()).substr(0, std::string(e.what()).find('\n')));
-    }
-  }
+  c10::intrusive_ptr<c10d::TCPStore> store = o.node_rank == 0 ? host_store(o) : nullptr;
   struct sigaction sa {}, old_int {}, old_term {}, old_hup {};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, &old_int);
@@ -122,12 +134,7 @@ int launch(const LaunchOptions& o, const std::vector<std::string>& command) {
   sigaction(SIGHUP, &sa, &old_hup);
 
   NodeWatch watch(o, store);
-  std::vector<Child> children(static_cast<std::size_t>(o.nproc_per_node));
-  for (int local = 0; local < o.nproc_per_node; ++local) {
-    children[local].rank = o.node_rank * o.nproc_per_node + local;
-    children[local].pid = spawn(command, child_env(o, local));
-    children[local].running = true;
-  }
+  std::vector<Child> children = spawn_ranks(o, command);
   int result = 0, running = o.nproc_per_node, forwarded = 0;
   bool store_lost = false;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();

@@ -27,6 +27,8 @@ struct Field {
 const double kInf = std::numeric_limits<double>::infinity();
 const Interval kPositive{0, kInf, true}, kNonNegative{0, kInf}, kFraction{0, 1}, kBeta{0, 1, false, true};
 
+// One row per TrainingArguments key: the table is long because HF's TrainingArguments are many, and one list
+// is what keeps the options, --help, the JSON file and validation in step.
 const std::vector<Field>& fields() {
   static const std::vector<Field> table{
       {{"output_dir", "folder for checkpoints, logs and plots"}, &TA::output_dir, {}},
