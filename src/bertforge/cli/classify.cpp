@@ -4,7 +4,6 @@
 // command line (one text, or a text and its pair) and/or a file (--input: one input per line, a tab between
 // text and pair); --json prints one line per input in HF's output shape.
 #include <cstdio>
-#include <fstream>
 #include <limits>
 
 #include "bertforge/cli/commands.h"
@@ -28,19 +27,14 @@ std::vector<infer::ClassifyInput> inputs_of(const ClassifyCli& o) {
   std::vector<infer::ClassifyInput> inputs;
   if (!o.texts.empty()) inputs.push_back({o.texts[0], o.texts.size() > 1 ? std::optional(o.texts[1]) : std::nullopt, ""});
   if (o.input.empty()) return inputs;
-  std::ifstream in(o.input);
-  if (!in) fail_at(o.input, 0, "cannot read the input file");
-  std::uint64_t line_no = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto tab = line.find('\t');
-    infer::ClassifyInput x{line.substr(0, tab), std::nullopt, o.input + ":" + std::to_string(line_no)};
-    if (tab != std::string::npos) x.pair = line.substr(tab + 1);
-    if (x.text.empty()) fail_at(o.input, line_no, "no text on this line");
+  const std::vector<std::string> lines = read_input_lines(o.input, "nothing to classify");
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto tab = lines[i].find('\t');
+    infer::ClassifyInput x{lines[i].substr(0, tab), std::nullopt, o.input + ":" + std::to_string(i + 1)};
+    if (tab != std::string::npos) x.pair = lines[i].substr(tab + 1);
+    if (x.text.empty()) fail_at(o.input, i + 1, "no text on this line");
     inputs.push_back(std::move(x));
   }
-  if (inputs.empty()) fail_at(o.input, 0, "the input file is empty: nothing to classify");
   return inputs;
 }
 

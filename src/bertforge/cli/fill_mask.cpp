@@ -4,7 +4,6 @@
 // behind each [MASK] (command-line texts first, then the file's lines): each is ranked, and a last line counts
 // the answers found in the top k.
 #include <cstdio>
-#include <fstream>
 #include <limits>
 
 #include "bertforge/cli/commands.h"
@@ -24,18 +23,6 @@ struct FillMaskCli {
   infer::FillMaskOptions options;
   bool json = false;
 };
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail_at(path, 0, "cannot read the input file");
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(line);
-  }
-  if (lines.empty()) fail_at(path, 0, "the input file is empty: no text to fill");
-  return lines;
-}
 
 void print_human(const std::string& text, const infer::FillMaskResult& r) {
   std::printf("%s\n", text.c_str());
@@ -68,7 +55,7 @@ int run(const FillMaskCli& o) {
   infer::ModelDir m = infer::open_model_dir(o.model, o.tokenizer, model::parse_device(o.device));
   // Command-line texts first, then the file's lines; errors name the file and line for the latter.
   std::vector<std::string> texts = o.texts, lines;
-  if (!o.input.empty()) lines = read_lines(o.input);
+  if (!o.input.empty()) lines = read_input_lines(o.input, "no text to fill");
   std::size_t next_answer = 0;
   auto for_texts = answers_for(m, o.texts, o.answers, next_answer);
   auto for_lines = answers_for(m, lines, o.answers, next_answer);

@@ -40,10 +40,7 @@ void save_outputs(std::vector<std::pair<std::string, at::Tensor>> tensors, const
 }
 
 bool holds_classifier(const std::string& dir) {
-  if (dir.empty()) return false;
-  const auto c = model::BertConfig::load(dir + "/config.json");
-  auto it = c.extra.find("architectures");
-  return it != c.extra.end() && it->second.find("Classification") != std::string::npos;
+  return !dir.empty() && model::token_head(model::BertConfig::load(dir + "/config.json")).has_value();
 }
 
 // A classifier's logits and loss; labels as the file holds them (int64 class ids, or float values).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <regex>
 
@@ -92,6 +93,18 @@ void apply_training_config_file(const std::string& path, const std::vector<std::
   for (const auto& [key, field] : fields)
     if (j.contains(key)) *field = j[key].get<std::string>(), j.erase(key);
   args.update(j, path);
+}
+
+std::vector<std::string> read_input_lines(const std::string& path, const std::string& nothing) {
+  std::ifstream in(path);
+  if (!in) fail_at(path, 0, "cannot read the input file");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  if (lines.empty()) fail_at(path, 0, "the input file is empty: " + nothing);
+  return lines;
 }
 
 void add_masking_options(CLI::App* app, data::CollatorOptions& o) {

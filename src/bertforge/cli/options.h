@@ -38,6 +38,10 @@ void add_training_arguments(CLI::App* app, const std::function<void(const std::s
 void apply_training_config_file(const std::string& path, const std::vector<std::pair<std::string, std::string*>>& fields,
                                 train::TrainingArguments& args);
 
+// An --input file's lines (a trailing \r dropped); Error naming the file when it cannot be read, or when it is
+// empty: "the input file is empty: <nothing>".
+std::vector<std::string> read_input_lines(const std::string& path, const std::string& nothing);
+
 // A number check for CLI11 that --help shows as the allowed range ("> 0", "in [0, 1]") and that refuses a
 // value as check_option does (a usage error naming the range).
 CLI::Validator within(const Interval& allowed);

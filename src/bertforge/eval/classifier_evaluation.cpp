@@ -35,7 +35,7 @@ std::vector<double> concat_over_ranks(dist::World& world, const std::vector<doub
 
 void add_batch(Seen& seen, const model::ClassifierOutput& out, const at::Tensor& labels, data::ProblemType problem) {
   using data::ProblemType;
-  at::Tensor predicted, reference = labels.to(at::kDouble).cpu();
+  at::Tensor predicted, reference = labels.to(at::kDouble);
   const at::Tensor logits = out.logits.to(at::kFloat);
   switch (problem) {
     case ProblemType::single_label_classification: predicted = logits.argmax(-1); break;
@@ -44,8 +44,8 @@ void add_batch(Seen& seen, const model::ClassifierOutput& out, const at::Tensor&
     case ProblemType::token_classification: {
       predicted = logits.argmax(-1);  // the sparse head's: labelled positions in row-major order
       const at::Tensor scored = labels.ne(kIgnoreIndex);
-      reference = labels.masked_select(scored).to(at::kDouble).cpu();
-      const at::Tensor lengths = scored.sum(1).to(at::kDouble).cpu();
+      reference = labels.masked_select(scored).to(at::kDouble);
+      const at::Tensor lengths = scored.sum(1).to(at::kDouble);
       seen.row_lengths.insert(seen.row_lengths.end(), lengths.data_ptr<double>(), lengths.data_ptr<double>() + lengths.numel());
       break;
     }
@@ -75,28 +75,21 @@ nlohmann::json metrics_of(const Seen& seen, const ClassifierTask& task, std::siz
                        tag_rows(seen.references, seen.row_lengths, task.label_names), task.entity_level);
 }
 
-class EvalMode {
- public:
-  explicit EvalMode(model::Classifier& m) : m_(m), was_training_(m.module().is_training()), was_sparse_(m.sparse()) {
-    m_.module().eval();
-    m_.set_sparse(true);
-  }
-  ~EvalMode() {
-    m_.module().train(was_training_);
-    m_.set_sparse(was_sparse_);
-  }
-
- private:
-  model::Classifier& m_;
-  bool was_training_, was_sparse_;
-};
-
 }  // namespace
 
+ClassifierMode::ClassifierMode(model::Classifier m, bool training, bool sparse)
+    : m_(std::move(m)), was_training_(m_.module().is_training()), was_sparse_(m_.sparse()) {
+  m_.module().train(training);
+  m_.set_sparse(sparse);
+}
+
+ClassifierMode::~ClassifierMode() {
+  m_.module().train(was_training_);
+  m_.set_sparse(was_sparse_);
+}
+
 model::ClassifierOutput forward_batch(model::Classifier& m, const data::Batch& b, c10::Device device, bool bf16) {
-  auto on = [&](const at::Tensor& t) {
-    return t.defined() ? t.to(device, /*non_blocking=*/device.is_cuda() && t.is_pinned()) : t;
-  };
+  auto on = [&](const at::Tensor& t) { return to_device(t, device); };
   model::Autocast mixed(device.type(), bf16 ? at::kBFloat16 : at::kFloat);
   return m(on(b.input_ids), on(b.token_type_ids), on(b.attention_mask), on(b.labels));
 }
@@ -104,7 +97,7 @@ model::ClassifierOutput forward_batch(model::Classifier& m, const data::Batch& b
 nlohmann::json evaluate_classifier(model::Classifier& m, data::Loader& loader, const ClassifierTask& task,
                                    const EvalOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  EvalMode mode(m);
+  ClassifierMode mode(m, /*training=*/false, /*sparse=*/true);
   Seen seen;
   double loss_sum = 0, samples = 0, steps = 0;
   {
@@ -114,7 +107,7 @@ nlohmann::json evaluate_classifier(model::Classifier& m, data::Loader& loader, c
       const auto out = forward_batch(m, *b, o.device, o.bf16);
       const double rows = static_cast<double>(b->input_ids.size(0));
       loss_sum += out.loss.item<double>() * rows, samples += rows, ++steps;
-      add_batch(seen, out, b->labels.to(o.device), task.problem);
+      add_batch(seen, out, b->labels, task.problem);
     }
   }
   if (o.world && o.world->size() > 1) {

@@ -30,6 +30,20 @@ struct ClassifierTask {
   bool entity_level = false;             // token tasks: per entity type too
 };
 
+// Sets a classifier's train/eval mode and the token head's `sparse` for a scope, restoring both when the scope
+// ends (also by an exception), as ModelMode does for pre-training.
+class ClassifierMode {
+ public:
+  ClassifierMode(model::Classifier m, bool training, bool sparse);
+  ~ClassifierMode();
+  ClassifierMode(const ClassifierMode&) = delete;
+  ClassifierMode& operator=(const ClassifierMode&) = delete;
+
+ private:
+  model::Classifier m_;
+  bool was_training_, was_sparse_;
+};
+
 // The model's outputs for one batch, inputs moved to `device`, under autocast when bf16.
 model::ClassifierOutput forward_batch(model::Classifier& m, const data::Batch& b, c10::Device device, bool bf16);
 

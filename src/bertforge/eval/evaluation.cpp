@@ -13,12 +13,13 @@
 
 namespace bertforge::eval {
 
+at::Tensor to_device(const at::Tensor& t, c10::Device device) {
+  return t.defined() ? t.to(device, /*non_blocking=*/device.is_cuda() && t.is_pinned()) : t;
+}
+
 model::BertForPreTrainingOutput forward_batch(model::BertForPreTraining& m, const data::Batch& b,
                                               c10::Device device, bool bf16) {
-  // From page-locked memory (LoaderOptions::pin_memory) the copy is queued on the stream and the host goes on.
-  auto on = [&](const at::Tensor& t) {
-    return t.defined() ? t.to(device, /*non_blocking=*/device.is_cuda() && t.is_pinned()) : t;
-  };
+  auto on = [&](const at::Tensor& t) { return to_device(t, device); };
   model::Autocast mixed(device.type(), bf16 ? at::kBFloat16 : at::kFloat);
   return m->forward(on(b.input_ids), on(b.token_type_ids), on(b.attention_mask), on(b.labels), on(b.sentence_label));
 }

@@ -47,6 +47,10 @@ struct EvalOptions {
   dist::World* world = nullptr;   // null: one process
 };
 
+// A batch tensor on `device` (undefined stays undefined); from page-locked memory (LoaderOptions::pin_memory)
+// the copy is queued on the stream and the host goes on.
+at::Tensor to_device(const at::Tensor& t, c10::Device device);
+
 // The model's outputs for one batch, inputs moved to `device`, under autocast when bf16.
 model::BertForPreTrainingOutput forward_batch(model::BertForPreTraining& m, const data::Batch& b,
                                               c10::Device device, bool bf16);

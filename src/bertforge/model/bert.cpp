@@ -9,13 +9,10 @@
 #include "bertforge/util/ignore_index.h"
 
 namespace bertforge::model {
-namespace {
 
 at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& target) {
   return at::cross_entropy_loss(logits.to(at::kFloat), target, {}, at::Reduction::Mean, kIgnoreIndex);
 }
-
-}  // namespace
 
 BertModelImpl::BertModelImpl(const BertConfig& c, bool add_pooling_layer) : max_positions(c.max_position_embeddings) {
   embeddings = register_module("embeddings", BertEmbeddings(c));

@@ -81,6 +81,10 @@ struct BertForPreTrainingImpl : torch::nn::Module {
 };
 TORCH_MODULE(BertForPreTraining);
 
+// HF's CrossEntropyLoss as its heads take it: the mean over the rows whose target (int64) is not kIgnoreIndex,
+// computed in fp32 whatever the precision of the logits.
+at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& target);
+
 // HF's _init_weights over every submodule of m: Linear and Embedding weights ~ normal(0, initializer_range),
 // the padding row and every bias zero, LayerNorm weight 1 and bias 0. Draws from LibTorch's default generator
 // (torch::manual_seed).

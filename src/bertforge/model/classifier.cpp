@@ -1,7 +1,6 @@
 #include "bertforge/model/classifier.h"
 
 #include <ATen/ops/binary_cross_entropy_with_logits.h>
-#include <ATen/ops/cross_entropy_loss.h>
 #include <ATen/ops/mse_loss.h>
 #include <nlohmann/json.hpp>  // json: the label fields of config.json
 
@@ -25,10 +24,6 @@ std::string problem_type(const LabelInfo& l, const at::Tensor& labels) {
   if (!l.problem_type.empty()) return l.problem_type;
   if (l.id2label.size() == 1) return "regression";
   return at::isIntegralType(labels.scalar_type(), false) ? "single_label_classification" : "multi_label_classification";
-}
-
-at::Tensor cross_entropy(const at::Tensor& logits, const at::Tensor& labels) {
-  return at::cross_entropy_loss(logits.to(at::kFloat), labels.to(at::kLong), {}, at::Reduction::Mean, kIgnoreIndex);
 }
 
 at::Tensor sequence_loss(const std::string& problem, const at::Tensor& logits, const at::Tensor& labels) {
@@ -124,16 +119,26 @@ Classifier::Classifier(const BertConfig& c, bool token) {
   else sequence_ = BertForSequenceClassification(c);
 }
 
+std::optional<bool> token_head(const BertConfig& c) {
+  const nlohmann::json arch = extra_value(c, "architectures");
+  if (!arch.is_array()) return std::nullopt;
+  for (const auto& a : arch) {
+    if (a == "BertForTokenClassification") return true;
+    if (a == "BertForSequenceClassification") return false;
+  }
+  return std::nullopt;
+}
+
 Classifier Classifier::from_pretrained(const std::string& dir, c10::Device device) {
   const std::string path = (std::filesystem::path(dir) / "config.json").string();
   BertConfig c = BertConfig::load(path);
-  auto it = c.extra.find("architectures");
-  const std::string arch = it == c.extra.end() ? "" : it->second;
-  const bool token = arch.find("BertForTokenClassification") != std::string::npos;
-  if (!token && arch.find("BertForSequenceClassification") == std::string::npos)
-    fail_at(path, 0, "architectures: " + (arch.empty() ? std::string("missing") : arch) +
+  const std::optional<bool> token = token_head(c);
+  if (!token) {
+    auto it = c.extra.find("architectures");
+    fail_at(path, 0, "architectures: " + (it == c.extra.end() ? std::string("missing") : it->second) +
                          ", not BertForSequenceClassification or BertForTokenClassification (fine-tune it first)");
-  Classifier m(c, token);
+  }
+  Classifier m(c, *token);
   LoadReport report = load_pretrained(m.module(), dir);
   if (!report.missing.empty()) fail_at(dir, 0, "lacks the classifier's weights (" + report.missing.front() + ")");
   m.module().to(device);

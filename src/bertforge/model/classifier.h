@@ -21,6 +21,7 @@
 #pragma once
 #include <c10/core/Device.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,10 @@ struct BertForTokenClassificationImpl : BertClassifierBase {
   bool sparse = false;
 };
 TORCH_MODULE(BertForTokenClassification);
+
+// The head a config.json's architectures names: true for BertForTokenClassification, false for
+// BertForSequenceClassification, nullopt for anything else (a pre-training model, say).
+std::optional<bool> token_head(const BertConfig& c);
 
 // Either head, as fine-tuning and inference take whichever a folder holds.
 class Classifier {

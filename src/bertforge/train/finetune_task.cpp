@@ -5,15 +5,8 @@
 
 namespace bertforge::train {
 
-FinetuneTask::FinetuneTask(model::Classifier m, eval::ClassifierTask task) : m_(std::move(m)), task_(std::move(task)) {
-  m_.module().train();
-  m_.set_sparse(true);
-}
-
-FinetuneTask::~FinetuneTask() {
-  m_.module().eval();
-  m_.set_sparse(false);
-}
+FinetuneTask::FinetuneTask(model::Classifier m, eval::ClassifierTask task)
+    : m_(m), task_(std::move(task)), mode_(m, /*training=*/true, /*sparse=*/true) {}
 
 std::vector<double> FinetuneTask::term_counts(const data::Batch& b) const {
   if (task_.problem == data::ProblemType::token_classification)

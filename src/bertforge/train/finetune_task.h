@@ -12,7 +12,6 @@ class FinetuneTask : public TrainTask {
  public:
   // The model in training mode (the token head sparse: logits at labelled positions only) while the task exists.
   FinetuneTask(model::Classifier m, eval::ClassifierTask task);
-  ~FinetuneTask() override;
   torch::nn::Module& model() override { return m_.module(); }
   std::vector<std::string> terms() const override { return {""}; }
   std::vector<double> term_counts(const data::Batch& b) const override;
@@ -23,6 +22,7 @@ class FinetuneTask : public TrainTask {
  private:
   model::Classifier m_;
   eval::ClassifierTask task_;
+  eval::ClassifierMode mode_;
 };
 
 }  // namespace bertforge::train

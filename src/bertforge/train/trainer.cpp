@@ -12,7 +12,6 @@
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/stop_signal.h"
 #include "bertforge/util/error.h"
-#include "bertforge/util/ignore_index.h"
 
 namespace fs = std::filesystem;
 
