@@ -12,7 +12,7 @@
 
 #include "bertforge/util/error.h"
 #include "bertforge/util/json_file.h"
-#include "common/paths.h"
+#include "common/golden.h"
 
 using namespace bertforge;
 using namespace bertforge::eval;
@@ -21,19 +21,9 @@ using data::ProblemType;
 
 namespace {
 
-const json& golden() {
-  static const json g =
-      read_json_file(::bertforge::testing::source_dir() + "/tests/golden/task_metrics.json", "golden metrics");
-  return g;
-}
+const json& golden() { return ::bertforge::testing::golden("task_metrics.json"); }
 
-double tolerance() {
-  static const double t =
-      read_json_file(::bertforge::testing::source_dir() + "/tests/common/tolerance.json", "tolerance table")
-          .at("task_metrics")
-          .get<double>();
-  return t;
-}
+double tolerance() { return ::bertforge::testing::tolerance_row("task_metrics"); }
 
 ::testing::AssertionResult close(double got, const json& want) {
   if (want.is_null())

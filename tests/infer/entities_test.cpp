@@ -12,7 +12,7 @@
 #include "bertforge/text/utf8.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/json_file.h"
-#include "common/paths.h"
+#include "common/golden.h"
 
 using namespace bertforge;
 using namespace bertforge::infer;
@@ -20,28 +20,11 @@ using nlohmann::json;
 
 namespace {
 
-const json& golden() {
-  static const json g = read_json_file(::bertforge::testing::source_dir() + "/tests/golden/token_pipeline.json",
-                                       "golden token pipeline");
-  return g;
-}
+const json& golden() { return ::bertforge::testing::golden("token_pipeline.json"); }
 
-double tolerance() {
-  static const double t =
-      read_json_file(::bertforge::testing::source_dir() + "/tests/common/tolerance.json", "tolerance table")
-          .at("token_pipeline")
-          .get<double>();
-  return t;
-}
+double tolerance() { return ::bertforge::testing::tolerance_row("token_pipeline"); }
 
-text::Tokenizer pipeline_tokenizer() {
-  const json& config = golden().at("pipeline").at("config");
-  text::TokenizerOptions o;
-  o.lower_case = config.at("do_lower_case").get<bool>();
-  return text::Tokenizer::from_pretrained(::bertforge::testing::source_dir() + "/tests/fixtures/vocab/" +
-                                              config.at("vocab").get<std::string>() + "/vocab.txt",
-                                          o);
-}
+text::Tokenizer pipeline_tokenizer() { return ::bertforge::testing::golden_tokenizer(golden().at("pipeline").at("config")); }
 
 text::EncodeOptions with_offsets() {
   text::EncodeOptions o;

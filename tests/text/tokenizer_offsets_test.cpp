@@ -10,7 +10,7 @@
 #include "bertforge/text/utf8.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/json_file.h"
-#include "common/paths.h"
+#include "common/golden.h"
 
 using namespace bertforge;
 using namespace bertforge::text;
@@ -18,23 +18,9 @@ using nlohmann::json;
 
 namespace {
 
-const json& golden() {
-  static const json g = read_json_file(::bertforge::testing::source_dir() + "/tests/golden/token_pipeline.json",
-                                       "golden token pipeline");
-  return g;
-}
+const json& golden() { return ::bertforge::testing::golden("token_pipeline.json"); }
 
-// The generator's BertTokenizerFast arguments as ours.
-Tokenizer tokenizer_of(const json& config) {
-  TokenizerOptions o;
-  o.lower_case = config.at("do_lower_case").get<bool>();
-  if (config.contains("strip_accents")) o.strip_accents = config.at("strip_accents").get<bool>();
-  if (config.contains("tokenize_chinese_chars"))
-    o.tokenize_chinese_chars = config.at("tokenize_chinese_chars").get<bool>();
-  return Tokenizer::from_pretrained(::bertforge::testing::source_dir() + "/tests/fixtures/vocab/" +
-                                        config.at("vocab").get<std::string>() + "/vocab.txt",
-                                    o);
-}
+Tokenizer tokenizer_of(const json& config) { return ::bertforge::testing::golden_tokenizer(config); }
 
 EncodeOptions with_offsets() {
   EncodeOptions o;
