@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
+#include <string>
 #include <memory>
 #include <stdexcept>
 
@@ -44,4 +46,39 @@ TEST(WatchdogDeathTest, ASectionThatOverrunsEndsTheProcessWithOneLine) {
         std::this_thread::sleep_for(10s);
       },
       ::testing::ExitedWithCode(1), "^bertforge: distributed: rank 1: barrier blocked\n$");
+}
+
+// A stop signal while a section waits on a peer that is gone: the policy's line, status 128 + the signal,
+// long before the section's own deadline.
+TEST(WatchdogDeathTest, ASignalEndsASectionThatCannotEnd) {
+  EXPECT_EXIT(
+      {
+        std::atomic<int> signal{0};
+        Watchdog dog;
+        dog.on_signal({[&] { return signal.load(); }, [] { return std::string("rank 1 stopped responding"); }});
+        WatchdogSection section(dog, 1h, "never printed");
+        std::this_thread::sleep_for(300ms);
+        signal = SIGTERM;
+        std::this_thread::sleep_for(10s);
+      },
+      ::testing::ExitedWithCode(128 + SIGTERM), "^bertforge: rank 1 stopped responding\n$");
+}
+
+// With every peer alive the section is left to finish after a signal (the run then stops after its step);
+// the policy is asked again while the section stays open.
+TEST(Watchdog, ASignalLeavesASectionThatCanEndToFinish) {
+  std::atomic<int> asked{0};
+  Watchdog dog;
+  dog.on_signal({[] { return SIGINT; }, [&] {
+                   ++asked;
+                   return std::string();
+                 }});
+  {
+    WatchdogSection section(dog, 1h, "never printed");
+    std::this_thread::sleep_for(2 * Watchdog::kSignalRecheck + 500ms);
+  }
+  const int after_close = asked.load();
+  EXPECT_GE(after_close, 2);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(asked.load(), after_close);  // no section open, nothing asked
 }

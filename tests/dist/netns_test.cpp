@@ -240,8 +240,10 @@ class TwoHosts : public ::testing::Test {
     double seconds = 0;
     std::string log;
   };
-  // Waits for both launchers, each at most kStopWithin after `fault`, and says how long each took.
-  std::array<Stop, 2> stops(const std::array<Process, 2>& n, Clock::time_point fault, const std::string& what) {
+  // Waits for both launchers, each at most kStopWithin after `fault`, and says how long each took (in runs
+  // of --ddp_timeout `timeout`).
+  std::array<Stop, 2> stops(const std::array<Process, 2>& n, Clock::time_point fault, const std::string& what,
+                            int timeout = kTimeout) {
     std::array<Stop, 2> s;
     std::array<bool, 2> done{false, false};
     while ((!done[0] || !done[1]) && Clock::now() < fault + kStopWithin)
@@ -254,7 +256,7 @@ class TwoHosts : public ::testing::Test {
       }
     std::this_thread::sleep_for(20ms);
     for (int h : {0, 1}) s[h].log = read_file(n[h].log);
-    std::printf("time to stop (%s, --ddp_timeout %d): node 0 %s, node 1 %s\n", what.c_str(), kTimeout,
+    std::printf("time to stop (%s, --ddp_timeout %d): node 0 %s, node 1 %s\n", what.c_str(), timeout,
                 done[0] ? (std::to_string(s[0].seconds) + " s").c_str() : "still running",
                 done[1] ? (std::to_string(s[1].seconds) + " s").c_str() : "still running");
     return s;
@@ -268,9 +270,9 @@ class TwoHosts : public ::testing::Test {
 
   // A run of 2 nodes x `nproc` ranks that goes on until stopped, saving every 2 steps; returns once
   // checkpoint-2 is written.
-  std::array<Process, 2> long_run(const std::string& out, int nproc) {
+  std::array<Process, 2> long_run(const std::string& out, int nproc, int timeout = kTimeout) {
     auto n = nodes(nproc, pretrain(out, 8 / (2 * nproc), {"--max_steps", "100000", "--save_steps", "2",
-                                                         "--ddp_timeout", std::to_string(kTimeout)}));
+                                                         "--ddp_timeout", std::to_string(timeout)}));
     wait_for_checkpoint(out, 2, n);
     return n;
   }
@@ -346,18 +348,20 @@ TEST_F(TwoHosts, LinkCutOnANodeStopsBothNodesAndTheRunResumes) {
   expect_resume_continues_exactly("cut");
 }
 
-// The master's link cut while 2 x 2 ranks train; then Ctrl-C on node 0's launcher and SIGTERM on node 1's,
-// which must still stop every rank.
+// The master's link cut while 2 x 2 ranks train, with a --ddp_timeout far beyond the test's wait; then Ctrl-C
+// on node 0's launcher and SIGTERM on node 1's: the signals alone stop every rank, each naming what it lost.
 TEST_F(TwoHosts, LinkCutOnTheMasterNodeThenSignalsStopEveryRank) {
-  auto n = long_run("cut", 2);
+  constexpr int kLongTimeout = 600;
+  auto n = long_run("cut", 2, kLongTimeout);
   link(0, false);
-  auto fault = Clock::now();
   std::this_thread::sleep_for(1s);
+  auto signalled = Clock::now();
   kill(n[0].pid, SIGINT);
   kill(n[1].pid, SIGTERM);
-  auto s = stops(n, fault, "link of node 0 cut, then SIGINT and SIGTERM");
-  expect_failed_naming(s[0], "stopped responding");
-  expect_failed_naming(s[1], "does not answer");
+  auto s = stops(n, signalled, "link of node 0 cut, then SIGINT and SIGTERM", kLongTimeout);
+  expect_failed_naming(s[0], "stopped by signal 2 while waiting for the other ranks: ranks 2, 3 stopped responding");
+  expect_failed_naming(s[1], "stopped by signal 15 while waiting for the other ranks: the rendezvous store at " +
+                                 std::string(kAddress[0]) + ":" + std::to_string(kPort) + " does not answer");
 }
 
 // Node 1's launcher killed with SIGKILL: its ranks die with it, node 0 names them.

@@ -57,13 +57,14 @@ class C10dWorld final : public World {
   LaunchEnv env_;
   WorldOptions options_;
   std::string address_;  // the store's, MASTER_ADDR:MASTER_PORT
-  Watchdog watchdog_;
   at::Device device_{at::kCPU};
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::Backend> backend_;
   std::unique_ptr<Health> health_;
   std::unique_ptr<GradBuckets> buckets_;
   bool broken_ = false;
+  // Last, so destroyed first: its thread may be asking health_ about a signal, and is joined before health_ goes.
+  Watchdog watchdog_;
 };
 
 C10dWorld::C10dWorld(LaunchEnv env, WorldOptions options)
@@ -96,6 +97,14 @@ C10dWorld::C10dWorld(LaunchEnv env, WorldOptions options)
       throw Error("--device " + options_.device + ": expected cpu or cuda");
     }
     health_ = std::make_unique<Health>(store_, env_.rank, env_.world_size, address_);
+    if (options_.stop_signal)
+      watchdog_.on_signal({options_.stop_signal, [this] {
+                             Health::Finding f = health_->diagnose();
+                             if (!f.peer_lost) return std::string();
+                             return "distributed: rank " + std::to_string(env_.rank) + ": stopped by signal " +
+                                    std::to_string(options_.stop_signal()) + " while waiting for the other ranks: " +
+                                    f.line + "; the checkpoints already written stay whole";
+                           }});
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -130,7 +139,7 @@ void C10dWorld::guarded(const std::string& what, F f) {
     broken_ = true;
     std::string cause = e.what();
     cause = cause.substr(0, cause.find('\n'));
-    throw Error("distributed: rank " + std::to_string(env_.rank) + ": " + what + " failed: " + health_->diagnose() +
+    throw Error("distributed: rank " + std::to_string(env_.rank) + ": " + what + " failed: " + health_->diagnose().line +
                 " [" + cause + "]");
   }
 }

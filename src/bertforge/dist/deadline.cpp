@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 
@@ -51,7 +52,9 @@ void Watchdog::arm(std::chrono::milliseconds limit, std::string message) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     armed_ = true;
+    ++section_;
     deadline_ = std::chrono::steady_clock::now() + limit;
+    next_check_ = {};
     message_ = std::move(message);
   }
   changed_.notify_all();
@@ -62,20 +65,40 @@ void Watchdog::disarm() {
   armed_ = false;
 }
 
+void Watchdog::on_signal(SignalPolicy policy) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  policy_ = std::move(policy);
+}
+
+void Watchdog::die(const std::string& line, int status) {
+  std::string text = message_prefix() + ": " + escape_controls(line) + "\n";
+  (void)!write(2, text.data(), text.size());
+  _exit(status);
+}
+
 void Watchdog::watch() {
+  // A signal cannot wake a condition variable, so an armed section with a policy is looked at this often.
+  constexpr std::chrono::milliseconds kPoll{200};
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
     if (!armed_) {
       changed_.wait(lock);
       continue;
     }
-    if (std::chrono::steady_clock::now() < deadline_) {
-      changed_.wait_until(lock, deadline_);
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline_) die(message_, 1);
+    const int signal = policy_.signal ? policy_.signal() : 0;
+    if (signal != 0 && now >= next_check_) {
+      const std::uint64_t section = section_;
+      SignalPolicy policy = policy_;
+      lock.unlock();
+      std::string line = policy.hopeless();
+      lock.lock();
+      if (armed_ && section_ == section && !line.empty()) die(line, 128 + signal);
+      next_check_ = std::chrono::steady_clock::now() + kSignalRecheck;
       continue;
     }
-    std::string line = message_prefix() + ": " + escape_controls(message_) + "\n";
-    (void)!write(2, line.data(), line.size());
-    _exit(1);
+    changed_.wait_until(lock, policy_.signal ? std::min(deadline_, now + kPoll) : deadline_);
   }
 }
 

@@ -67,7 +67,7 @@ Health::~Health() {
 
 void Health::entered_collective() { ++beat_->progress; }
 
-std::string Health::diagnose() {
+Health::Finding Health::diagnose() {
   struct Readings {
     std::vector<std::int64_t> alive0, alive1, progress;
   };
@@ -88,23 +88,25 @@ std::string Health::diagnose() {
       });
     }
   } catch (const std::exception&) {
-    return "the rendezvous store at " + store_address_ + " closed the connection: its host (rank 0, or the " +
-           "launcher of node 0 that hosts it) ended";
+    return {"the rendezvous store at " + store_address_ + " closed the connection: its host (rank 0, or the " +
+                "launcher of node 0 that hosts it) ended",
+            true};
   }
   if (!answered)
-    return "the rendezvous store at " + store_address_ + " does not answer within " +
-           std::to_string(kStoreAnswer.count() / 1000) + " s: this node lost its network, or the store's host " +
-           "(node 0) did";
+    return {"the rendezvous store at " + store_address_ + " does not answer within " +
+                std::to_string(kStoreAnswer.count() / 1000) + " s: this node lost its network, or the store's host " +
+                "(node 0) did",
+            true};
   std::vector<int> dead, behind;
   for (int r = 0; r < size_; ++r) {
     if (r == rank_) continue;
     if (readings->alive1[r] == readings->alive0[r]) dead.push_back(r);
     else if (readings->progress[r] < readings->progress[rank_]) behind.push_back(r);
   }
-  if (!dead.empty()) return rank_list(dead) + " stopped responding (died, frozen, or cut off from the network)";
+  if (!dead.empty()) return {rank_list(dead) + " stopped responding (died, frozen, or cut off from the network)", true};
   if (!behind.empty())
-    return rank_list(behind) + " never reached collective #" + std::to_string(readings->progress[rank_]) + " (hung)";
-  return "no other rank is dead or behind by the store's account";
+    return {rank_list(behind) + " never reached collective #" + std::to_string(readings->progress[rank_]) + " (hung)"};
+  return {"no other rank is dead or behind by the store's account"};
 }
 
 }  // namespace bertforge::dist

@@ -33,8 +33,14 @@ class Health {
   Health& operator=(const Health&) = delete;
 
   void entered_collective();
-  // One line: which rank(s) failed and how it was told.
-  std::string diagnose();
+
+  struct Finding {
+    std::string line;  // which rank(s) failed and how it was told
+    // A rank stopped responding or the store cannot be reached: a collective waiting on them cannot end well.
+    // False when every rank is alive (some perhaps behind: still computing, or hung).
+    bool peer_lost = false;
+  };
+  Finding diagnose();
 
  private:
   struct Beat;  // the beat thread's state, shared with it so that the thread may outlive this object

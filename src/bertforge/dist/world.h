@@ -12,11 +12,15 @@
 //   timeout with a bertforge::Error naming that rank (or the rendezvous store, for a rank cut off from it).
 //   Nothing blocks forever: a rendezvous or collective still blocked 8 s past the timeout (a c10d call that
 //   has no deadline of its own) ends the process with one line on stderr and status 1.
+// - A stop signal (WorldOptions::stop_signal) that comes while a collective waits on a rank that stopped
+//   responding, or on a store this node cannot reach, ends the process within a few seconds with one line
+//   naming the cause and status 128 + the signal; with every rank alive the collective is left to finish.
 #pragma once
 #include <ATen/Tensor.h>
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +62,8 @@ struct WorldOptions {
   std::string device = "cpu";
   // Gradient bucket size; DDP's default.
   std::size_t bucket_bytes = std::size_t{25} << 20;
+  // The stop signal (SIGINT, SIGTERM) this process has received so far, 0 if none: the trainer's flag.
+  std::function<int()> stop_signal;
 };
 
 // The world the launch environment describes: single_process() when no launcher set a world size above 1.

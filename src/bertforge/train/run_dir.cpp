@@ -7,6 +7,7 @@
 #include "bertforge/model/device.h"
 #include "bertforge/train/checkpoint.h"
 #include "bertforge/train/resume_point.h"
+#include "bertforge/train/stop_signal.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/messages.h"
 
@@ -98,6 +99,7 @@ RunSetup::RunSetup(const TrainingArguments& args, const std::string& device_name
   dist::WorldOptions wo;
   wo.timeout = std::chrono::seconds(args.ddp_timeout);
   wo.device = device.is_cuda() ? "cuda" : "cpu";
+  wo.stop_signal = StopSignal::signal_number;
   world = dist::from_environment(wo);
   if (device.is_cuda() && world->size() > 1) device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(world->local_rank()));
   checkpoint = open_run(args, dump_batches, *world, lock);
