@@ -1,7 +1,8 @@
 // bench_dist: the gradient all-reduce as training sees it, run inside a launch (bench/dist.py drives it;
 // training itself is measured through `bertforge pretrain`).
-//   bench_dist [--mb 25] [--iters 20]   sync_gradients() on one bucket of MB megabytes: the Gloo all-reduce
-//                                       plus the copies in and out
+//   bench_dist [--mb 25] [--iters 20]   sync_gradients() on one bucket of MB megabytes, as training calls it:
+//                                       through shared memory when every rank is on this machine (Gloo with
+//                                       BERTFORGE_GRADIENT_ALLREDUCE=gloo or across machines)
 // Rank 0 prints one JSON line. Threads: 1 per process (LibTorch intra-op), so 2 processes use the 2 cores.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

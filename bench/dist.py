@@ -1,30 +1,35 @@
-"""Data-parallel costs on this machine, ours beside PyTorch's and HF's own, from one run.
+"""Data-parallel costs on this machine, ours beside PyTorch's and HF's own, alternating sides, medians.
 
-  python bench/dist.py [--build build] [--mb 25] [--steps 40]
+  python bench/dist.py [--build build] [--mb 25] [--steps 40] [--repeats 3]
 
-1. Gradient all-reduce bandwidth, 2 processes on loopback (Gloo): ours = bench_dist (sync_gradients on one
-   25 MB bucket, copies included) under `bertforge launch`; peer = torch.distributed.all_reduce (Gloo) of the
-   same buffer in 2 Python processes.
+1. Gradient all-reduce of one --mb bucket, 2 processes: ours = bench_dist (sync_gradients, as training calls
+   it) under `bertforge launch`, through shared memory (the default for CPU ranks of one machine) and over
+   Gloo (BERTFORGE_GRADIENT_ALLREDUCE=gloo); peer = torch.distributed.all_reduce (Gloo) of the same buffer in
+   2 Python processes. Then the same over two hosts made of network namespaces joined by a veth pair (root and
+   iproute2 needed, else the row says why): one process in each, Gloo on both sides (GLOO_SOCKET_IFNAME).
 2. Scaling 1 -> 2 processes, 1 thread each, batch 8 per process: `bertforge pretrain` (1 process, then
    `bertforge launch --nproc-per-node 2`) and HF Trainer (python, then torchrun --nproc-per-node 2: DDP on
    Gloo) pre-training bert-mini on the reference's wikiTokenizedValid.hf, the first --rows rows, no
    evaluation or checkpoint. samples/s = train_samples_per_second (all ranks); efficiency = samples/s with 2
    / (2 x samples/s with 1). Start-up is inside the measured runtime on both sides.
-Prints a table and `uptime` (the machine may be shared).
+Each measurement runs --repeats times, the sides alternating; the table gives medians. Writes
+bench/results/<date>-cpu-<host kind>-dist.{json,md} (the host named, as pretrain_speed does).
 """
 import argparse
+import contextlib
+import datetime
 import json
 import os
 import pathlib
+import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
+from pretrain import host, provenance
+from pretrain_speed import write_report
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -39,42 +44,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def launch_prefix(build, n):
     return [f"{build}/bertforge", "launch", "--nproc-per-node", str(n), "--master-port", str(free_port()), "--"]
-
-
-def torch_allreduce(rank, world, port, mb, iters, queue):
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
-    t = torch.ones(int(mb * (1 << 20) / 4))
-    dist.all_reduce(t)
-    dist.barrier()
-    start = time.perf_counter()
-    for _ in range(iters):
-        dist.all_reduce(t)
-        t /= world  # DDP averages too
-    s = (time.perf_counter() - start) / iters
-    if rank == 0:
-        queue.put(s)
-    dist.destroy_process_group()
-
-
-def peer_allreduce_ms(mb, iters):
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    port = free_port()
-    procs = [ctx.Process(target=torch_allreduce, args=(r, 2, port, mb, iters, queue)) for r in range(2)]
-    for p in procs:
-        p.start()
-    s = queue.get(timeout=600)
-    for p in procs:
-        p.join()
-    return s * 1e3
 
 
 HF_RUN = """
@@ -130,37 +101,160 @@ def hf_samples_per_s(work, n, steps):
     return next(e for e in history if "train_samples_per_second" in e)["train_samples_per_second"]
 
 
+TORCH_ALLREDUCE = """
+import json, sys, time, torch, torch.distributed as dist
+rank, addr, port, mb, iters = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+torch.set_num_threads(1)
+dist.init_process_group("gloo", init_method=f"tcp://{addr}:{port}", rank=rank, world_size=2)
+t = torch.ones(int(mb * (1 << 20) / 4))
+dist.all_reduce(t)
+dist.barrier()
+start = time.perf_counter()
+for _ in range(iters):
+    dist.all_reduce(t)
+    t /= 2
+if rank == 0:
+    print(json.dumps({"ms": (time.perf_counter() - start) / iters * 1e3}))
+dist.destroy_process_group()
+"""
+HOSTS = ["10.251.0.1", "10.251.0.2"]
+
+
+@contextlib.contextmanager
+def two_hosts():
+    """Two network namespaces joined by a veth pair, each its own address: [(namespace, interface)] * 2, or a
+    string saying why they could not be made."""
+    tag = str(os.getpid())
+    ns, veth = [f"bfb{tag}{s}" for s in "ab"], [f"bfw{tag}{s}" for s in "ab"]
+    ip = shutil.which("ip") or "/usr/sbin/ip"
+    cmds = [[ip, "netns", "add", ns[0]], [ip, "netns", "add", ns[1]],
+            [ip, "link", "add", veth[0], "netns", ns[0], "type", "veth", "peer", "name", veth[1], "netns", ns[1]]]
+    for h in (0, 1):
+        cmds += [[ip, "-n", ns[h], "addr", "add", HOSTS[h] + "/24", "dev", veth[h]],
+                 [ip, "-n", ns[h], "link", "set", veth[h], "up"], [ip, "-n", ns[h], "link", "set", "lo", "up"]]
+    try:
+        for c in cmds:
+            r = subprocess.run(c, capture_output=True, text=True)
+            if r.returncode != 0:
+                yield f"no namespace row: `{' '.join(c)}` failed ({r.stderr.strip()}; root and iproute2 needed)"
+                return
+        yield list(zip(ns, veth))
+    finally:
+        for n in ns:
+            subprocess.run([ip, "netns", "del", n], capture_output=True)
+
+
+def both(commands, hosts=None):
+    """Runs the two commands at once, each inside its host (GLOO_SOCKET_IFNAME set to its interface) when
+    `hosts` is given; the first one's stdout."""
+    prefix = [["ip", "netns", "exec", n, "env", f"GLOO_SOCKET_IFNAME={v}"] for n, v in hosts] if hosts else [[], []]
+    procs = [subprocess.Popen([*prefix[h], *map(str, commands[h])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for h in (0, 1)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (_, err) in zip(procs, outs):
+        if p.returncode != 0:
+            raise RuntimeError(err.strip().splitlines()[-1] if err.strip() else f"exit {p.returncode}")
+    return outs[0][0]
+
+
+def ours_allreduce(build, mb, iters, gloo=False):
+    env = {**os.environ, "BERTFORGE_GRADIENT_ALLREDUCE": "gloo" if gloo else "shm"}
+    cmd = launch_prefix(build, 2)[:-1] + ["--exec", "--", f"{build}/bench/bench_dist", "--mb", str(mb), "--iters", str(iters)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])["ms"]
+
+
+def ours_allreduce_hosts(build, hosts, mb, iters):
+    port = free_port()
+    cmds = [[f"{build}/bertforge", "launch", "--nnodes", "2", "--node-rank", h, "--nproc-per-node", "1",
+             "--master-addr", HOSTS[0], "--master-port", port, "--exec", "--", f"{build}/bench/bench_dist", "--mb", mb,
+             "--iters", iters] for h in (0, 1)]
+    return json.loads(both(cmds, hosts).strip().splitlines()[-1])["ms"]
+
+
+def torch_allreduce(mb, iters, hosts=None):
+    port = free_port()
+    cmds = [[sys.executable, "-c", TORCH_ALLREDUCE, h, HOSTS[0] if hosts else "127.0.0.1", port, mb, iters]
+            for h in (0, 1)]
+    return json.loads(both(cmds, hosts).strip().splitlines()[-1])["ms"]
+
+
+def alternating(repeats, sides):
+    """{name: median} of each side's measure() over `repeats` rounds, the order reversed every other round."""
+    runs = {name: [] for name in sides}
+    for k in range(repeats):
+        for name in (list(sides) if k % 2 == 0 else list(sides)[::-1]):
+            runs[name].append(sides[name]())
+            print(f"  round {k + 1}: {name} {runs[name][-1]:.2f}", flush=True)
+    return {name: statistics.median(v) for name, v in runs.items()}, runs
+
+
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
     ap.add_argument("--mb", type=float, default=25)
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--rows", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     a = ap.parse_args()
     build = os.path.abspath(a.build)
-    print("before:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-
-    ours = run_json(launch_prefix(build, 2)[:-1] + ["--exec", "--", f"{build}/bench/bench_dist", "--mb", str(a.mb),
-                                                   "--iters", str(a.iters)])
-    peer_ms = peer_allreduce_ms(a.mb, a.iters)
+    before = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    print("before:", before)
     mb_bytes = a.mb * (1 << 20)
+
+    print("all-reduce, one machine")
+    reduce_ms, reduce_runs = alternating(a.repeats, {
+        "ours, shared memory": lambda: ours_allreduce(build, a.mb, a.iters),
+        "ours, Gloo": lambda: ours_allreduce(build, a.mb, a.iters, gloo=True),
+        "torch.distributed, Gloo": lambda: torch_allreduce(a.mb, a.iters)})
+    with two_hosts() as hosts:
+        if isinstance(hosts, str):
+            hosts_ms, hosts_runs, hosts_note = {}, {}, hosts
+        else:
+            print("all-reduce, two namespace hosts")
+            hosts_ms, hosts_runs = alternating(a.repeats, {
+                "ours, Gloo": lambda: ours_allreduce_hosts(build, hosts, a.mb, a.iters),
+                "torch.distributed, Gloo": lambda: torch_allreduce(a.mb, a.iters, hosts)})
+            hosts_note = ""
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="bf_bench_dist_"))
     prepare(build, work, a.rows)
-    rates = {(side, n): (ours_samples_per_s(build, work, n, a.steps) if side == "bertforge" else
-                         hf_samples_per_s(work, n, a.steps)) for side in ["bertforge", "HF"] for n in [1, 2]}
+    print("pre-training bert-mini (samples/s)")
+    rates, rate_runs = alternating(a.repeats, {
+        "bertforge 1": lambda: ours_samples_per_s(build, work, 1, a.steps),
+        "bertforge 2": lambda: ours_samples_per_s(build, work, 2, a.steps),
+        "HF 1": lambda: hf_samples_per_s(work, 1, a.steps),
+        "HF 2": lambda: hf_samples_per_s(work, 2, a.steps)})
+    after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
-    print(f"\nall-reduce {a.mb:g} MB, 2 processes, Gloo on loopback")
-    print(f"  ours  {ours['ms']:8.2f} ms  {ours['algo_gbps']:6.3f} GB/s (bus {ours['bus_gbps']:.3f})")
-    print(f"  torch {peer_ms:8.2f} ms  {mb_bytes / peer_ms / 1e6:6.3f} GB/s   ours/torch time {ours['ms'] / peer_ms:.2f}")
-    print(f"\npre-training bert-mini, batch 8 per process, 1 thread per process, {a.steps} steps (samples/s)")
-    print("  side        1 process  2 processes  speed-up  efficiency")
+    commit, machine = provenance()
+    gbps = lambda ms: mb_bytes / ms / 1e6
+    md = [f"# Data-parallel costs, {datetime.date.today()}", "",
+          f"bertforge {commit} on {machine}; host {host()['kind']} ({host()['model']}, family {host()['family']} "
+          f"model {host()['model_number']}); medians of {a.repeats} alternating rounds; load {before.split('load average:')[-1].strip()} "
+          f"before, {after.split('load average:')[-1].strip()} after.", "",
+          f"## All-reduce of one {a.mb:g} MB bucket, 2 processes, 1 thread each", "",
+          "| where | side | ms | GB/s | time / torch's |", "| --- | --- | --- | --- | --- |"]
+    for name, ms in reduce_ms.items():
+        md.append(f"| one machine | {name} | {ms:.2f} | {gbps(ms):.3f} | {ms / reduce_ms['torch.distributed, Gloo']:.2f} |")
+    for name, ms in hosts_ms.items():
+        md.append(f"| two namespace hosts (veth) | {name} | {ms:.2f} | {gbps(ms):.3f} | "
+                  f"{ms / hosts_ms['torch.distributed, Gloo']:.2f} |")
+    if hosts_note:
+        md.append(f"\n{hosts_note}")
+    md += ["", f"## Pre-training bert-mini, batch 8 per process, 1 thread per process, {a.steps} steps", "",
+           "| side | 1 process (samples/s) | 2 processes | speed-up | efficiency |", "| --- | --- | --- | --- | --- |"]
     for side in ["bertforge", "HF"]:
-        one, two = rates[(side, 1)], rates[(side, 2)]
-        print(f"  {side:10s} {one:10.2f} {two:12.2f} {two / one:9.2f} {two / (2 * one):11.2f}")
-    print(f"  bertforge / HF with 2 processes: {rates[('bertforge', 2)] / rates[('HF', 2)]:.2f}")
-    print("after:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+        one, two = rates[f"{side} 1"], rates[f"{side} 2"]
+        md.append(f"| {side} | {one:.2f} | {two:.2f} | {two / one:.2f} | {two / (2 * one):.2f} |")
+    md += ["", f"bertforge / HF with 2 processes: {rates['bertforge 2'] / rates['HF 2']:.2f}", ""]
+    report = {"date": str(datetime.date.today()), "commit": commit, "machine": machine, "host": host(),
+              "load_before": before, "load_after": after, "mb": a.mb, "iters": a.iters, "steps": a.steps,
+              "repeats": a.repeats, "allreduce_ms": reduce_runs, "allreduce_hosts_ms": hosts_runs,
+              "hosts_note": hosts_note, "samples_per_s": rate_runs}
+    write_report(report, "\n".join(md), a.out, datetime.date.today(), "dist", work)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ struct Recorder {
   int during_backward = 0;
   bool backward_done = false;
   GradBuckets::AllReduce fn() {
-    return [this](at::Tensor& flat) {
+    return [this](std::size_t, at::Tensor& flat) {
       sizes.push_back(flat.numel());
       during_backward += !backward_done;
       auto f = c10::make_intrusive<c10::ivalue::Future>(c10::ListType::create(c10::TensorType::get()));

@@ -78,4 +78,13 @@ TEST(LaunchEnv, BadValuesNameTheVariable) {
   EXPECT_THROW(from({{"WORLD_SIZE", "2"}}), bertforge::Error);  // RANK missing
   EXPECT_THROW(from({{"RANK", "2"}, {"WORLD_SIZE", "2"}}), bertforge::Error);
   EXPECT_THROW(from({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "70000"}}), bertforge::Error);
+  try {
+    from({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"BERTFORGE_GRADIENT_ALLREDUCE", "tcp"}});
+    FAIL();
+  } catch (const bertforge::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("BERTFORGE_GRADIENT_ALLREDUCE=tcp: expected shm or gloo"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(from({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"BERTFORGE_GRADIENT_ALLREDUCE", "gloo"}}).gloo_gradients);
+  EXPECT_FALSE(from({{"RANK", "0"}, {"WORLD_SIZE", "2"}}).gloo_gradients);
 }

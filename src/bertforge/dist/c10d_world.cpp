@@ -17,8 +17,10 @@
 #include "bertforge/dist/grad_buckets.h"
 #include "bertforge/dist/health.h"
 #include "bertforge/dist/launch_env.h"
+#include "bertforge/dist/shm_reduce.h"
 #include "bertforge/dist/world.h"
 #include "bertforge/util/error.h"
+#include "bertforge/util/messages.h"
 
 namespace bertforge::dist {
 
@@ -61,6 +63,7 @@ class C10dWorld final : public World {
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::Backend> backend_;
   std::unique_ptr<Health> health_;
+  std::unique_ptr<ShmReduce> shm_;  // the gradient buckets' all-reduce when every rank is on this CPU
   std::unique_ptr<GradBuckets> buckets_;
   bool broken_ = false;
   // Last, so destroyed first: its thread may be asking health_ about a signal, and is joined before health_ goes.
@@ -145,11 +148,24 @@ void C10dWorld::guarded(const std::string& what, F f) {
 }
 
 GradBuckets& C10dWorld::buckets_for(const std::vector<at::Tensor>& params) {
-  if (!buckets_)
-    buckets_ = std::make_unique<GradBuckets>(params, options_.bucket_bytes, env_.world_size, [this](at::Tensor& flat) {
-      std::vector<at::Tensor> one{flat};
-      return backend_->allreduce(one);
-    });
+  if (buckets_) return *buckets_;
+  buckets_ = std::make_unique<GradBuckets>(params, options_.bucket_bytes, env_.world_size,
+                                           [this](std::size_t b, at::Tensor& flat) -> c10::intrusive_ptr<c10d::Work> {
+                                             if (shm_) {
+                                               shm_->allreduce(b, flat);
+                                               return {};
+                                             }
+                                             std::vector<at::Tensor> one{flat};
+                                             return backend_->allreduce(one);
+                                           });
+  if (device_.is_cpu() && env_.local_world_size >= env_.world_size && !env_.gloo_gradients) {
+    WatchdogSection section(watchdog_, options_.timeout + kMargin,
+                            overrun("setting up the shared-memory gradient all-reduce", "a rank did not answer"));
+    std::string why_not;
+    shm_ = ShmReduce::create(*store_, env_.rank, env_.world_size, buckets_->bucket_bytes(), options_.timeout, why_not);
+    if (shm_) buckets_->place([this](std::size_t b, const at::Tensor& flat) { return shm_->slot(b, flat); });
+    else if (env_.rank == 0) note("the gradient all-reduce goes over Gloo: " + why_not);
+  }
   return *buckets_;
 }
 
@@ -161,7 +177,10 @@ void C10dWorld::attach_parameters(const std::vector<at::Tensor>& params) {
     wait("broadcasting parameters from rank 0", backend_->broadcast(flat, o));
     unflatten(flat[0], params, members);
   }
-  buckets_for(params).install_hooks();
+  // The shared-memory sum is this CPU's own work, nothing to overlap with backward: started from backward's
+  // hooks it would only wait there for the slowest rank, outside the watchdog's sections.
+  GradBuckets& buckets = buckets_for(params);
+  if (!shm_) buckets.install_hooks();
 }
 
 void C10dWorld::sync_gradients(const std::vector<at::Tensor>& params) {

@@ -90,6 +90,20 @@ GradBuckets::~GradBuckets() {
     for (auto k : b.members) torch::autograd::impl::set_post_acc_grad_hooks(params_[k], nullptr);
 }
 
+std::vector<std::size_t> GradBuckets::bucket_bytes() const {
+  std::vector<std::size_t> out;
+  for (const auto& b : buckets_) out.push_back(static_cast<std::size_t>(b.flat.numel()) * b.flat.element_size());
+  return out;
+}
+
+void GradBuckets::place(const std::function<at::Tensor(std::size_t bucket, const at::Tensor& flat)>& where) {
+  for (std::size_t k = 0; k < buckets_.size(); ++k) {
+    at::Tensor moved = where(k, buckets_[k].flat);
+    moved.copy_(buckets_[k].flat);
+    buckets_[k].flat = moved;
+  }
+}
+
 void GradBuckets::install_hooks() {
   for (auto& b : buckets_)
     for (auto k : b.members)
@@ -128,8 +142,8 @@ void GradBuckets::copy_in(std::size_t param) {
 
 void GradBuckets::launch_ready() {
   while (next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0) {
-    Bucket& b = buckets_[next_launch_++];
-    b.work = allreduce_(b.flat);
+    Bucket& b = buckets_[next_launch_];
+    b.work = allreduce_(next_launch_++, b.flat);
   }
 }
 
@@ -152,7 +166,7 @@ void GradBuckets::finish() {
         if (!copied_[k]) copy_in(k);
     launch_ready();
     for (auto& b : buckets_) {
-      b.work->wait();
+      if (b.work) b.work->wait();
       b.flat.div_(world_size_);  // after the sum is complete, never before
       for (auto k : b.members)
         params_[k].mutable_grad() =

@@ -31,13 +31,20 @@ void unflatten(const at::Tensor& flat, const std::vector<at::Tensor>& tensors, c
 
 class GradBuckets {
  public:
-  // Starts an all-reduce (sum) of `flat` in place and returns its work.
-  using AllReduce = std::function<c10::intrusive_ptr<c10d::Work>(at::Tensor& flat)>;
+  // Starts an all-reduce (sum) of bucket `bucket`, `flat`, in place and returns its work; or returns null
+  // when the sum is already complete.
+  using AllReduce = std::function<c10::intrusive_ptr<c10d::Work>(std::size_t bucket, at::Tensor& flat)>;
 
   GradBuckets(std::vector<at::Tensor> params, std::size_t bucket_bytes, int world_size, AllReduce allreduce);
   ~GradBuckets();  // removes the hooks
   GradBuckets(const GradBuckets&) = delete;
   GradBuckets& operator=(const GradBuckets&) = delete;
+
+  // The buckets' sizes in bytes, in bucket order.
+  std::vector<std::size_t> bucket_bytes() const;
+  // Moves each bucket into the tensor `where(bucket, flat)` returns (the flat's size and type: memory other
+  // ranks can read, shm_reduce.h). Before the first round.
+  void place(const std::function<at::Tensor(std::size_t bucket, const at::Tensor& flat)>& where);
 
   void install_hooks();
   // Hooks start all-reduces only while armed (the backward that ends an accumulation).

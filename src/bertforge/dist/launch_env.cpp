@@ -108,6 +108,10 @@ LaunchEnv launch_env(const Getenv& getenv) {
   } else {
     return e;
   }
+  const std::string reduce = str_var(getenv, "BERTFORGE_GRADIENT_ALLREDUCE", "shm");
+  if (reduce != "shm" && reduce != "gloo")
+    throw Error("launch environment: BERTFORGE_GRADIENT_ALLREDUCE=" + reduce + ": expected shm or gloo");
+  e.gloo_gradients = reduce == "gloo";
   e.master_addr = str_var(getenv, "MASTER_ADDR", e.master_addr);
   e.master_port = int_var(getenv, "MASTER_PORT", e.master_port);
   if (e.world_size < 1) throw Error("launch environment (" + e.source + "): world size must be at least 1");

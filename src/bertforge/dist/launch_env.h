@@ -6,6 +6,8 @@
 //   MASTER_ADDR if set, else the first host of SLURM_JOB_NODELIST (or SLURM_NODELIST); the port MASTER_PORT if
 //   set, else 20000 + SLURM_JOB_ID % 10000, so every task of a job agrees without talking.
 // - Neither: one process.
+// BERTFORGE_GRADIENT_ALLREDUCE=gloo keeps CPU ranks of one machine on Gloo for their gradients (shm_reduce.h
+// is the default there): to compare the two.
 // A malformed or inconsistent value is an Error naming the variable.
 #pragma once
 #include <functional>
@@ -21,6 +23,7 @@ struct LaunchEnv {
   int master_port = 29500;
   bool agent_store = false;  // the launcher hosts the store: no rank starts a server
   std::string source = "none";  // "torchrun", "slurm" or "none", for messages
+  bool gloo_gradients = false;  // BERTFORGE_GRADIENT_ALLREDUCE=gloo
 };
 
 using Getenv = std::function<const char*(const char*)>;

@@ -7,7 +7,8 @@
 // - attach_parameters(): rank 0's parameter values are copied to every rank; from then on each ~25 MB bucket
 //   of gradients (reverse parameter order, as DDP) starts its all-reduce from an autograd hook while backward
 //   still runs, and sync_gradients() waits for the buckets and only then divides by the world size.
-//   Without attach_parameters() sync_gradients() still averages, in buckets, after backward.
+//   Without attach_parameters() sync_gradients() still averages, in buckets, after backward. CPU ranks that
+//   are all on one machine sum the buckets through shared memory in sync_gradients() instead (shm_reduce.h).
 // - A rank that dies, hangs, freezes or loses its network makes every collective on the others fail within the
 //   timeout with a bertforge::Error naming that rank (or the rendezvous store, for a rank cut off from it).
 //   Nothing blocks forever: a rendezvous or collective still blocked 8 s past the timeout (a c10d call that
