@@ -44,6 +44,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def run(cmd, env=None):
+    """stdout of `cmd`; a failure raises RuntimeError with the last line it wrote to stderr."""
+    r = subprocess.run(list(map(str, cmd)), capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"{pathlib.Path(str(cmd[0])).name} exited {r.returncode}: "
+                           + (r.stderr.strip().splitlines() or [""])[-1])
+    return r.stdout
+
+
 def launch_prefix(build, n):
     return [f"{build}/bertforge", "launch", "--nproc-per-node", str(n), "--master-port", str(free_port()), "--"]
 
@@ -82,7 +91,7 @@ def ours_samples_per_s(build, work, n, steps):
            work / "train.bf", "--output_dir", out, "--overwrite_output_dir", "--per_device_train_batch_size", "8",
            "--max_steps", steps, "--logging_steps", steps, "--save_strategy", "no", "--seed", "42"]
     prefix = [f"{build}/bertforge"] if n == 1 else launch_prefix(build, n)
-    subprocess.run([*map(str, prefix), *map(str, cmd)], check=True)
+    run([*prefix, *cmd])
     history = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
     return history["train_samples_per_second"]
 
@@ -96,7 +105,7 @@ def hf_samples_per_s(work, n, steps):
     torchrun = pathlib.Path(sys.executable).with_name("torchrun")
     cmd = [sys.executable, script, cfg] if n == 1 else [torchrun, "--nproc-per-node", str(n), "--master-port",
                                                         str(free_port()), script, cfg]
-    subprocess.run(list(map(str, cmd)), check=True, capture_output=True)
+    run(cmd)
     history = json.loads((out / "log_history.json").read_text())
     return next(e for e in history if "train_samples_per_second" in e)["train_samples_per_second"]
 
@@ -160,8 +169,7 @@ def both(commands, hosts=None):
 def ours_allreduce(build, mb, iters, gloo=False):
     env = {**os.environ, "BERTFORGE_GRADIENT_ALLREDUCE": "gloo" if gloo else "shm"}
     cmd = launch_prefix(build, 2)[:-1] + ["--exec", "--", f"{build}/bench/bench_dist", "--mb", str(mb), "--iters", str(iters)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    return json.loads(out.strip().splitlines()[-1])["ms"]
+    return json.loads(run(cmd, env).strip().splitlines()[-1])["ms"]
 
 
 def ours_allreduce_hosts(build, hosts, mb, iters):
@@ -184,7 +192,11 @@ def alternating(repeats, sides):
     runs = {name: [] for name in sides}
     for k in range(repeats):
         for name in (list(sides) if k % 2 == 0 else list(sides)[::-1]):
-            runs[name].append(sides[name]())
+            try:
+                runs[name].append(sides[name]())
+            except RuntimeError as e:  # a launcher's port taken between free_port() and its bind, seen once
+                print(f"  round {k + 1}: {name} failed ({e}); once more", flush=True)
+                runs[name].append(sides[name]())
             print(f"  round {k + 1}: {name} {runs[name][-1]:.2f}", flush=True)
     return {name: statistics.median(v) for name, v in runs.items()}, runs
 

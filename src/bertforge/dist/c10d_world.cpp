@@ -152,7 +152,7 @@ GradBuckets& C10dWorld::buckets_for(const std::vector<at::Tensor>& params) {
   buckets_ = std::make_unique<GradBuckets>(params, options_.bucket_bytes, env_.world_size,
                                            [this](std::size_t b, at::Tensor& flat) -> c10::intrusive_ptr<c10d::Work> {
                                              if (shm_) {
-                                               shm_->allreduce(b, flat);
+                                               shm_->average(b, flat);
                                                return {};
                                              }
                                              std::vector<at::Tensor> one{flat};

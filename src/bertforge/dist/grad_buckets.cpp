@@ -166,8 +166,10 @@ void GradBuckets::finish() {
         if (!copied_[k]) copy_in(k);
     launch_ready();
     for (auto& b : buckets_) {
-      if (b.work) b.work->wait();
-      b.flat.div_(world_size_);  // after the sum is complete, never before
+      if (b.work) {
+        b.work->wait();
+        b.flat.div_(world_size_);  // after the sum is complete, never before
+      }
       for (auto k : b.members)
         params_[k].mutable_grad() =
             b.flat.narrow(0, static_cast<std::int64_t>(offset_of_[k]), params_[k].numel()).view(params_[k].sizes());

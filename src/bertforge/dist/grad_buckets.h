@@ -6,8 +6,8 @@
 // bucket whose last gradient arrived starts its all-reduce at once, while backward goes on. Buckets start in
 // index order on every rank (a ready bucket waits for the ones before it), as collectives must match across
 // ranks. finish() starts what has not started (all of it, without hooks), waits for each bucket, and only
-// then divides by the world size; every gradient is then a view of its bucket (DDP's gradient_as_bucket_view),
-// so nothing is copied back. A gradient still that view at the next round (zeroed in place rather than set to
+// then divides by the world size (unless the all-reduce averaged already); every gradient is then a view of
+// its bucket (DDP's gradient_as_bucket_view), so nothing is copied back. A gradient still that view at the next round (zeroed in place rather than set to
 // none, or accumulated into by autograd) is not copied in either; one set to none comes back from autograd as
 // a new tensor and is copied in once.
 #pragma once
@@ -32,7 +32,7 @@ void unflatten(const at::Tensor& flat, const std::vector<at::Tensor>& tensors, c
 class GradBuckets {
  public:
   // Starts an all-reduce (sum) of bucket `bucket`, `flat`, in place and returns its work; or returns null
-  // when the sum is already complete.
+  // when `flat` already holds the average over the ranks.
   using AllReduce = std::function<c10::intrusive_ptr<c10d::Work>(std::size_t bucket, at::Tensor& flat)>;
 
   GradBuckets(std::vector<at::Tensor> params, std::size_t bucket_bytes, int world_size, AllReduce allreduce);

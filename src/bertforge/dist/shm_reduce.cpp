@@ -139,16 +139,17 @@ void ShmReduce::barrier() {
   }
 }
 
-void ShmReduce::allreduce(std::size_t b, const at::Tensor& like) {
+void ShmReduce::average(std::size_t b, const at::Tensor& like) {
   barrier();  // every rank's slot holds its gradients
   const std::int64_t n = like.numel(), share = (n + size_ - 1) / size_;
   const std::int64_t begin = std::min(n, rank_ * share), length = std::min(share, n - begin);
   if (length > 0) {
     at::Tensor sum = slot_of(0, b, like).narrow(0, begin, length);
     for (int r = 1; r < size_; ++r) sum.add_(slot_of(r, b, like).narrow(0, begin, length));
+    sum.div_(size_);  // the sum's division, as GradBuckets makes it after Gloo's: the same bits
     for (int r = 1; r < size_; ++r) slot_of(r, b, like).narrow(0, begin, length).copy_(sum);
   }
-  barrier();  // every share summed into every slot
+  barrier();  // every share averaged into every slot
 }
 
 }  // namespace bertforge::dist

@@ -4,8 +4,8 @@
 //
 // Each bucket has one slot per rank in the segment, and a rank's bucket IS its slot (GradBuckets::place),
 // so nothing is copied in or out: after a barrier every rank sums its 1/n of the bucket over all slots, in
-// rank order, writes that sum into every slot, and after a second barrier each slot holds the whole sum,
-// the same bits on every rank. A barrier waits on a futex in the segment, at most `timeout`; then it throws
+// rank order, divides it by n, writes it into every slot, and after a second barrier each slot holds the
+// whole average, the same bits on every rank. A barrier waits on a futex in the segment, at most `timeout`; then it throws
 // and the caller's diagnosis names the rank that stopped (health.h). A rank whose process has ended is seen
 // within 0.1 s and named at once.
 //
@@ -38,9 +38,9 @@ class ShmReduce {
 
   // This rank's slot of bucket `b`, shaped and typed as `like` (that bucket's flat tensor).
   at::Tensor slot(std::size_t b, const at::Tensor& like);
-  // Sums bucket `b` over the ranks into every rank's slot. Every rank calls it for the same buckets in the
-  // same order.
-  void allreduce(std::size_t b, const at::Tensor& like);
+  // Averages bucket `b` over the ranks into every rank's slot. Every rank calls it for the same buckets in
+  // the same order.
+  void average(std::size_t b, const at::Tensor& like);
 
  private:
   struct Segment;  // the mapping, unmapped when the reducer and the last slot tensor are gone

@@ -188,8 +188,12 @@ at::Tensor clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm
   return total;
 }
 
-void Optimizer::zero_grad() {
-  for (auto& s : slots_) s.param.mutable_grad() = at::Tensor();
+void Optimizer::zero_grad(bool set_to_none) {
+  for (auto& s : slots_) {
+    at::Tensor& g = s.param.mutable_grad();
+    if (set_to_none) g = at::Tensor();
+    else if (g.defined()) g.zero_();
+  }
 }
 
 void Optimizer::save(const std::string& path) const {

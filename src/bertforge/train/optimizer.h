@@ -46,7 +46,8 @@ class Optimizer {
 
   // One update of every parameter that has a gradient, at learning rate `lr`.
   void step(double lr);
-  void zero_grad();  // sets gradients to None, as torch's zero_grad(set_to_none=True)
+  // torch's zero_grad: gradients set to None, or (set_to_none false) the defined ones zeroed in place.
+  void zero_grad(bool set_to_none = true);
 
   void save(const std::string& path) const;
   // Throws Error naming the file if it was written for other parameters, another optimizer or in another

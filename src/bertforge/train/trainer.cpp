@@ -136,7 +136,10 @@ double Trainer::time_steps(int timed) {
 Trainer::StepResult Trainer::train_step() {
   StepResult r;
   const double lr = schedule_.lr_at(local_step()) * lr_scale_;
-  optimizer_->zero_grad();
+  // Several ranks: after a sync every gradient is a view of its bucket, defined on every rank (zeros where a
+  // rank had none), so zeroing it in place changes nothing the update sees, and backward then accumulates
+  // into the bucket itself instead of a fresh tensor that the sync copies in.
+  optimizer_->zero_grad(/*set_to_none=*/in_.world->size() == 1);
   const auto waited = Clock::now();
   const std::vector<data::Batch> micro = next_micro_batches();
   r.stats.wait_s = seconds_since(waited);
