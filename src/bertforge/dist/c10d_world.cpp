@@ -55,6 +55,8 @@ class C10dWorld final : public World {
     guarded(what, [&] { work->wait(); });
   }
   GradBuckets& buckets_for(const std::vector<at::Tensor>& params);
+  // A gradient bucket's all-reduce (GradBuckets::AllReduce): through shared memory or the backend.
+  c10::intrusive_ptr<c10d::Work> allreduce(std::size_t bucket, at::Tensor& flat);
 
   LaunchEnv env_;
   WorldOptions options_;
@@ -147,17 +149,19 @@ void C10dWorld::guarded(const std::string& what, F f) {
   }
 }
 
+c10::intrusive_ptr<c10d::Work> C10dWorld::allreduce(std::size_t bucket, at::Tensor& flat) {
+  if (shm_) {
+    shm_->average(bucket, flat);
+    return {};  // done, and averaged
+  }
+  std::vector<at::Tensor> one{flat};
+  return backend_->allreduce(one);
+}
+
 GradBuckets& C10dWorld::buckets_for(const std::vector<at::Tensor>& params) {
   if (buckets_) return *buckets_;
   buckets_ = std::make_unique<GradBuckets>(params, options_.bucket_bytes, env_.world_size,
-                                           [this](std::size_t b, at::Tensor& flat) -> c10::intrusive_ptr<c10d::Work> {
-                                             if (shm_) {
-                                               shm_->average(b, flat);
-                                               return {};
-                                             }
-                                             std::vector<at::Tensor> one{flat};
-                                             return backend_->allreduce(one);
-                                           });
+                                           [this](std::size_t b, at::Tensor& flat) { return allreduce(b, flat); });
   if (device_.is_cpu() && env_.local_world_size >= env_.world_size && !env_.gloo_gradients) {
     WatchdogSection section(watchdog_, options_.timeout + kMargin,
                             overrun("setting up the shared-memory gradient all-reduce", "a rank did not answer"));
