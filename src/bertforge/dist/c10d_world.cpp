@@ -55,6 +55,7 @@ class C10dWorld final : public World {
     guarded(what, [&] { work->wait(); });
   }
   GradBuckets& buckets_for(const std::vector<at::Tensor>& params);
+  bool one_machine() const { return env_.local_world_size >= env_.world_size; }  // every rank on this one
   // A gradient bucket's all-reduce (GradBuckets::AllReduce): through shared memory or the backend.
   c10::intrusive_ptr<c10d::Work> allreduce(std::size_t bucket, at::Tensor& flat);
 
@@ -97,7 +98,7 @@ C10dWorld::C10dWorld(LaunchEnv env, WorldOptions options)
       backend_ = make_nccl(store_, env_.rank, env_.world_size, env_.local_rank, options_.timeout);
     } else if (options_.device == "cpu") {
       backend_ = make_gloo(store_, env_.rank, env_.world_size, options_.timeout, env_.master_addr,
-                           env_.local_world_size >= env_.world_size);
+                           one_machine());
     } else {
       throw Error("--device " + options_.device + ": expected cpu or cuda");
     }
@@ -162,7 +163,7 @@ GradBuckets& C10dWorld::buckets_for(const std::vector<at::Tensor>& params) {
   if (buckets_) return *buckets_;
   buckets_ = std::make_unique<GradBuckets>(params, options_.bucket_bytes, env_.world_size,
                                            [this](std::size_t b, at::Tensor& flat) { return allreduce(b, flat); });
-  if (device_.is_cpu() && env_.local_world_size >= env_.world_size && !env_.gloo_gradients) {
+  if (device_.is_cpu() && one_machine() && !env_.gloo_gradients) {
     WatchdogSection section(watchdog_, options_.timeout + kMargin,
                             overrun("setting up the shared-memory gradient all-reduce", "a rank did not answer"));
     std::string why_not;

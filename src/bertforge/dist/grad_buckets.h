@@ -7,9 +7,9 @@
 // index order on every rank (a ready bucket waits for the ones before it), as collectives must match across
 // ranks. finish() starts what has not started (all of it, without hooks), waits for each bucket, and only
 // then divides by the world size (unless the all-reduce averaged already); every gradient is then a view of
-// its bucket (DDP's gradient_as_bucket_view), so nothing is copied back. A gradient still that view at the next round (zeroed in place rather than set to
-// none, or accumulated into by autograd) is not copied in either; one set to none comes back from autograd as
-// a new tensor and is copied in once.
+// its bucket (DDP's gradient_as_bucket_view), so nothing is copied back. A gradient still that view at the next
+// round (zeroed in place rather than set to none, or accumulated into by autograd) is not copied in either;
+// one set to none comes back from autograd as a new tensor and is copied in once.
 #pragma once
 #include <ATen/Tensor.h>
 #include <torch/csrc/distributed/c10d/Work.hpp>

@@ -25,7 +25,6 @@ static_assert(Word::is_always_lock_free, "the barrier's word is shared between p
 
 std::size_t aligned(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
-
 std::string to_string(const std::vector<std::uint8_t>& v) { return std::string(v.begin(), v.end()); }
 std::vector<std::uint8_t> bytes(const std::string& s) { return std::vector<std::uint8_t>(s.begin(), s.end()); }
 
@@ -66,29 +65,26 @@ std::unique_ptr<ShmReduce> ShmReduce::create(c10d::Store& store, int rank, int s
   auto fail = [&](const std::string& what) {
     if (failed.empty()) failed = what + " " + name + ": " + std::strerror(errno);
   };
+  int fd = -1;
   if (rank == 0) {
     name = "/bertforge-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}());
-    int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+    fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
     created = fd >= 0;
+    // posix_fallocate reserves the pages now: a full tmpfs would otherwise kill the first rank to touch one.
     if (!created) fail("cannot create");
-    // Reserves the pages now: a tmpfs that is full would otherwise kill the first rank to touch one (SIGBUS).
-    if (fd >= 0 && (errno = posix_fallocate(fd, 0, static_cast<off_t>(l.bytes))) != 0)
+    else if ((errno = posix_fallocate(fd, 0, static_cast<off_t>(l.bytes))) != 0)
       fail("/dev/shm has no room for " + std::to_string((l.bytes + (1 << 20) - 1) >> 20) + " MB for");
-    if (fd >= 0 && failed.empty()) segment->base = mmap(nullptr, l.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (segment->base == MAP_FAILED) segment->base = nullptr, fail("cannot map");
-    if (fd >= 0) close(fd);
-    store.set(key("name"), bytes(failed.empty() ? name : ""));
   } else {
     name = to_string(store.get(key("name")));
     if (name.empty()) failed = "rank 0 could not create the segment";
-    int fd = name.empty() ? -1 : shm_open(name.c_str(), O_RDWR, 0);
-    if (!name.empty() && fd < 0) fail("cannot open");
-    if (fd >= 0) {
-      segment->base = mmap(nullptr, l.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-      if (segment->base == MAP_FAILED) segment->base = nullptr, fail("cannot map");
-      close(fd);
-    }
+    else if ((fd = shm_open(name.c_str(), O_RDWR, 0)) < 0) fail("cannot open");
   }
+  if (fd >= 0 && failed.empty()) {
+    segment->base = mmap(nullptr, l.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (segment->base == MAP_FAILED) segment->base = nullptr, fail("cannot map");
+  }
+  if (fd >= 0) close(fd);
+  if (rank == 0) store.set(key("name"), bytes(failed.empty() ? name : ""));
   segment->bytes = l.bytes;
   if (segment->base) pids(segment->base)[rank] = getpid();
   store.set(key(std::to_string(rank)), bytes(failed));
