@@ -180,7 +180,8 @@ def run_hf(a, model, train, precision, out, steps, tokens, flops_per_token, peak
 def markdown(r):
     h, d = r["host"], r["data"]
     out = [f"### CPU fine-tuning speed on an {h['kind']} host, {r['date']} ({r['machine']})", "",
-           f"Host: {h['model']}, family {h['family']} model {h['model_number']}, ATen {h['aten']}, flags "
+           f"Host: {h['model']}, family {h['family']} model {h['model_number']}, ATen {h['aten']}, bertforge's fp32 "
+           f"linear layers on {h['bertforge_fp32_gemm']}, flags "
            f"{' '.join(h['flags']) or 'none of avx2 avx512f avx512_bf16 amx_bf16'}.", "",
            f"bertforge: checkout {r['bertforge_commit']}, binary built {r['bertforge_binary']['built']} (sha256 "
            f"{r['bertforge_binary']['sha256'][:12]}; `bertforge finetune`), torch {r['torch']}, transformers "
@@ -192,7 +193,7 @@ def markdown(r):
            f"median {d['p50']:.0f}, 95th percentile {d['p95']:.0f}, min {d['min']}, max {d['max']} (MRPC: mean ~53, "
            f"p95 ~86, max ~103). {r['warmup']} warm-up + {r['steps']} (bert-mini) / {r['base_steps']} (bert-base) "
            f"timed steps, {r['repeats']} run(s) per side alternating, the median shown; optimizer: each side's "
-           f"default ({r['rows'][0]['bertforge']['optim']} / {r['rows'][0]['hf']['optim']}). Matmul peak (LibTorch, "
+           f"default ({r['rows'][0]['bertforge']['optim']} / {r['rows'][0]['hf']['optim']}). Matmul peak ("
            f"best of {', '.join(r['peaks']['fp32']['by_shape'])}): fp32 {r['peaks']['fp32']['peak_flops'] / 1e12:.3f}, "
            f"bf16 {r['peaks']['bf16']['peak_flops'] / 1e12:.3f} TFLOP/s. MFU = 6 x non-embedding parameters x "
            f"tokens (padding included, HF's floating_point_ops) / time / peak of the dtype; real MFU counts real "

@@ -4,8 +4,9 @@
 //   bench_model --config base [--batch 8 --seq 128 --iters 3 --warmup 1 --threads N --sparse-mlm]
 //               [--bf16 [--plain-autocast]] [--aten-dropout] [--attention-dropout P]
 //   bench_model --config base --data PREPARED [--sampling group_by_length] [--no-unpad] [--no-prune] [...]
-//   bench_model --peak [--threads N] [--dtype float|bfloat16] [--mkn 1024,768,3072]
-//                                         // best FLOP/s of [m x k] x [k x n] matmuls (default 2048^3 fp32)
+//   bench_model --peak [--threads N] [--dtype float|bfloat16] [--mkn 1024,768,3072] [--gemm aten|onednn]
+//                                         // best FLOP/s of [m x k] x [k x n] matmuls (default 2048^3 fp32);
+//                                         // --gemm onednn: fp32 through oneDNN's GEMM (model/linear.h)
 //
 // The batch is random ids without padding, 15% of positions labelled, random NSP labels; train mode
 // (dropout on), as in pre-training. Each timed iteration is forward, backward and zero_grad. The switches
@@ -14,6 +15,7 @@
 // --no-unpad (padding computed too), --no-prune (the last layer computed at every position). With --data,
 // the batches are the training loader's over that prepared folder instead (padded to each batch's longest,
 // HF masking, the sparse MLM head as the Trainer runs it; made before the clock starts).
+#include <ATen/ops/empty.h>
 #include <ATen/ops/mm.h>
 #include <ATen/ops/rand.h>
 #include <ATen/ops/randint.h>
@@ -27,6 +29,7 @@
 #include "bertforge/model/autocast.h"
 #include "bertforge/model/bert.h"
 #include "bertforge/model/dropout.h"
+#include "bertforge/model/onednn_gemm.h"
 #include "bertforge/util/threads.h"
 
 using namespace bertforge::model;
@@ -36,13 +39,20 @@ namespace {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-double matmul_peak(std::int64_t m, std::int64_t k, std::int64_t n, at::ScalarType dtype, int reps) {
+double matmul_peak(std::int64_t m, std::int64_t k, std::int64_t n, at::ScalarType dtype, bool onednn, int reps) {
   auto a = at::rand({m, k}).to(dtype), b = at::rand({k, n}).to(dtype);
-  at::mm(a, b);  // warm-up: thread pool, caches, oneDNN's kernel for this shape
+  auto product = [&] {
+    if (!onednn) return at::mm(a, b);
+    at::Tensor c = at::empty({m, n});
+    onednn_sgemm(false, false, m, n, k, a.const_data_ptr<float>(), k, b.const_data_ptr<float>(), n, 0.0f,
+                 c.mutable_data_ptr<float>(), n);
+    return c;
+  };
+  product();  // warm-up: thread pool, caches, oneDNN's kernel for this shape
   double best = 0;
   for (int i = 0; i < reps; ++i) {
     auto t = Clock::now();
-    auto c = at::mm(a, b);
+    product();
     best = std::max(best, 2.0 * m * k * n / seconds_since(t));
   }
   return best;
@@ -94,7 +104,7 @@ int main(int argc, char** argv) {
   std::int64_t batch = 8, seq = 128;
   int iters = 3, warmup = 1, threads = 0;
   bool peak = false, sparse = false, no_unpad = false, no_prune = false;
-  std::string dtype = "float", data, sampling = "random";
+  std::string dtype = "float", data, sampling = "random", gemm = "aten";
   std::vector<std::int64_t> mkn{2048, 2048, 2048};
   double attention_dropout = -1;
   bool bf16 = false, plain_autocast = false, aten_dropout = false;
@@ -102,6 +112,7 @@ int main(int argc, char** argv) {
   app.add_flag("--peak", peak, "measure the matmul peak instead");
   app.add_option("--dtype", dtype, "--peak: float or bfloat16")->check(CLI::IsMember({"float", "bfloat16"}));
   app.add_option("--mkn", mkn, "--peak: [m x k] x [k x n]")->delimiter(',')->expected(3);
+  app.add_option("--gemm", gemm, "--peak, float: the GEMM library")->check(CLI::IsMember({"aten", "onednn"}));
   app.add_option("--batch", batch);
   app.add_option("--seq", seq);
   app.add_option("--iters", iters);
@@ -120,7 +131,8 @@ int main(int argc, char** argv) {
   threads = bertforge::set_threads(threads);
   if (peak) {
     auto type = dtype == "float" ? at::kFloat : at::kBFloat16;
-    std::printf("{\"peak_flops\": %.6g, \"threads\": %d}\n", matmul_peak(mkn[0], mkn[1], mkn[2], type, 10), threads);
+    const double flops = matmul_peak(mkn[0], mkn[1], mkn[2], type, gemm == "onednn", 10);
+    std::printf("{\"peak_flops\": %.6g, \"threads\": %d}\n", flops, threads);
     return 0;
   }
   const at::ScalarType precision = bf16 ? at::kBFloat16 : at::kFloat;

@@ -95,7 +95,7 @@ def provenance():
 
 def host():
     """What the CPU offers the matmuls: model, family and model numbers, the flags that decide the kernels, ATen's
-    capability, and a kind (amx, avx512-bf16, avx512, avx2) that names which table a figure belongs to."""
+    capability, the GEMM library of bertforge's fp32 linear layers (`bertforge version`), and a kind (amx, avx512-bf16, avx512, avx2) that names which table a figure belongs to."""
     info = {}
     for line in open("/proc/cpuinfo"):
         key, _, value = line.partition(":")
@@ -104,9 +104,12 @@ def host():
     import torch
     kind = ("amx" if "amx_bf16" in flags else "avx512-bf16" if "avx512_bf16" in flags
             else "avx512" if "avx512f" in flags else "avx2")
+    bf = os.environ.get("BERTFORGE_BIN", str(ROOT / "build" / "bertforge"))
+    version = subprocess.run([bf, "version"], check=True, capture_output=True, text=True).stdout
+    gemm = next(line.split(": ", 1)[1] for line in version.splitlines() if line.startswith("fp32 linear layers"))
     return {"model": info.get("model name", platform.processor()), "family": info.get("cpu family"),
             "model_number": info.get("model"), "flags": flags, "aten": torch.backends.cpu.get_cpu_capability(),
-            "kind": kind}
+            "kind": kind, "bertforge_fp32_gemm": gemm}
 
 
 def windows(history, size):

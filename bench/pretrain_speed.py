@@ -58,12 +58,14 @@ def run_measured(cmd, on_line=None):
 def matmul_peaks(threads):
     bench = pathlib.Path(os.environ.get("BERTFORGE_BUILD", ROOT / "build")) / "bench" / "bench_model"
     peaks = {}
-    for dtype, name in [("float", "fp32"), ("bfloat16", "bf16")]:
+    # fp32 through both GEMM libraries bertforge's linear layers can use (model/linear.h): the peak is the better.
+    for dtype, name, gemms in [("float", "fp32", ["aten", "onednn"]), ("bfloat16", "bf16", ["aten"])]:
         best = {}
         for m, k, n in PEAK_SHAPES:
-            out = subprocess.run([bench, "--peak", "--threads", str(threads), "--dtype", dtype, "--mkn", f"{m},{k},{n}"],
-                                 check=True, capture_output=True, text=True).stdout
-            best[f"[{m}x{k}]x[{k}x{n}]"] = json.loads(out)["peak_flops"]
+            for gemm in gemms:
+                out = subprocess.run([bench, "--peak", "--threads", str(threads), "--dtype", dtype, "--gemm", gemm,
+                                      "--mkn", f"{m},{k},{n}"], check=True, capture_output=True, text=True).stdout
+                best[f"[{m}x{k}]x[{k}x{n}] {gemm}"] = json.loads(out)["peak_flops"]
         peaks[name] = {"peak_flops": max(best.values()), "by_shape": best}
     return peaks
 
@@ -141,14 +143,15 @@ def markdown(report):
     r = report
     h = r["host"]
     out = [f"### CPU pre-training speed on an {h['kind']} host, {r['date']} ({r['machine']})", "",
-           f"Host: {h['model']}, family {h['family']} model {h['model_number']}, ATen {h['aten']}, flags "
+           f"Host: {h['model']}, family {h['family']} model {h['model_number']}, ATen {h['aten']}, bertforge's fp32 "
+           f"linear layers on {h['bertforge_fp32_gemm']}, flags "
            f"{' '.join(h['flags']) or 'none of avx2 avx512f avx512_bf16 amx_bf16'}.",
            "",
            f"bertforge {r['bertforge_commit']}, torch {r['torch']}, transformers {r['transformers']}, "
            f"{r['threads']} threads; batch 8 x 128 of the reference's wikiTokenizedValid.hf; {r['warmup']} warm-up + "
            f"{r['steps']} timed steps, {r['repeats']} run(s) per side alternating, the median shown; optimizer: "
            f"each side's default ({r['rows'][0]['bertforge']['optim']} / "
-           f"{r['rows'][0]['hf']['optim']}). Matmul peak (LibTorch, best of {', '.join(r['peaks']['fp32']['by_shape'])}): "
+           f"{r['rows'][0]['hf']['optim']}). Matmul peak (best of {', '.join(r['peaks']['fp32']['by_shape'])}): "
            f"fp32 {r['peaks']['fp32']['peak_flops'] / 1e12:.3f}, bf16 {r['peaks']['bf16']['peak_flops'] / 1e12:.3f} TFLOP/s. "
            f"MFU = 6 x non-embedding parameters x tokens (padding included, HF's floating_point_ops) / time / peak of "
            f"the dtype; real MFU counts real tokens only. Load average {r['load_before']:.1f} before, "

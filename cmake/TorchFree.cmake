@@ -13,12 +13,16 @@ set(BERTFORGE_TORCH_FREE_SOURCES
     data/text_records.cpp
     eval/task_metrics.cpp
     infer/entities.cpp
-    model/config.cpp model/safetensors_format.cpp
+    model/config.cpp model/onednn_gemm.cpp model/safetensors_format.cpp
     train/recipe.cpp train/resume_point.cpp train/schedule.cpp train/trainer_state.cpp train/training_args.cpp
     util/atomic_file.cpp util/atomic_folder.cpp util/checksum.cpp util/error.cpp util/event_file.cpp
     util/folder_lock.cpp util/json_file.cpp util/messages.cpp util/ordered_pool.cpp util/progress.cpp
     util/strings.cpp)
 list(TRANSFORM BERTFORGE_TORCH_FREE_SOURCES PREPEND ${PROJECT_SOURCE_DIR}/src/bertforge/)
+
+# model/onednn_gemm.cpp compiles against the system's oneDNN header (Debian: libdnnl-dev) and opens its library
+# at run time.
+find_path(BERTFORGE_ONEDNN_INCLUDE oneapi/dnnl/dnnl.h REQUIRED DOC "oneDNN's C header (Debian: libdnnl-dev)")
 
 # bertforge_torch_free_library(NAME [SOURCES...]): a static library NAME of those files and SOURCES, with their
 # include folder and dependencies, built with the calling folder's compile options.
@@ -26,7 +30,7 @@ function(bertforge_torch_free_library name)
   add_library(${name} STATIC ${BERTFORGE_TORCH_FREE_SOURCES} ${ARGN})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${name} PUBLIC bertforge::arrow nlohmann_json::nlohmann_json PkgConfig::UTF8PROC
-                        Threads::Threads ZLIB::ZLIB)
+                        Threads::Threads ZLIB::ZLIB ${CMAKE_DL_LIBS})
   # Source properties are per folder: the Arrow sources need C++20 wherever they are compiled.
   set_source_files_properties(${BERTFORGE_ARROW_SOURCES} PROPERTIES COMPILE_OPTIONS -std=gnu++20)
 endfunction()

@@ -18,7 +18,7 @@ build="${BERTFORGE_BUILD:-$root/build}"
 
 debs=(build-essential cmake ninja-build git python3 python3-venv python3-pip ccache pkg-config
       nlohmann-json3-dev libcli11-dev libutf8proc-dev libgtest-dev libgmock-dev libbenchmark-dev
-      libgloo-dev clang libclang-rt-dev
+      libgloo-dev libdnnl-dev clang libclang-rt-dev
       libcairo2-dev fontconfig fonts-dejavu-core zlib1g-dev libgoogle-perftools-dev
       bible-kjv)
 missing=()

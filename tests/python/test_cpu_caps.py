@@ -51,3 +51,22 @@ def test_version_and_dry_run_show_the_cpu(tiny_kjv, run_bertforge, tmp_path):
     assert "no bf16 matrix instructions: --bf16 is slow here" in plan
     assert re.search(r"bf16: about [0-9.]+ s per step", plan), plan
     assert not (tmp_path / "plan").exists()
+
+
+def test_cpu_gemm_switch(tiny_kjv, run_bertforge, tmp_path):
+    """BERTFORGE_CPU_GEMM forces either library of the fp32 linear layers; `version` says which runs and why; a
+    value it does not know stops a command before it writes anything."""
+    for gemm in ("aten", "onednn"):
+        version = run_bertforge("version", env=dict(os.environ, BERTFORGE_CPU_GEMM=gemm)).stdout
+        assert f"fp32 linear layers on the CPU: {gemm} (BERTFORGE_CPU_GEMM)" in version, version
+    version = run_bertforge("version", env={k: v for k, v in os.environ.items() if k != "BERTFORGE_CPU_GEMM"}).stdout
+    assert re.search(r"^fp32 linear layers on the CPU: (aten|onednn) \(auto: \w+ CPU, oneDNN loads\)$", version,
+                     re.MULTILINE), version
+    out = tmp_path / "run"
+    proc = run_bertforge("pretrain", "--model", tiny_kjv / "model" / "config.json", "--train_data", tiny_kjv / "data",
+                         "--output_dir", out, "--max_steps", "1", check=False,
+                         env=dict(os.environ, BERTFORGE_CPU_GEMM="mkl"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "bertforge pretrain: BERTFORGE_CPU_GEMM: 'mkl' is not one of auto, aten, onednn"], proc.stderr
+    assert not out.exists()

@@ -5,6 +5,7 @@ writes logits, losses and every parameter gradient; we compare. Then bertforge i
 and HF loads it without missing or unexpected keys and computes the same logits.
 """
 import json
+import os
 
 import pytest
 import torch
@@ -64,12 +65,14 @@ def hf_folder(request, tmp_path_factory):
     return folder, model, batch
 
 
+# Both libraries of the fp32 CPU linear layers (model/linear.h) are held to HF.
+@pytest.mark.parametrize("gemm", ["aten", "onednn"])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_hf_checkpoint_loads_and_matches(hf_folder, run_bertforge, sparse):
+def test_hf_checkpoint_loads_and_matches(hf_folder, run_bertforge, sparse, gemm):
     folder, model, batch = hf_folder
-    out_file = folder / f"ours_{sparse}.safetensors"
+    out_file = folder / f"ours_{sparse}_{gemm}.safetensors"
     run_bertforge("forward", "--model", folder, "--inputs", folder / "inputs.safetensors", "--output", out_file,
-                  "--grads", *(["--sparse-mlm"] if sparse else []))
+                  "--grads", *(["--sparse-mlm"] if sparse else []), env=dict(os.environ, BERTFORGE_CPU_GEMM=gemm))
     ours = load_file(str(out_file))
     ref, grads = hf_run(model, batch)
     if sparse:  # logits only at labelled positions, row-major

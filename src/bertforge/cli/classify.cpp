@@ -10,6 +10,7 @@
 #include "bertforge/cli/options.h"
 #include "bertforge/infer/classify.h"
 #include "bertforge/infer/model_dir.h"
+#include "bertforge/model/cpu_caps.h"
 #include "bertforge/model/device.h"
 #include "bertforge/util/error.h"
 
@@ -53,6 +54,7 @@ int run(ClassifyCli& o) {
   if (o.texts.empty() && o.input.empty()) throw UsageError("texts: none given (give a text, or --input FILE)");
   o.options.device = model::parse_device(o.device);
   o.options.bf16 = o.bf16;
+  model::prepare_cpu(o.bf16, o.options.device);
   model::Classifier m = model::Classifier::from_pretrained(o.model, o.options.device);
   const text::Tokenizer tokenizer = text::Tokenizer::from_pretrained(infer::find_tokenizer(o.model, o.tokenizer));
   const std::vector<infer::ClassifyInput> inputs = inputs_of(o);

@@ -49,7 +49,7 @@ struct ScratchDir {
 
 int run(EvaluateCli& o) {
   c10::Device device = model::parse_device(o.device);
-  model::warn_if_bf16_is_slow(o.bf16, device);
+  model::prepare_cpu(o.bf16, device);
   model::BertForPreTraining m = model::from_pretrained(o.model, device).model;
   ScratchDir scratch;
   std::string tokenizer = o.tokenizer;  // for an HF dataset: the model folder's, unless given

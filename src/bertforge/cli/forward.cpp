@@ -69,7 +69,7 @@ int run_classifier(const ForwardOptions& o, c10::Device device) {
 
 int run_forward(const ForwardOptions& o) {
   c10::Device device = model::parse_device(o.device);
-  model::warn_if_bf16_is_slow(o.bf16, device);
+  model::prepare_cpu(o.bf16, device);
   if (holds_classifier(o.model)) return run_classifier(o, device);
   model::BertForPreTraining m{nullptr};
   if (!o.model.empty()) {

@@ -6,6 +6,7 @@
 
 #include "bertforge/cli/commands.h"
 #include "bertforge/model/cpu_caps.h"
+#include "bertforge/model/linear.h"
 #include "bertforge/util/threads.h"
 
 namespace bertforge::cli {
@@ -20,6 +21,7 @@ Command add_version(CLI::App& parent) {
             std::printf("cpu %s\nbf16 matrix instructions %s\nmatmul TFLOP/s fp32 %.4f, bf16 %.4f (measured now)\n",
                         model::describe(cpu).c_str(), cpu.bf16_matrix() ? "yes" : "no (--bf16 is slow here)", r.fp32,
                         r.bf16);
+            std::printf("fp32 linear layers on the CPU: %s\n", model::describe_cpu_gemm().c_str());
             return 0;
           }};
 }

@@ -5,6 +5,7 @@
 #include <ATen/ops/nonzero.h>
 #include <torch/nn/init.h>
 
+#include "bertforge/model/linear.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/ignore_index.h"
 
@@ -67,7 +68,7 @@ BertForPreTrainingOutput BertForPreTrainingImpl::forward(const at::Tensor& input
   BertForPreTrainingOutput out;
   out.last_hidden_state = encoded.rows.defined() ? encoded.layout.pad_rows(encoded.last_hidden_state, encoded.rows)
                                                  : encoded.layout.pad(encoded.last_hidden_state);
-  out.seq_relationship_logits = cls->seq_relationship(encoded.pooler_output);
+  out.seq_relationship_logits = linear(cls->seq_relationship, encoded.pooler_output);
   const at::Tensor& decoder = bert->embeddings->word_embeddings->weight;
   if (sparse) {
     // Gather the labelled rows first: the [rows, vocab] projection is most of the head's cost.

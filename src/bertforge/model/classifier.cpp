@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "bertforge/model/dropout.h"
+#include "bertforge/model/linear.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/ignore_index.h"
@@ -88,7 +89,7 @@ ClassifierOutput BertForSequenceClassificationImpl::forward(const at::Tensor& in
   // Only the first tokens are read: the last layer runs past attention there alone.
   auto encoded = bert(input_ids, token_type_ids, attention_mask, unpad, at::zeros_like(input_ids, at::kBool));
   ClassifierOutput out;
-  out.logits = classifier(model::dropout(encoded.pooler_output, dropout->options.p(), is_training()));
+  out.logits = linear(classifier, model::dropout(encoded.pooler_output, dropout->options.p(), is_training()));
   if (labels_.defined()) out.loss = sequence_loss(problem_type(labels, labels_), out.logits, labels_);
   return out;
 }
@@ -100,7 +101,7 @@ ClassifierOutput BertForTokenClassificationImpl::forward(const at::Tensor& input
                       only_labelled ? labels_.ne(kIgnoreIndex) : at::Tensor());
   ClassifierOutput out;
   auto head = [&](const at::Tensor& hidden) {
-    return classifier(model::dropout(hidden, dropout->options.p(), is_training()));
+    return linear(classifier, model::dropout(hidden, dropout->options.p(), is_training()));
   };
   if (only_labelled) {
     auto [hidden, target] = encoded.labelled(labels_);

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bertforge/model/linear.h"
 #include "bertforge/util/messages.h"
 
 namespace bertforge::model {
@@ -56,6 +57,7 @@ CpuInfo cpu_info() {
     const std::string key = line.substr(0, line.find_first_of(" \t"));
     const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
     if (key == "model" && line.rfind("model name", 0) == 0 && c.model.empty()) c.model = value;
+    if (key == "vendor_id" && c.vendor.empty()) c.vendor = value;
     if (key == "flags" && flags.empty()) flags = value;
   }
   if (const char* fake = std::getenv("BERTFORGE_CPU_FLAGS")) flags = fake;
@@ -74,8 +76,10 @@ std::string describe(const CpuInfo& cpu) {
          (flags.empty() ? "none of avx2 avx512f avx512_bf16 amx_bf16" : flags);
 }
 
-void warn_if_bf16_is_slow(bool bf16, c10::Device device) {
-  if (!bf16 || !device.is_cpu()) return;
+void prepare_cpu(bool bf16, c10::Device device) {
+  if (!device.is_cpu()) return;
+  (void)cpu_gemm();
+  if (!bf16) return;
   const CpuInfo cpu = cpu_info();
   if (cpu.bf16_matrix()) return;
   const MatmulRates r = measure_matmul_rates();

@@ -11,6 +11,7 @@ namespace bertforge::model {
 
 struct CpuInfo {
   std::string model;               // /proc/cpuinfo's model name
+  std::string vendor;              // its vendor_id: GenuineIntel, AuthenticAMD, ...
   std::string capability;          // ATen's kernel level (DEFAULT, AVX2, AVX512; ATEN_CPU_CAPABILITY lowers it)
   std::vector<std::string> flags;  // of avx2, avx512f, avx512_bf16, amx_bf16, amx_tile: those present
   bool bf16_matrix() const;        // avx512_bf16 or amx_bf16
@@ -29,8 +30,9 @@ MatmulRates measure_matmul_rates();
 // "model, ATen capability, flags" in one line (`bertforge version`, the benchmarks).
 std::string describe(const CpuInfo& cpu);
 
-// Before a command runs bf16 on `device`: when that is the CPU and it has no bf16 matrix instructions, one
-// warning line with the measured rates of both dtypes and what to do. Nothing otherwise.
-void warn_if_bf16_is_slow(bool bf16, c10::Device device);
+// Before a command computes on `device`, when that is the CPU: settles the library of its fp32 GEMMs
+// (model/linear.h's cpu_gemm(), so a bad BERTFORGE_CPU_GEMM is an Error up front) and, for --bf16 without bf16
+// matrix instructions, prints one warning line with the measured rates of both dtypes and what to do.
+void prepare_cpu(bool bf16, c10::Device device);
 
 }  // namespace bertforge::model

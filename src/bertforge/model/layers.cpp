@@ -1,7 +1,6 @@
 #include "bertforge/model/layers.h"
 
 #include <ATen/ops/gelu.h>
-#include <ATen/ops/linear.h>
 #include <ATen/ops/relu.h>
 #include <ATen/ops/sigmoid.h>
 #include <ATen/ops/silu.h>
@@ -13,6 +12,7 @@
 
 #include "bertforge/model/attention.h"  // multi_head_attention
 #include "bertforge/model/dropout.h"
+#include "bertforge/model/linear.h"
 #include "bertforge/util/error.h"
 
 namespace bertforge::model {
@@ -74,7 +74,8 @@ BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
 }
 
 at::Tensor BertSelfAttentionImpl::forward(const at::Tensor& hidden, const TokenLayout& layout) {
-  return multi_head_attention(layout, query(hidden), key(hidden), value(hidden), heads, dropout_p, is_training());
+  return multi_head_attention(layout, linear(query, hidden), linear(key, hidden), linear(value, hidden), heads,
+                              dropout_p, is_training());
 }
 
 BertResidualOutputImpl::BertResidualOutputImpl(const BertConfig& c, std::int64_t in_features) {
@@ -84,7 +85,7 @@ BertResidualOutputImpl::BertResidualOutputImpl(const BertConfig& c, std::int64_t
 }
 
 at::Tensor BertResidualOutputImpl::forward(const at::Tensor& x, const at::Tensor& residual) {
-  return LayerNorm(dropout_add(dense(x), residual, dropout->options.p(), is_training()));
+  return LayerNorm(dropout_add(linear(dense, x), residual, dropout->options.p(), is_training()));
 }
 
 BertAttentionImpl::BertAttentionImpl(const BertConfig& c) {
@@ -103,7 +104,7 @@ BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) : act(activation
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.intermediate_size));
 }
 
-at::Tensor BertIntermediateImpl::forward(const at::Tensor& hidden) { return act(dense(hidden)); }
+at::Tensor BertIntermediateImpl::forward(const at::Tensor& hidden) { return act(linear(dense, hidden)); }
 
 BertLayerImpl::BertLayerImpl(const BertConfig& c) {
   attention = register_module("attention", BertAttention(c));
@@ -132,7 +133,7 @@ BertPoolerImpl::BertPoolerImpl(const BertConfig& c) {
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
 }
 
-at::Tensor BertPoolerImpl::forward(const at::Tensor& first) { return at::tanh(dense(first)); }
+at::Tensor BertPoolerImpl::forward(const at::Tensor& first) { return at::tanh(linear(dense, first)); }
 
 BertPredictionHeadTransformImpl::BertPredictionHeadTransformImpl(const BertConfig& c) : act(activation(c.hidden_act)) {
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
@@ -140,7 +141,7 @@ BertPredictionHeadTransformImpl::BertPredictionHeadTransformImpl(const BertConfi
 }
 
 at::Tensor BertPredictionHeadTransformImpl::forward(const at::Tensor& hidden) {
-  return LayerNorm(act(dense(hidden)));
+  return LayerNorm(act(linear(dense, hidden)));
 }
 
 BertLMPredictionHeadImpl::BertLMPredictionHeadImpl(const BertConfig& c) {
@@ -149,7 +150,7 @@ BertLMPredictionHeadImpl::BertLMPredictionHeadImpl(const BertConfig& c) {
 }
 
 at::Tensor BertLMPredictionHeadImpl::forward(const at::Tensor& hidden, const at::Tensor& decoder_weight) {
-  return at::linear(transform(hidden), decoder_weight, bias);
+  return linear(transform(hidden), decoder_weight, bias);
 }
 
 BertPreTrainingHeadsImpl::BertPreTrainingHeadsImpl(const BertConfig& c) {

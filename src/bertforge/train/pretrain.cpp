@@ -15,6 +15,7 @@
 #include "bertforge/data/prepare.h"
 #include "bertforge/dist/world.h"
 #include "bertforge/model/cpu_caps.h"
+#include "bertforge/model/linear.h"
 #include "bertforge/model/device.h"
 #include "bertforge/model/pretrained.h"
 #include "bertforge/train/checkpoint.h"
@@ -190,6 +191,7 @@ int print_plan(const PretrainSpec& spec, const std::vector<PhaseSpec>& phases) {
     std::printf("cpu              %s\n                 matmul fp32 %.4f, bf16 %.4f TFLOP/s (measured now)%s\n",
                 model::describe(cpu).c_str(), rates.fp32, rates.bf16,
                 cpu.bf16_matrix() ? "" : "; no bf16 matrix instructions: --bf16 is slow here");
+    std::printf("                 fp32 linear layers: %s\n", model::describe_cpu_gemm().c_str());
   }
   model::BertForPreTraining model{nullptr};
   double seconds = 0;

@@ -95,7 +95,7 @@ data::LoaderOptions loader_options(const TrainingArguments& a, bool train, const
 
 RunSetup::RunSetup(const TrainingArguments& args, const std::string& device_name, const std::string& dump_batches)
     : device(model::parse_device(device_name)) {
-  model::warn_if_bf16_is_slow(args.bf16, device);
+  model::prepare_cpu(args.bf16, device);
   dist::WorldOptions wo;
   wo.timeout = std::chrono::seconds(args.ddp_timeout);
   wo.device = device.is_cuda() ? "cuda" : "cpu";
