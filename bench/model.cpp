@@ -4,6 +4,10 @@
 //   bench_model --config base [--batch 8 --seq 128 --iters 3 --warmup 1 --threads N --sparse-mlm]
 //               [--bf16 [--plain-autocast]] [--aten-dropout] [--attention-dropout P]
 //   bench_model --config base --data PREPARED [--sampling group_by_length] [--no-unpad] [--no-prune] [...]
+//   bench_model --config base [...] --profile TRACE.json
+//                                         // LibTorch's profiler over the timed iterations (a Chrome trace;
+//                                         // bench/profile.py sums its self times by op); their times then
+//                                         // carry the profiler's overhead
 //   bench_model --peak [--threads N] [--dtype float|bfloat16] [--mkn 1024,768,3072] [--gemm aten|onednn]
 //                                         // best FLOP/s of [m x k] x [k x n] matmuls (default 2048^3 fp32);
 //                                         // --gemm onednn: fp32 through oneDNN's GEMM (model/linear.h)
@@ -20,10 +24,12 @@
 #include <ATen/ops/rand.h>
 #include <ATen/ops/randint.h>
 #include <CLI/CLI.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/utils.h>
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "bertforge/data/loader.h"
 #include "bertforge/model/autocast.h"
@@ -74,7 +80,7 @@ struct Timing {
 };
 
 Timing time_steps(BertForPreTraining& m, const std::vector<bertforge::data::Batch>& batches, int warmup,
-                  c10::ScalarType precision) {
+                  c10::ScalarType precision, const std::string& profile) {
   auto step = [&](const bertforge::data::Batch& b) {
     at::Tensor loss;
     {
@@ -86,6 +92,8 @@ Timing time_steps(BertForPreTraining& m, const std::vector<bertforge::data::Batc
   };
   for (int i = 0; i < warmup; ++i) step(batches[i]);
   Timing t;
+  std::optional<torch::autograd::profiler::RecordProfile> trace;
+  if (!profile.empty()) trace.emplace(profile);
   auto start = Clock::now();
   for (std::size_t i = warmup; i < batches.size(); ++i) {
     step(batches[i]);
@@ -104,7 +112,7 @@ int main(int argc, char** argv) {
   std::int64_t batch = 8, seq = 128;
   int iters = 3, warmup = 1, threads = 0;
   bool peak = false, sparse = false, no_unpad = false, no_prune = false;
-  std::string dtype = "float", data, sampling = "random", gemm = "aten";
+  std::string dtype = "float", data, sampling = "random", gemm = "aten", profile;
   std::vector<std::int64_t> mkn{2048, 2048, 2048};
   double attention_dropout = -1;
   bool bf16 = false, plain_autocast = false, aten_dropout = false;
@@ -126,6 +134,7 @@ int main(int argc, char** argv) {
   app.add_option("--data", data, "prepared folder to take the batches from (implies --sparse-mlm)");
   app.add_option("--sampling", sampling, "with --data: random, sequential or group_by_length");
   app.add_flag("--no-unpad", no_unpad, "compute padding as well");
+  app.add_option("--profile", profile, "write a Chrome trace of the timed iterations to this file");
   app.add_flag("--no-prune", no_prune, "compute the last layer at every position, not only where the heads read");
   CLI11_PARSE(app, argc, argv);
   threads = bertforge::set_threads(threads);
@@ -161,7 +170,7 @@ int main(int argc, char** argv) {
   m->unpad = !no_unpad;
   m->prune_last_layer = !no_prune;
   m->bert->low_precision_activations = !plain_autocast;
-  Timing t = time_steps(m, batches, warmup, precision);
+  Timing t = time_steps(m, batches, warmup, precision, profile);
   std::printf("{\"seq_per_s\": %.6g, \"step_s\": %.6g, \"real_tokens\": %lld, \"padded_tokens\": %lld, "
               "\"threads\": %d}\n",
               batch / t.step_s, t.step_s, static_cast<long long>(t.real_tokens),

@@ -1,6 +1,7 @@
 #include "bertforge/model/linear.h"
 
 #include <ATen/autocast_mode.h>
+#include <ATen/record_function.h>
 #include <ATen/ops/linear.h>
 #include <torch/autograd.h>
 
@@ -14,6 +15,7 @@ namespace {
 
 // Row-major c = op(a) op(b) + beta c through oneDNN; a, b, c contiguous fp32 matrices.
 void gemm(bool trans_a, bool trans_b, const at::Tensor& a, const at::Tensor& b, float beta, at::Tensor& c) {
+  RECORD_FUNCTION("bertforge::onednn_sgemm", c10::ArrayRef<const c10::IValue>{});  // named in profiles
   const std::int64_t k = trans_a ? a.size(0) : a.size(1);
   onednn_sgemm(trans_a, trans_b, c.size(0), c.size(1), k, a.const_data_ptr<float>(), a.size(1),
                b.const_data_ptr<float>(), b.size(1), beta, c.mutable_data_ptr<float>(), c.size(1));
