@@ -49,8 +49,8 @@ import sys
 import tempfile
 
 from pretrain import HF_TIMING, ROOT, host, provenance
-from pretrain_speed import (MODELS, STEP_LINE, matmul_peaks, median_run, non_embedding_params, run_measured, summarise,
-                            table, write_report)
+from pretrain_speed import (MODELS, STEP_LINE, matmul_peaks, median_run, non_embedding_params, peaks_text,
+                            run_measured, summarise, table, write_report)
 
 VOCAB = ROOT / "tests" / "fixtures" / "vocab" / "bert-base-uncased" / "vocab.txt"
 MRPC = {"rows": 3668, "mean": 52, "sd": 20, "min": 16, "max": 102, "positive": 0.68}
@@ -193,9 +193,8 @@ def markdown(r):
            f"median {d['p50']:.0f}, 95th percentile {d['p95']:.0f}, min {d['min']}, max {d['max']} (MRPC: mean ~53, "
            f"p95 ~86, max ~103). {r['warmup']} warm-up + {r['steps']} (bert-mini) / {r['base_steps']} (bert-base) "
            f"timed steps, {r['repeats']} run(s) per side alternating, the median shown; optimizer: each side's "
-           f"default ({r['rows'][0]['bertforge']['optim']} / {r['rows'][0]['hf']['optim']}). Matmul peak ("
-           f"best of {', '.join(r['peaks']['fp32']['by_shape'])}): fp32 {r['peaks']['fp32']['peak_flops'] / 1e12:.3f}, "
-           f"bf16 {r['peaks']['bf16']['peak_flops'] / 1e12:.3f} TFLOP/s. MFU = 6 x non-embedding parameters x "
+           f"default ({r['rows'][0]['bertforge']['optim']} / {r['rows'][0]['hf']['optim']}). "
+           f"{peaks_text(r['peaks'])}. MFU = 6 x non-embedding parameters x "
            f"tokens (padding included, HF's floating_point_ops) / time / peak of the dtype; real MFU counts real "
            f"tokens only. Load average (1 min) {r['load_before']:.1f} before, {r['load_after']:.1f} after, "
            f"{min(r['loads']):.1f} to {max(r['loads']):.1f} between runs (shared 2-core machine).",
@@ -231,7 +230,7 @@ def main():
     binary = hashlib.sha256(pathlib.Path(bf).read_bytes()).hexdigest()
     built = datetime.datetime.fromtimestamp(os.path.getmtime(bf), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load_before, loads = os.getloadavg()[0], []
-    peaks = matmul_peaks(a.threads)
+    peaks = matmul_peaks(a.threads, a.precisions)
     shutil.copy(VOCAB, work / "vocab.txt")
     tok = transformers.BertTokenizerFast(str(work / "vocab.txt"), do_lower_case=True)
     train = work / "pairs.jsonl"

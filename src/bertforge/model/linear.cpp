@@ -1,8 +1,8 @@
 #include "bertforge/model/linear.h"
 
 #include <ATen/autocast_mode.h>
-#include <ATen/record_function.h>
 #include <ATen/ops/linear.h>
+#include <ATen/record_function.h>
 #include <torch/autograd.h>
 
 #include <cstdlib>
