@@ -6,7 +6,7 @@
 //   bench_model --config base --data PREPARED [--sampling group_by_length] [--no-unpad] [--no-prune] [...]
 //   bench_model --config base [...] --profile TRACE.json
 //                                         // LibTorch's profiler over the timed iterations (a Chrome trace;
-//                                         // bench/profile.py sums its self times by op); their times then
+//                                         // bench/op_times.py sums its self times by op); their times then
 //                                         // carry the profiler's overhead
 //   bench_model --peak [--threads N] [--dtype float|bfloat16] [--mkn 1024,768,3072] [--gemm aten|onednn]
 //                                         // best FLOP/s of [m x k] x [k x n] matmuls (default 2048^3 fp32);

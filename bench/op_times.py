@@ -1,7 +1,7 @@
 """Where a step's time goes: sums a Chrome trace of LibTorch's profiler (`bench_model --profile TRACE.json`) by
 op, counting each op's self time (its duration less that of the ops it called), largest first.
 
-    python bench/profile.py TRACE.json [--steps N] [--top 25]
+    python bench/op_times.py TRACE.json [--steps N] [--top 25]
 
 --steps divides the totals by the timed iterations the trace holds (bench_model's --iters), giving ms per step.
 """
