@@ -1,5 +1,6 @@
 #include "bertforge/model/linear.h"
 
+#include <ATen/ops/equal.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/randn.h>
 #include <gtest/gtest.h>
@@ -57,12 +58,20 @@ TEST_P(OneDnnLinearTest, EqualsAtenLinearAndItsGradients) {
 INSTANTIATE_TEST_SUITE_P(Shapes, OneDnnLinearTest,
                          ::testing::Values(std::vector<std::int64_t>{37, 64, 64}, std::vector<std::int64_t>{3, 11, 64, 96},
                                            std::vector<std::int64_t>{50, 96, 64}, std::vector<std::int64_t>{5, 64, 2},
-                                           std::vector<std::int64_t>{1, 7, 13}));
+                                           std::vector<std::int64_t>{1, 7, 13}, std::vector<std::int64_t>{1, 64, 96}));
 
 TEST(OneDnnLinear, OnlyTheWeightNeedsAGradient) {
   const at::Tensor x = at::randn({6, 8}), w = at::randn({4, 8}).requires_grad_(), b = at::randn({4});
   onednn_linear(x, w, b).sum().backward();
   EXPECT_TRUE(values_close(w.grad(), x.sum(0).expand({4, 8}), reordered()));
+}
+
+TEST(OneDnnLinear, OneRowLeavesTheBiasAsItWas) {
+  const at::Tensor x = at::randn({1, 16}), w = at::randn({8, 16}), b = at::randn({8}), before = b.clone();
+  at::NoGradGuard no_grad;
+  const at::Tensor y = onednn_linear(x, w, b);
+  EXPECT_TRUE(at::equal(b, before));
+  EXPECT_TRUE(values_close(y, at::linear(x, w, before), reordered()));
 }
 
 TEST(CpuGemm, AutoTakesOneDnnOnAmdCpusWhereItLoads) {

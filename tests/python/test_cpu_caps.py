@@ -50,7 +50,7 @@ def test_version_and_dry_run_show_the_cpu(tiny_kjv, run_bertforge, tmp_path):
                          "--dry_run", env=env("avx2")).stdout
     assert "no bf16 matrix instructions: --bf16 is slow here" in plan
     assert re.search(r"bf16: about [0-9.]+ s per step", plan), plan
-    assert re.search(r"fp32 linear layers: (aten|onednn) \(auto: ", plan), plan
+    assert re.search(r"fp32 linear layers: (aten|onednn) \((auto: |BERTFORGE_CPU_GEMM)", plan), plan
     assert not (tmp_path / "plan").exists()
 
 

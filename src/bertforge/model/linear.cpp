@@ -25,7 +25,10 @@ struct OneDnnLinear : torch::autograd::Function<OneDnnLinear> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
                             const at::Tensor& bias) {
     const at::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous(), w = weight.contiguous();
-    at::Tensor y = bias.expand({rows.size(0), w.size(0)}).contiguous();  // the GEMM adds onto the bias
+    // The GEMM adds onto a copy of the bias in every row (for one row, expand().contiguous() would be the bias
+    // itself, and the GEMM would write into the parameter).
+    at::Tensor y = at::empty({rows.size(0), w.size(0)}, rows.options());
+    y.copy_(bias.expand_as(y));
     gemm(false, true, rows, w, 1.0f, y);
     ctx->save_for_backward({rows, w});
     auto shape = x.sizes().vec();
