@@ -8,6 +8,19 @@
 namespace bertforge::model {
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define BERTFORGE_SANITIZED
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define BERTFORGE_SANITIZED
+#endif
+#endif
+#ifdef BERTFORGE_SANITIZED
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 struct Library {
   decltype(&dnnl_sgemm) sgemm = nullptr;
   std::string error;
@@ -16,6 +29,10 @@ struct Library {
 const Library& library() {
   static const Library lib = [] {
     Library l;
+    if (kSanitized) {
+      l.error = "a sanitizer build cannot open libraries with RTLD_DEEPBIND";
+      return l;
+    }
     void* handle = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
     if (!handle) {
       l.error = dlerror();
@@ -29,6 +46,8 @@ const Library& library() {
 }
 
 }  // namespace
+
+bool onednn_possible() { return !kSanitized; }
 
 bool onednn_available(std::string* why) {
   if (why) *why = library().error;

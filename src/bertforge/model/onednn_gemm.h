@@ -11,7 +11,11 @@
 
 namespace bertforge::model {
 
-// Whether libdnnl.so.2 could be opened; `why` (when given) gets the loader's message where it could not.
+// Whether this build can open the library at all: sanitizer runtimes (ASan, TSan) refuse RTLD_DEEPBIND, so a
+// sanitizer build runs ATen's GEMM alone.
+bool onednn_possible();
+
+// Whether libdnnl.so.2 could be opened; `why` (when given) gets the reason where it could not.
 bool onednn_available(std::string* why = nullptr);
 
 // Row-major C[m x n] = op(A) op(B) + beta C, op transposing where trans_* is set (dnnl_sgemm's contract; lda,
