@@ -242,10 +242,11 @@ def main():
     after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
     commit, machine = provenance()
+    h = host()
     gbps = lambda ms: mb_bytes / ms / 1e6
     md = [f"# Data-parallel costs, {datetime.date.today()}", "",
-          f"bertforge {commit} on {machine}; host {host()['kind']} ({host()['model']}, family {host()['family']} "
-          f"model {host()['model_number']}); medians of {a.repeats} alternating rounds; load {before.split('load average:')[-1].strip()} "
+          f"bertforge {commit} on {machine}; host {h['kind']} ({h['model']}, family {h['family']} "
+          f"model {h['model_number']}); medians of {a.repeats} alternating rounds; load {before.split('load average:')[-1].strip()} "
           f"before, {after.split('load average:')[-1].strip()} after.", "",
           f"## All-reduce of one {a.mb:g} MB bucket, 2 processes, 1 thread each", "",
           "| where | side | ms | GB/s | time / torch's |", "| --- | --- | --- | --- | --- |"]
@@ -262,7 +263,7 @@ def main():
         one, two = rates[f"{side} 1"], rates[f"{side} 2"]
         md.append(f"| {side} | {one:.2f} | {two:.2f} | {two / one:.2f} | {two / (2 * one):.2f} |")
     md += ["", f"bertforge / HF with 2 processes: {rates['bertforge 2'] / rates['HF 2']:.2f}", ""]
-    report = {"date": str(datetime.date.today()), "commit": commit, "machine": machine, "host": host(),
+    report = {"date": str(datetime.date.today()), "commit": commit, "machine": machine, "host": h,
               "load_before": before, "load_after": after, "mb": a.mb, "iters": a.iters, "steps": a.steps,
               "repeats": a.repeats, "allreduce_ms": reduce_runs, "allreduce_hosts_ms": hosts_runs,
               "hosts_note": hosts_note, "samples_per_s": rate_runs}

@@ -59,6 +59,32 @@ struct OneDnnLinear : torch::autograd::Function<OneDnnLinear> {
   }
 };
 
+struct GemmDecision {
+  CpuGemm gemm;
+  std::string reason;  // what made the choice, for describe_cpu_gemm()
+};
+
+// Made once per process: the env variable is read and the library opened (auto, onednn) a single time.
+const GemmDecision& decision() {
+  static const GemmDecision d = [] {
+    const char* env = std::getenv("BERTFORGE_CPU_GEMM");
+    const std::string asked = env && *env ? env : "auto";
+    if (asked == "aten") return GemmDecision{CpuGemm::aten, "BERTFORGE_CPU_GEMM"};
+    if (asked != "auto" && asked != "onednn")
+      throw Error("BERTFORGE_CPU_GEMM: '" + asked + "' is not one of auto, aten, onednn");
+    std::string why;
+    const bool loads = onednn_available(&why);
+    if (asked == "onednn") {
+      if (!loads) throw Error("BERTFORGE_CPU_GEMM=onednn: oneDNN's library does not load: " + why);
+      return GemmDecision{CpuGemm::onednn, "BERTFORGE_CPU_GEMM"};
+    }
+    const CpuInfo cpu = cpu_info();
+    return GemmDecision{cpu_gemm_choice(cpu, loads), "auto: " + (cpu.vendor.empty() ? "unknown" : cpu.vendor) +
+                                                         " CPU, oneDNN " + (loads ? "loads" : "not found")};
+  }();
+  return d;
+}
+
 bool on_onednn(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   return x.device().is_cpu() && x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
          bias.defined() && bias.scalar_type() == at::kFloat && x.numel() > 0 &&
@@ -73,30 +99,9 @@ CpuGemm cpu_gemm_choice(const CpuInfo& cpu, bool onednn_loads) {
   return onednn_loads && cpu.vendor == "AuthenticAMD" ? CpuGemm::onednn : CpuGemm::aten;
 }
 
-CpuGemm cpu_gemm() {
-  static const CpuGemm choice = [] {
-    const char* env = std::getenv("BERTFORGE_CPU_GEMM");
-    const std::string asked = env && *env ? env : "auto";
-    std::string why;
-    const bool loads = onednn_available(&why);
-    if (asked == "auto") return cpu_gemm_choice(cpu_info(), loads);
-    if (asked == "aten") return CpuGemm::aten;
-    if (asked != "onednn") throw Error("BERTFORGE_CPU_GEMM: '" + asked + "' is not one of auto, aten, onednn");
-    if (!loads) throw Error("BERTFORGE_CPU_GEMM=onednn: oneDNN's library does not load: " + why);
-    return CpuGemm::onednn;
-  }();
-  return choice;
-}
+CpuGemm cpu_gemm() { return decision().gemm; }
 
-std::string describe_cpu_gemm() {
-  const char* env = std::getenv("BERTFORGE_CPU_GEMM");
-  const bool asked = env && *env && std::string(env) != "auto";
-  const CpuInfo cpu = cpu_info();
-  return std::string(gemm_name(cpu_gemm())) +
-         (asked ? " (BERTFORGE_CPU_GEMM)"
-                : std::string(" (auto: ") + (cpu.vendor.empty() ? "unknown" : cpu.vendor) + " CPU, oneDNN " +
-                      (onednn_available() ? "loads" : "not found") + ")");
-}
+std::string describe_cpu_gemm() { return std::string(gemm_name(cpu_gemm())) + " (" + decision().reason + ")"; }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   if (!on_onednn(x, weight, bias)) return at::linear(x, weight, bias);
