@@ -106,6 +106,29 @@ TEST(BertForPreTraining, SparseHeadMatchesDenseLossAndGradients) {
   for (std::size_t i = 2; i < dense.size(); ++i) EXPECT_TRUE(grad_close(sparse[i], dense[i], t, floor)) << "tensor " << i;
 }
 
+// The tied word matrix's gradient (model/tied_weight.h) is dense whichever loss is differentiated.
+TEST(BertForPreTraining, WordGradientIsDenseWhateverJoinsIt) {
+  torch::manual_seed(8);
+  BertForPreTraining m(small_config());
+  m->eval();
+  m->sparse_mlm = true;
+  Batch b = make_batch(300);
+  const at::Tensor& word = m->bert->embeddings->word_embeddings->weight;
+  auto grad_of = [&](bool mlm) {
+    auto out = m(b.ids, b.types, b.mask, b.labels, b.nsp);
+    (mlm ? out.loss : out.nsp_loss).backward();
+    return word.grad().clone();
+  };
+  for (bool mlm : {true, false}) {  // the tied decoder's dense gradient joins the lookup's, or nothing does
+    m->zero_grad();
+    const at::Tensor once = grad_of(mlm);
+    EXPECT_FALSE(once.is_sparse()) << mlm;
+    EXPECT_GT(once.abs().max().item<float>(), 0.0f) << mlm;
+    const at::Tensor twice = grad_of(mlm);  // accumulation into the dense .grad
+    EXPECT_TRUE(at::allclose(twice, once * 2, 1e-5, 1e-7)) << mlm;
+  }
+}
+
 TEST(BertForPreTraining, LossTermsFollowTheLabelsGiven) {
   torch::manual_seed(2);
   BertForPreTraining m(small_config());

@@ -6,6 +6,7 @@
 #include <torch/nn/init.h>
 
 #include "bertforge/model/linear.h"
+#include "bertforge/model/tied_weight.h"
 #include "bertforge/util/error.h"
 #include "bertforge/util/ignore_index.h"
 
@@ -22,13 +23,14 @@ BertModelImpl::BertModelImpl(const BertConfig& c, bool add_pooling_layer) : max_
 }
 
 BertModelOutput BertModelImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
-                                       const at::Tensor& attention_mask, bool unpad, const at::Tensor& read) {
+                                       const at::Tensor& attention_mask, bool unpad, const at::Tensor& read,
+                                       const at::Tensor& word_weight) {
   if (input_ids.dim() != 2) throw Error("input_ids: expected [batch, seq], got " + std::to_string(input_ids.dim()) + " dimensions");
   if (input_ids.size(1) > max_positions)
     throw Error("input_ids: sequence length " + std::to_string(input_ids.size(1)) +
                 " exceeds max_position_embeddings " + std::to_string(max_positions));
   TokenLayout layout(input_ids, attention_mask, unpad);
-  auto hidden = embeddings(input_ids, token_type_ids, layout);
+  auto hidden = embeddings(input_ids, token_type_ids, layout, word_weight);
   if (low_precision_activations && at::autocast::is_autocast_enabled(hidden.device().type()))
     hidden = hidden.to(at::autocast::get_autocast_dtype(hidden.device().type()));
   auto firsts = layout.first_rows();
@@ -63,13 +65,17 @@ BertForPreTrainingOutput BertForPreTrainingImpl::forward(const at::Tensor& input
                                                          const at::Tensor& attention_mask, const at::Tensor& labels,
                                                          const at::Tensor& next_sentence_label) {
   const bool sparse = sparse_mlm && labels.defined();
+  // On CPU the lookup's and the decoder's gradients meet in one node (model/tied_weight.h); on CUDA, where
+  // this has not been measured, each use reads the parameter.
+  const at::Tensor& weight = bert->embeddings->word_embeddings->weight;
+  const auto [lookup, decoder] =
+      input_ids.device().is_cpu() ? tie_word_weight(weight) : std::pair{at::Tensor(), weight};
   auto encoded = bert(input_ids, token_type_ids, attention_mask, sparse && unpad,
-                      sparse && prune_last_layer ? labels.ne(kIgnoreIndex) : at::Tensor());
+                      sparse && prune_last_layer ? labels.ne(kIgnoreIndex) : at::Tensor(), lookup);
   BertForPreTrainingOutput out;
   out.last_hidden_state = encoded.rows.defined() ? encoded.layout.pad_rows(encoded.last_hidden_state, encoded.rows)
                                                  : encoded.layout.pad(encoded.last_hidden_state);
   out.seq_relationship_logits = linear(cls->seq_relationship, encoded.pooler_output);
-  const at::Tensor& decoder = bert->embeddings->word_embeddings->weight;
   if (sparse) {
     // Gather the labelled rows first: the [rows, vocab] projection is most of the head's cost.
     auto [hidden, target] = encoded.labelled(labels);

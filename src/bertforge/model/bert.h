@@ -43,9 +43,11 @@ struct BertModelImpl : torch::nn::Module {
   // unpad: run on the real tokens only where the batch has padding (TokenLayout). read: bool [batch, seq],
   // the positions whose final hidden state the caller reads (undefined: all); the last layer's output
   // projection, feed-forward and LayerNorms then run only there and at each row's first position (the
-  // pooler's), in row-major order (`rows`), so last_hidden_state is [rows, hidden].
+  // pooler's), in row-major order (`rows`), so last_hidden_state is [rows, hidden]. word_weight: as
+  // BertEmbeddings takes it.
   BertModelOutput forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids = {},
-                          const at::Tensor& attention_mask = {}, bool unpad = false, const at::Tensor& read = {});
+                          const at::Tensor& attention_mask = {}, bool unpad = false, const at::Tensor& read = {},
+                          const at::Tensor& word_weight = {});
   BertEmbeddings embeddings{nullptr};
   BertEncoder encoder{nullptr};
   BertPooler pooler{nullptr};  // null without the pooling layer

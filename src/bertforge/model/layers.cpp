@@ -1,5 +1,6 @@
 #include "bertforge/model/layers.h"
 
+#include <ATen/ops/embedding.h>
 #include <ATen/ops/gelu.h>
 #include <ATen/ops/relu.h>
 #include <ATen/ops/sigmoid.h>
@@ -59,9 +60,13 @@ BertEmbeddingsImpl::BertEmbeddingsImpl(const BertConfig& c) {
 }
 
 at::Tensor BertEmbeddingsImpl::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids,
-                                       const TokenLayout& layout) {
+                                       const TokenLayout& layout, const at::Tensor& word_weight) {
   auto types = token_type_ids.defined() ? token_type_ids : at::zeros_like(input_ids);
-  auto x = word_embeddings(layout.unpad(input_ids)) + token_type_embeddings(layout.unpad(types)) +
+  const auto ids = layout.unpad(input_ids);
+  const auto pad = word_embeddings->options.padding_idx();
+  auto words = word_weight.defined() ? at::embedding(word_weight, ids, pad ? *pad : -1, false, /*sparse=*/true)
+                                     : word_embeddings(ids);
+  auto x = words + token_type_embeddings(layout.unpad(types)) +
            position_embeddings(layout.positions());
   return model::dropout(LayerNorm(x), dropout->options.p(), is_training());
 }

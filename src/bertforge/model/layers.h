@@ -27,8 +27,10 @@ Activation activation(const std::string& name);
 struct BertEmbeddingsImpl : torch::nn::Module {
   explicit BertEmbeddingsImpl(const BertConfig& c);
   // input_ids, token_type_ids: [batch, seq] int64 (token_type_ids may be undefined: all zeros). Returns
-  // activations of `layout`.
-  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids, const TokenLayout& layout);
+  // activations of `layout`. word_weight: the matrix the word lookup reads instead of word_embeddings->weight,
+  // with a sparse gradient (BertForPreTraining's tie, model/tied_weight.h); undefined: the module's own.
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids, const TokenLayout& layout,
+                     const at::Tensor& word_weight = {});
   torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
   torch::nn::Dropout dropout{nullptr};
