@@ -225,6 +225,12 @@ TEST(TokenLayout, UnpadsOnlyBatchesWithPaddingThatStartWithTokens) {
   EXPECT_EQ(scattered.ne(0).sum().item<std::int64_t>(), 2);
   EXPECT_EQ(scattered[0][0].item<std::int64_t>(), b.ids[0][0].item<std::int64_t>());
   EXPECT_EQ(scattered[1][1].item<std::int64_t>(), b.ids[1][1].item<std::int64_t>());
+  // Gathered into the padded shape by slots(): each position's own token, its row's first at padding.
+  const at::Tensor gathered = tokens.index_select(0, unpadded.slots()).view({3, 8});
+  const at::Tensor first = b.ids.select(1, 0).unsqueeze(1).expand({3, 8});
+  EXPECT_TRUE(at::equal(gathered, at::where(b.mask.to(at::kBool), b.ids, first)));
+  EXPECT_TRUE(at::equal(unpadded.flat_positions().index_select(0, at::tensor({0, 8, 11}, at::kLong)),
+                        at::tensor({0, 8, 16}, at::kLong)));
   TokenLayout padded(b.ids, b.mask, false);
   EXPECT_TRUE(at::equal(b.ids.reshape(-1).index_select(0, padded.first_rows()), b.ids.select(1, 0)));
 }
@@ -317,6 +323,29 @@ TEST_P(FastPathTest, PrunedLastLayerMatchesTheWholeLayer) {
       // Nothing is computed where no head reads.
       EXPECT_EQ(pruned.out.last_hidden_state.masked_select(read.logical_not().unsqueeze(2)).abs().max().item<float>(), 0);
     }
+  }
+}
+
+// Attention dropout draws over the padded [batch, heads, seq, seq] in both layouts, so with the same seed the
+// masks are the same: the unpadded gather (padding slots holding copies of real tokens) against zeros there.
+TEST_P(FastPathTest, UnpaddedMatchesPaddedUnderAttentionDropout) {
+  BertConfig c = small_config();
+  c.hidden_dropout_prob = 0;
+  c.attention_probs_dropout_prob = 0.2;
+  torch::manual_seed(6);
+  m = BertForPreTraining(c);
+  m->train();
+  m->sparse_mlm = true;
+  for (const auto& lengths : {kLengths[0], kLengths[3]}) {
+    SCOPED_TRACE(trace(lengths));
+    Batch b = batch_of_lengths(lengths, 16, 300);
+    auto seeded = [&](bool unpad) {
+      torch::manual_seed(11);
+      return run(b, unpad, false);
+    };
+    expect_same(seeded(true), seeded(false), b.mask.to(at::kBool).unsqueeze(2));
+    torch::manual_seed(12);  // other masks, another loss: dropout is on
+    EXPECT_NE(run(b, true, false).out.loss.item<float>(), seeded(true).out.loss.item<float>());
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/add.h>
+#include <ATen/ops/arange.h>
 #include <ATen/ops/full.h>
 #include <ATen/ops/matmul.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
@@ -49,12 +50,25 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
 
 at::Tensor multi_head_attention(const TokenLayout& layout, const at::Tensor& q, const at::Tensor& k,
                                 const at::Tensor& v, std::int64_t heads, double p, bool train) {
-  const std::int64_t batch = layout.batch(), seq = layout.seq(), width = q.size(-1);
+  const std::int64_t batch = layout.batch(), seq = layout.seq(), width = q.size(-1), dim = width / heads;
+  if (!layout.unpadded()) {
+    auto heads_first = [&](const at::Tensor& x) { return x.view({batch, seq, heads, dim}).transpose(1, 2); };
+    at::Tensor context = attention(heads_first(q), heads_first(k), heads_first(v), layout.key_mask(), p, train);
+    return context.transpose(1, 2).reshape({batch, seq, width});
+  }
+  // One gather each way, of head-sized rows: [tokens * heads, dim] <-> [batch * heads * seq, dim].
+  const std::int64_t tokens = q.size(0);
+  const auto longs = q.options().dtype(at::kLong);
+  const at::Tensor head = at::arange(heads, longs), flat = layout.flat_positions();
+  const at::Tensor in = (layout.slots().view({batch, 1, seq}) * heads + head.view({1, heads, 1})).reshape(-1);
+  const at::Tensor out =
+      ((flat.div(seq, "floor") * (heads * seq) + flat.remainder(seq)).view({tokens, 1}) + (head * seq).view({1, heads}))
+          .reshape(-1);
   auto heads_first = [&](const at::Tensor& x) {
-    return layout.pad(x).view({batch, seq, heads, width / heads}).transpose(1, 2);
+    return x.reshape({tokens * heads, dim}).index_select(0, in).view({batch, heads, seq, dim});
   };
   at::Tensor context = attention(heads_first(q), heads_first(k), heads_first(v), layout.key_mask(), p, train);
-  return layout.unpad(context.transpose(1, 2).reshape({batch, seq, width}));
+  return context.reshape({batch * heads * seq, dim}).index_select(0, out).view({tokens, width});
 }
 
 }  // namespace bertforge::model

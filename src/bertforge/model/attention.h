@@ -8,8 +8,11 @@
 // Other devices keep SDPA with dropout (flash or memory-efficient kernels on CUDA).
 //
 // multi_head_attention runs it over activations of a TokenLayout: padded ones as they are, unpadded ones
-// scattered back into the padded shape for one masked call over the batch and gathered again after it. Small
-// models at large batches lose more to a call per sequence than the scatter and gather cost.
+// gathered into the padded shape, heads first, for one masked call over the batch (one copy of q, k and v each,
+// padding slots holding copies of their row's first token: the key mask gives them a probability of exactly 0,
+// so their values never count and the gradient they send back is exactly 0), and gathered again after it.
+// Small models at large batches lose more to a call per sequence than the gathers cost (measured at batch 8,
+// bert-base: no faster either).
 #pragma once
 #include <ATen/core/Tensor.h>
 

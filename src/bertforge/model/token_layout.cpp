@@ -3,6 +3,7 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/nonzero.h>
+#include <ATen/ops/repeat_interleave.h>
 #include <ATen/ops/tensor.h>
 #include <ATen/ops/zeros.h>
 
@@ -24,6 +25,7 @@ TokenLayout::TokenLayout(const at::Tensor& input_ids, const at::Tensor& attentio
       indices_ = at::nonzero(mask.reshape(-1)).squeeze(1);
       starts.pop_back();
       starts_ = at::tensor(starts, at::kLong).to(options_.device());
+      slots_ = starts_.repeat_interleave(seq_).index_put_({indices_}, at::arange(indices_.size(0), options_));
     }
   }
   mask_ = mask.view({batch_, 1, 1, seq_});

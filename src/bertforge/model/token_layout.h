@@ -37,6 +37,12 @@ class TokenLayout {
   at::Tensor first_rows() const;
   // [n, f] activations at activation rows `rows` (int64 [n]) -> [batch, seq, f] with zeros everywhere else.
   at::Tensor pad_rows(const at::Tensor& x, const at::Tensor& rows) const;
+  // Unpadded: for every position of [batch, seq] (flattened), the activation row it reads when gathered into
+  // the padded shape: its own token, or at padding its row's first token (int64 [batch * seq]). Attention
+  // gathers q, k and v so, where its key mask gives those copies a probability of exactly 0.
+  const at::Tensor& slots() const { return slots_; }
+  // Unpadded: each activation row's flat position in [batch, seq] (int64 [tokens]).
+  const at::Tensor& flat_positions() const { return indices_; }
 
  private:
   // [n, f] rows placed at flat positions (int64 [n], into batch * seq) of a zero [batch, seq, f].
@@ -47,6 +53,7 @@ class TokenLayout {
   at::Tensor mask_;
   at::Tensor indices_;  // unpadded: int64 [tokens], into batch * seq
   at::Tensor starts_;   // unpadded: int64 [batch], each row's first activation row
+  at::Tensor slots_;    // unpadded: int64 [batch * seq], see slots()
 };
 
 }  // namespace bertforge::model
